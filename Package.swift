@@ -1,0 +1,64 @@
+// swift-tools-version:6.0
+// Zoetrope — text-to-video generation in the terminal.
+//
+// Targets depend one way only:
+//   C libraries (CBLAS, CNCursesW, CPNG + shims)
+//     → TensorCore → WeightsIO → (Tokenizers, Models, Schedulers) → Pipelines → Engine
+//     → (HistoryStore) → Studio → zoetrope (CLI)
+//   Media (PNG / GIF / APNG) stands beside TensorCore and is used from Pipelines upward.
+import PackageDescription
+
+let package = Package(
+    name: "Zoetrope",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "zoetrope", targets: ["zoetrope"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+    ],
+    targets: [
+        // MARK: C libraries (Debian: libopenblas-dev, libncursesw5-dev, libpng-dev)
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CNCursesW", path: "Sources/CNCursesW",
+                       providers: [.apt(["libncursesw5-dev"])]),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG",
+                       providers: [.apt(["libpng-dev"])]),
+        .target(name: "CCursesShim", dependencies: ["CNCursesW"],
+                linkerSettings: [.linkedLibrary("ncursesw")]),
+        .target(name: "CPNGShim", dependencies: ["CPNG"],
+                linkerSettings: [.linkedLibrary("png16")]),
+
+        // MARK: Core
+        .target(name: "TensorCore", dependencies: ["CBLAS"]),
+        .target(name: "WeightsIO", dependencies: ["TensorCore"]),
+        .target(name: "Media", dependencies: ["CPNGShim"]),
+
+        // MARK: Models and samplers
+        .target(name: "Tokenizers"),
+        .target(name: "Models", dependencies: ["TensorCore", "WeightsIO"]),
+        .target(name: "Schedulers", dependencies: ["TensorCore"]),
+        .target(name: "Pipelines",
+                dependencies: ["TensorCore", "WeightsIO", "Tokenizers", "Models", "Schedulers", "Media"]),
+
+        // MARK: Product
+        .target(name: "Engine", dependencies: ["Pipelines", "Media"]),
+        .target(name: "HistoryStore",
+                dependencies: ["Media", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Studio", dependencies: ["Engine", "HistoryStore", "Media", "CCursesShim"]),
+        .executableTarget(
+            name: "zoetrope",
+            dependencies: ["Studio", "Engine", "HistoryStore", "Pipelines",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "zoetrope-bench", dependencies: ["TensorCore", "CBLAS"],
+                          path: "Sources/Benchmarks"),
+
+        // MARK: Tests
+        .target(name: "Reference", dependencies: [], path: "Tests/Reference"),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "Reference"]),
+        .testTarget(name: "WeightsIOTests", dependencies: ["WeightsIO"]),
+        .testTarget(name: "MediaTests", dependencies: ["Media"]),
+    ]
+)

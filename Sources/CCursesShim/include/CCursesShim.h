@@ -1,0 +1,31 @@
+#ifndef ZOETROPE_CCURSESSHIM_H
+#define ZOETROPE_CCURSESSHIM_H
+// Functions for the parts of ncursesw that Swift cannot call directly:
+// macros (COLOR_PAIR, getmaxyx, ...) and variadic calls (mvprintw, ...).
+#include <wchar.h>
+#include <stdint.h>
+
+int zc_initialize(void);          // setlocale + initscr + cbreak/noecho/keypad; 0 on success
+void zc_finalize(void);           // endwin if curses is active (idempotent)
+int zc_is_active(void);
+int zc_lines(void);
+int zc_cols(void);
+int zc_color_pair(int pair);      // COLOR_PAIR(n)
+int zc_key_resize(void);          // KEY_RESIZE
+int zc_key_mouse(void);           // KEY_MOUSE
+int zc_attr_bold(void);
+int zc_attr_reverse(void);
+int zc_attr_dim(void);
+int zc_attr_underline(void);
+/// Draws one wide character at (y, x) with the given attributes and colour pair.
+int zc_put_wch(int y, int x, wchar_t ch, int attrs, int pair);
+/// Writes a UTF-8 string at (y, x).
+int zc_put_str(int y, int x, const char *utf8, int attrs, int pair);
+/// Reads one key or wide character with a timeout in milliseconds. Returns 0 (OK) for a
+/// character in *out, 1 (KEY_CODE_YES) for a function key in *out, -1 for none.
+int zc_get_wch(int timeout_ms, int32_t *out);
+int zc_mouse_event(int *y, int *x, unsigned long *bstate);
+unsigned long zc_button1_pressed(void);
+unsigned long zc_button4_pressed(void);
+unsigned long zc_button5_pressed(void);
+#endif

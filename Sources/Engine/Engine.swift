@@ -1,0 +1,2 @@
+// The Engine module. See Package.swift for where it sits.
+enum EngineModule {}

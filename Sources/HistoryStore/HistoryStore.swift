@@ -1,0 +1,2 @@
+// The HistoryStore module. See Package.swift for where it sits.
+enum HistoryStoreModule {}

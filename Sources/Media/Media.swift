@@ -1,0 +1,2 @@
+// The Media module. See Package.swift for where it sits.
+enum MediaModule {}

@@ -1,0 +1,2 @@
+// The Models module. See Package.swift for where it sits.
+enum ModelsModule {}

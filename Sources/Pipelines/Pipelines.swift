@@ -1,0 +1,2 @@
+// The Pipelines module. See Package.swift for where it sits.
+enum PipelinesModule {}

@@ -1,0 +1,2 @@
+// The Schedulers module. See Package.swift for where it sits.
+enum SchedulersModule {}

@@ -1,0 +1,2 @@
+// The Studio module. See Package.swift for where it sits.
+enum StudioModule {}

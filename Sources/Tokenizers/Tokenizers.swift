@@ -1,0 +1,2 @@
+// The Tokenizers module. See Package.swift for where it sits.
+enum TokenizersModule {}

@@ -1,0 +1,2 @@
+// The WeightsIO module. See Package.swift for where it sits.
+enum WeightsIOModule {}

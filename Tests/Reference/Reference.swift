@@ -1,0 +1,2 @@
+// Plain, obviously-correct reference implementations used only by tests.
+public enum Reference {}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the system libraries Zoetrope builds against (Debian / Ubuntu):
+#   libopenblas-dev (GEMM), libncursesw5-dev (the studio), libpng-dev (frames),
+#   libsqlite3-dev (the history index), tmux (the studio's end-to-end test).
+# Uses sudo only when not already root. Safe to run again: installs only what is missing.
+set -euo pipefail
+
+packages=(libopenblas-dev libncursesw5-dev libpng-dev libsqlite3-dev pkg-config tmux)
+missing=()
+for p in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$p")
+    fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "setup: all system packages present (${packages[*]})"
+    exit 0
+fi
+
+if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+echo "setup: installing ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
