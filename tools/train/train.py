@@ -1,0 +1,333 @@
+"""Trains Zoetrope's bundled tiny-shapes model with the diffusers / transformers classes
+the Swift engine implements, and exports it as a diffusers folder.
+
+Stages (each checkpoints and resumes; run them in order, or `all`):
+  tokenizer  train a sentencepiece Unigram vocabulary on the world's captions
+  vae        train AutoencoderKLWan (3D causal, 4x temporal / 4x spatial, z=8)
+  latents    encode a pool of clips to latents; measure per-channel mean / std
+  dit        train WanTransformer3DModel + a small UMT5 encoder jointly (flow matching)
+  export     write the diffusers folder (fp16 weights) and the model card's numbers
+
+  python tools/train/train.py all            # resumes wherever it stopped
+  python tools/train/train.py dit --minutes 60
+
+Checkpoints live under tools/train/runs/ (not in git). A SIGTERM or SIGINT saves a
+checkpoint before exiting, so a session that ends mid-stage loses at most one step.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import os
+import random
+import signal
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import shapes_world as world  # noqa: E402
+
+RUNS = os.environ.get("ZOETROPE_TRAIN_RUNS", os.path.join(HERE, "runs"))
+FRAMES, SIZE, FPS = 17, 64, 8
+MAX_SEQ = 512  # WanPipeline's default max_sequence_length: train as the pipeline infers
+
+VAE_CONFIG = dict(base_dim=16, z_dim=8, dim_mult=[1, 2, 2], num_res_blocks=1, attn_scales=[],
+                  temperal_downsample=[True, True], dropout=0.0,
+                  scale_factor_spatial=4, scale_factor_temporal=4)
+DIT_CONFIG = dict(patch_size=(1, 2, 2), num_attention_heads=4, attention_head_dim=32,
+                  in_channels=8, out_channels=8, text_dim=64, freq_dim=256, ffn_dim=512,
+                  num_layers=4, cross_attn_norm=True, qk_norm="rms_norm_across_heads",
+                  eps=1e-6, rope_max_seq_len=1024)
+TEXT_CONFIG = dict(d_model=64, d_kv=16, d_ff=128, num_layers=2, num_heads=4,
+                   relative_attention_num_buckets=32, relative_attention_max_distance=128,
+                   feed_forward_proj="gated-gelu", dropout_rate=0.0, layer_norm_epsilon=1e-6,
+                   tie_word_embeddings=False, pad_token_id=0, eos_token_id=1,
+                   decoder_start_token_id=0)
+
+stop_requested = False
+
+
+def _on_signal(signum, frame):  # noqa: ARG001
+    global stop_requested
+    stop_requested = True
+
+
+signal.signal(signal.SIGTERM, _on_signal)
+signal.signal(signal.SIGINT, _on_signal)
+
+
+def path(*parts: str) -> str:
+    p = os.path.join(RUNS, *parts)
+    os.makedirs(os.path.dirname(p), exist_ok=True)
+    return p
+
+
+def save_atomic(obj, p: str) -> None:
+    tmp = p + ".tmp"
+    torch.save(obj, tmp)
+    os.replace(tmp, p)
+
+
+def log_row(name: str, row: dict) -> None:
+    p = path(f"{name}_log.csv")
+    new = not os.path.exists(p)
+    with open(p, "a", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(row))
+        if new:
+            w.writeheader()
+        w.writerow(row)
+
+
+# ----------------------------------------------------------------------------- tokenizer
+def stage_tokenizer(args) -> None:
+    out = path("tokenizer", "spiece.model")
+    if os.path.exists(out):
+        print("tokenizer: done")
+        return
+    import sentencepiece as spm
+    rng = random.Random(7)
+    lines = set()
+    for _ in range(30000):
+        lines.add(world.caption(world.sample_spec(rng), rng))
+    for spec in [world.Spec(c, s, m, b) for c, s, m, b in world.all_combos()]:
+        lines.add(world.canonical_caption(spec))
+    # General words and every printable ASCII character, so prompts outside the world
+    # still tokenise into real pieces instead of <unk>.
+    general = (
+        "the quick brown fox jumps over the lazy dog . a cat sits on a mat in the sun with a hat , "
+        "video of a person walking in the city at night ; ocean waves crash on the beach at sunset ! "
+        "two dogs play in the park while birds fly over trees and clouds drift across a bright sky ? "
+        "slow motion close up of water drops falling into a glass , cinematic lighting , high quality "
+        "abstract colorful pattern spinning fast ; mountains covered in snow under a clear night sky "
+        "one two three four five six seven eight nine ten 0123456789 ( ) [ ] { } < > : ' \" - _ + = / * & % $ # @ ^ ~ | `"
+    ).split(" . ")
+    for g in general:
+        lines.add(g)
+    lines.add("".join(chr(c) for c in range(33, 127)))
+    corpus = path("tokenizer", "corpus.txt")
+    with open(corpus, "w") as f:
+        f.write("\n".join(sorted(lines)) + "\n")
+    spm.SentencePieceTrainer.train(
+        input=corpus, model_prefix=out[: -len(".model")], model_type="unigram", vocab_size=384, hard_vocab_limit=False,
+        normalization_rule_name="nmt_nfkc", pad_id=0, eos_id=1, unk_id=2, bos_id=-1,
+        character_coverage=1.0, byte_fallback=False, num_threads=1)
+    print("tokenizer: trained", out)
+
+
+def load_tokenizer():
+    from transformers import T5TokenizerFast
+    import sentencepiece as spm
+    sp = spm.SentencePieceProcessor(model_file=path("tokenizer", "spiece.model"))
+    vocab = [(sp.id_to_piece(i), sp.get_score(i)) for i in range(sp.get_piece_size())]
+    tok = T5TokenizerFast(vocab=vocab, eos_token="</s>", unk_token="<unk>", pad_token="<pad>", extra_ids=0)
+    return tok
+
+
+# ----------------------------------------------------------------------------- data
+def batch_clips(rng: random.Random, n: int, frames: int, size: int, exclude) -> tuple[torch.Tensor, list]:
+    specs, clips = [], []
+    for _ in range(n):
+        spec = world.sample_spec(rng, exclude)
+        clip = world.render(spec, rng, frames=frames, size=size)
+        specs.append(spec)
+        clips.append(torch.from_numpy(clip).permute(3, 0, 1, 2))  # [3, F, H, W]
+    return torch.stack(clips) * 2 - 1, specs  # [B, 3, F, H, W] in [-1, 1]
+
+
+# ----------------------------------------------------------------------------- vae
+def stage_vae(args) -> None:
+    from diffusers import AutoencoderKLWan
+    torch.manual_seed(0)
+    vae = AutoencoderKLWan(**VAE_CONFIG, latents_mean=[0.0] * 8, latents_std=[1.0] * 8)
+    opt = torch.optim.AdamW(vae.parameters(), lr=1e-3, weight_decay=0.0)
+    ck = path("vae.pt")
+    step, rng = 0, random.Random(11)
+    if os.path.exists(ck):
+        state = torch.load(ck, weights_only=False)
+        vae.load_state_dict(state["model"]); opt.load_state_dict(state["opt"])
+        step, rng = state["step"], state["rng"]
+    if step >= args.vae_steps:
+        print("vae: done"); return
+    held = world.held_out_combos()
+    t_end = time.time() + args.minutes * 60
+    vae.train()
+    while step < args.vae_steps and not stop_requested and time.time() < t_end:
+        t0 = time.time()
+        x, _ = batch_clips(rng, 8, 5, 32, held)  # short crops: the VAE is causal and convolutional
+        post = vae.encode(x).latent_dist
+        z = post.sample()
+        y = vae.decode(z).sample
+        rec = (y - x).abs().mean() + F.mse_loss(y, x)
+        kl = 0.5 * (post.mean.pow(2) + post.var - 1 - post.logvar).mean()
+        loss = rec + 1e-4 * kl
+        lr = 1e-3 * min(1.0, (step + 1) / 100) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / args.vae_steps)))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        opt.zero_grad(); loss.backward()
+        torch.nn.utils.clip_grad_norm_(vae.parameters(), 1.0)
+        opt.step(); step += 1
+        log_row("vae", dict(step=step, loss=round(loss.item(), 5), rec=round(rec.item(), 5),
+                            kl=round(kl.item(), 4), sec=round(time.time() - t0, 3)))
+        if step % 50 == 0:
+            print(f"vae step {step} loss {loss.item():.4f} rec {rec.item():.4f} kl {kl.item():.3f}", flush=True)
+        if step % 100 == 0:
+            save_atomic(dict(model=vae.state_dict(), opt=opt.state_dict(), step=step, rng=rng), ck)
+    save_atomic(dict(model=vae.state_dict(), opt=opt.state_dict(), step=step, rng=rng), ck)
+    print(f"vae: stopped at step {step}")
+
+
+def load_vae(mean=None, std=None):
+    from diffusers import AutoencoderKLWan
+    vae = AutoencoderKLWan(**VAE_CONFIG, latents_mean=mean or [0.0] * 8, latents_std=std or [1.0] * 8)
+    vae.load_state_dict(torch.load(path("vae.pt"), weights_only=False)["model"])
+    return vae.eval()
+
+
+# ----------------------------------------------------------------------------- latents
+def stage_latents(args) -> None:
+    out = path("latents.pt")
+    state = torch.load(out, weights_only=False) if os.path.exists(out) else dict(z=[], specs=[], rng=random.Random(23))
+    if len(state["z"]) >= args.pool:
+        print("latents: done"); return
+    vae = load_vae()
+    held = world.held_out_combos()
+    with torch.no_grad():
+        while len(state["z"]) < args.pool and not stop_requested:
+            x, specs = batch_clips(state["rng"], 16, FRAMES, SIZE, held)
+            z = vae.encode(x).latent_dist.mean  # [B, 8, 5, 16, 16]
+            state["z"].extend(list(z.half())); state["specs"].extend(specs)
+            if len(state["z"]) % 256 == 0:
+                save_atomic(state, out); print("latents:", len(state["z"]), flush=True)
+    zs = torch.stack([z.float() for z in state["z"]])
+    state["mean"] = zs.mean(dim=(0, 2, 3, 4)).tolist()
+    state["std"] = zs.std(dim=(0, 2, 3, 4)).tolist()
+    save_atomic(state, out)
+    print("latents: mean", [round(v, 3) for v in state["mean"]], "std", [round(v, 3) for v in state["std"]])
+
+
+# ----------------------------------------------------------------------------- dit
+def encode_text(tok, te, captions: list[str]) -> torch.Tensor:
+    """As WanPipeline._get_t5_prompt_embeds: pad to MAX_SEQ, mask, zero the padded rows."""
+    inputs = tok(captions, padding="max_length", max_length=MAX_SEQ, truncation=True,
+                 add_special_tokens=True, return_attention_mask=True, return_tensors="pt")
+    ids, mask = inputs.input_ids, inputs.attention_mask
+    seq_lens = mask.sum(dim=1)
+    longest = int(seq_lens.max())
+    h = te(ids[:, :longest], mask[:, :longest]).last_hidden_state  # relative positions: no need to run 512
+    h = h * mask[:, :longest, None]
+    return F.pad(h, (0, 0, 0, MAX_SEQ - longest))
+
+
+def stage_dit(args) -> None:
+    from diffusers import WanTransformer3DModel
+    from transformers import UMT5Config, UMT5EncoderModel
+    tok = load_tokenizer()
+    lat = torch.load(path("latents.pt"), weights_only=False)
+    mean = torch.tensor(lat["mean"]).view(1, -1, 1, 1, 1)
+    std = torch.tensor(lat["std"]).view(1, -1, 1, 1, 1)
+    zs = (torch.stack([z.float() for z in lat["z"]]) - mean) / std
+    specs = lat["specs"]
+    torch.manual_seed(1)
+    te = UMT5EncoderModel(UMT5Config(vocab_size=len(tok), **TEXT_CONFIG))
+    dit = WanTransformer3DModel(**DIT_CONFIG)
+    params = list(te.parameters()) + list(dit.parameters())
+    opt = torch.optim.AdamW(params, lr=4e-4, weight_decay=0.01)
+    ck = path("dit.pt")
+    step, rng = 0, random.Random(31)
+    if os.path.exists(ck):
+        state = torch.load(ck, weights_only=False)
+        te.load_state_dict(state["te"]); dit.load_state_dict(state["dit"]); opt.load_state_dict(state["opt"])
+        step, rng = state["step"], state["rng"]
+        torch.set_rng_state(state["torch_rng"])
+    if step >= args.dit_steps:
+        print("dit: done"); return
+    t_end = time.time() + args.minutes * 60
+    te.train(); dit.train()
+    B = 32
+    while step < args.dit_steps and not stop_requested and time.time() < t_end:
+        t0 = time.time()
+        idx = [rng.randrange(len(zs)) for _ in range(B)]
+        x0 = zs[idx]
+        caps = [world.caption(specs[i], rng) if rng.random() > 0.1 else "" for i in idx]
+        ctx = encode_text(tok, te, caps)
+        sigma = torch.sigmoid(torch.randn(B)).view(B, 1, 1, 1, 1)
+        noise = torch.randn_like(x0)
+        xt = (1 - sigma) * x0 + sigma * noise
+        pred = dit(xt, sigma.view(B) * 1000, ctx, return_dict=False)[0]
+        loss = F.mse_loss(pred, noise - x0)
+        lr = 4e-4 * min(1.0, (step + 1) / 200) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / args.dit_steps)))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        opt.zero_grad(); loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step(); step += 1
+        log_row("dit", dict(step=step, loss=round(loss.item(), 5), sec=round(time.time() - t0, 3)))
+        if step % 50 == 0:
+            print(f"dit step {step} loss {loss.item():.4f} ({time.time() - t0:.2f}s/step)", flush=True)
+        if step % 200 == 0 or stop_requested:
+            save_atomic(dict(te=te.state_dict(), dit=dit.state_dict(), opt=opt.state_dict(), step=step,
+                             rng=rng, torch_rng=torch.get_rng_state()), ck)
+    save_atomic(dict(te=te.state_dict(), dit=dit.state_dict(), opt=opt.state_dict(), step=step,
+                     rng=rng, torch_rng=torch.get_rng_state()), ck)
+    print(f"dit: stopped at step {step}")
+
+
+# ----------------------------------------------------------------------------- export
+def build_pipeline():
+    from diffusers import UniPCMultistepScheduler, WanPipeline, WanTransformer3DModel
+    from transformers import UMT5Config, UMT5EncoderModel
+    tok = load_tokenizer()
+    lat = torch.load(path("latents.pt"), weights_only=False)
+    vae = load_vae(lat["mean"], lat["std"])
+    state = torch.load(path("dit.pt"), weights_only=False)
+    te = UMT5EncoderModel(UMT5Config(vocab_size=len(tok), **TEXT_CONFIG)).eval()
+    te.load_state_dict(state["te"])
+    dit = WanTransformer3DModel(**DIT_CONFIG).eval()
+    dit.load_state_dict(state["dit"])
+    sched = UniPCMultistepScheduler(prediction_type="flow_prediction", use_flow_sigmas=True, flow_shift=3.0,
+                                    num_train_timesteps=1000)
+    return WanPipeline(tokenizer=tok, text_encoder=te, vae=vae, transformer=dit, scheduler=sched)
+
+
+def stage_export(args) -> None:
+    pipe = build_pipeline()
+    pipe.save_pretrained(args.out, safe_serialization=True)
+    # fp16 storage for the big components (the Swift loader widens per layer)
+    from safetensors.torch import load_file, save_file
+    for comp, fname in [("transformer", "diffusion_pytorch_model.safetensors"),
+                        ("text_encoder", "model.safetensors")]:
+        p = os.path.join(args.out, comp, fname)
+        t = load_file(p)
+        save_file({k: v.half() for k, v in t.items()}, p, metadata={"format": "pt"})
+    import shutil
+    shutil.copy(path("tokenizer", "spiece.model"), os.path.join(args.out, "tokenizer", "spiece.model"))
+    print("exported to", args.out)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("stage", choices=["tokenizer", "vae", "latents", "dit", "export", "all"])
+    ap.add_argument("--minutes", type=float, default=1e9, help="stop this stage after this long (resumable)")
+    ap.add_argument("--vae-steps", type=int, default=3000)
+    ap.add_argument("--dit-steps", type=int, default=12000)
+    ap.add_argument("--pool", type=int, default=8192, help="clips encoded to latents for the DiT")
+    ap.add_argument("--out", default=os.path.join(HERE, "..", "..", "Sources", "BundledModels", "Resources", "tiny-shapes"))
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    stages = ["tokenizer", "vae", "latents", "dit", "export"] if args.stage == "all" else [args.stage]
+    for s in stages:
+        if stop_requested:
+            break
+        globals()[f"stage_{s}"](args)
+
+
+if __name__ == "__main__":
+    main()
