@@ -10,7 +10,7 @@ import PackageDescription
 
 let package = Package(
     name: "Zoetrope",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "zoetrope", targets: ["zoetrope"]),
     ],
@@ -60,5 +60,6 @@ let package = Package(
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "Reference"]),
         .testTarget(name: "WeightsIOTests", dependencies: ["WeightsIO"]),
         .testTarget(name: "MediaTests", dependencies: ["Media"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "TensorCore"]),
     ]
 )

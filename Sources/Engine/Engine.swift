@@ -1,2 +1,194 @@
-// The Engine module. See Package.swift for where it sits.
-enum EngineModule {}
+import Foundation
+import TensorCore
+
+/// The in-process generation engine: owns the loaded model, runs one job at a time on a
+/// dedicated worker thread, and tells its clients everything through per-job async streams.
+///
+/// Queue operations (submit, cancel, remove, move, skip, pause) are actor methods and never
+/// wait on arithmetic.
+public actor Engine {
+    /// A job as the queue panel shows it.
+    public struct JobSummary: Sendable, Equatable {
+        public var id: JobID
+        public var request: JobRequest
+    }
+
+    /// The queue as it stands.
+    public struct QueueSnapshot: Sendable, Equatable {
+        public var running: JobSummary?
+        public var waiting: [JobSummary]
+        public var pausedAfterCurrent: Bool
+    }
+
+    private let loader: ModelLoader
+    private let worker = WorkerThread(name: "zoetrope.engine")
+    private var waiting: [JobChannel] = []
+    private var running: JobChannel?
+    private var paused = false
+    private var driving = false
+    private var loaded: LoadedModel?
+    private var outcomes: [JobID: JobEvent] = [:]
+    private var seedSource: @Sendable () -> UInt64
+
+    /// - Parameters:
+    ///   - loader: loads a model by id or path.
+    ///   - seedSource: picks a seed when a request has none (random by default).
+    public init(loader: ModelLoader,
+                seedSource: @escaping @Sendable () -> UInt64 = { UInt64.random(in: 0..<(1 << 32)) }) {
+        self.loader = loader
+        self.seedSource = seedSource
+    }
+
+    // MARK: Submitting and steering
+
+    /// Queues a job and returns its handle. The first event is `queued(position:)`.
+    public func submit(_ request: JobRequest) -> JobHandle {
+        let id = JobID()
+        let (stream, continuation) = AsyncStream<TimedEvent>.makeStream(bufferingPolicy: .unbounded)
+        let channel = JobChannel(id: id, request: request, continuation: continuation)
+        continuation.onTermination = { [weak self] termination in
+            // The consumer went away: nobody will see the result, so stop computing it.
+            if case .cancelled = termination, let self {
+                Task { await self.cancel(id) }
+            }
+        }
+        waiting.append(channel)
+        channel.send(.queued(position: waiting.count - 1))
+        startDriving()
+        return JobHandle(id: id, events: stream) { [weak self] in await self?.cancel(id) }
+    }
+
+    /// Cancels a job: a waiting job ends at once with `cancelled(atStep: nil)`; the running
+    /// job stops at its next check (inside a step, between VAE chunks).
+    public func cancel(_ id: JobID) {
+        if let index = waiting.firstIndex(where: { $0.id == id }) {
+            let channel = waiting.remove(at: index)
+            end(channel, with: .cancelled(atStep: nil))
+            announcePositions()
+        } else if running?.id == id {
+            running?.cancellation.cancel()
+        }
+    }
+
+    /// Removes a waiting job (the same as cancelling it). Returns false if it was not waiting.
+    @discardableResult
+    public func remove(_ id: JobID) -> Bool {
+        guard waiting.contains(where: { $0.id == id }) else { return false }
+        cancel(id)
+        return true
+    }
+
+    /// Moves a waiting job to `position` (clamped) in the queue.
+    public func move(_ id: JobID, to position: Int) {
+        guard let index = waiting.firstIndex(where: { $0.id == id }) else { return }
+        let channel = waiting.remove(at: index)
+        waiting.insert(channel, at: max(0, min(position, waiting.count)))
+        announcePositions()
+    }
+
+    /// Cancels the running job and goes on with the queue.
+    public func skip() {
+        running?.cancellation.cancel()
+    }
+
+    /// When paused, the running job finishes but the next one does not start.
+    public func pauseAfterCurrent(_ pause: Bool) {
+        paused = pause
+        if !pause { startDriving() }
+    }
+
+    public var queue: QueueSnapshot {
+        QueueSnapshot(running: running.map { JobSummary(id: $0.id, request: $0.request) },
+                      waiting: waiting.map { JobSummary(id: $0.id, request: $0.request) },
+                      pausedAfterCurrent: paused)
+    }
+
+    /// The final event a job ended with, if it has ended (kept for the life of the engine).
+    public func outcome(of id: JobID) -> JobEvent? { outcomes[id] }
+
+    /// The id of the model currently in memory.
+    public var loadedModelID: String? { loaded?.id }
+
+    // MARK: Running
+
+    private func startDriving() {
+        guard !driving else { return }
+        driving = true
+        Task { await self.drive() }
+    }
+
+    private func drive() async {
+        while !paused, !waiting.isEmpty {
+            let channel = waiting.removeFirst()
+            announcePositions()
+            running = channel
+            let seed = channel.request.seed ?? seedSource()
+            let cache = loaded
+            let loader = self.loader
+            let (event, model) = await worker.run {
+                Engine.execute(channel, seed: seed, cached: cache, loader: loader)
+            }
+            loaded = model
+            running = nil
+            end(channel, with: event)
+        }
+        driving = false
+    }
+
+    private func end(_ channel: JobChannel, with event: JobEvent) {
+        if channel.finish(event) { outcomes[channel.id] = event }
+    }
+
+    private func announcePositions() {
+        for (position, channel) in waiting.enumerated() {
+            channel.send(.queued(position: position))
+        }
+    }
+
+    /// Runs one job on the worker thread. Never throws: every outcome becomes one final event.
+    private static func execute(_ channel: JobChannel, seed: UInt64, cached: LoadedModel?,
+                                loader: ModelLoader) -> (JobEvent, LoadedModel?) {
+        let context = JobContext(id: channel.id, cancellation: channel.cancellation) { event in
+            channel.send(event)
+        }
+        var model = cached
+        do {
+            try context.cancellation.check()
+            let request = channel.request.withSeed(seed)
+            if model?.id != request.model {
+                model = nil  // release the old weights before loading the new ones
+                context.begin(.loading)
+                model = try loader.load(request.model, context: context)
+            }
+            guard let model else { throw JobFailure(.badModel, "no model loaded for \(request.model)") }
+            try model.validate(request)
+            let clip = try model.generate(request, seed: seed, context: context)
+            try context.cancellation.check()
+            let timings = context.finishTimings()
+            let result = JobResult(request: request, seed: seed, frames: clip.rgbFrames,
+                                   width: clip.width, height: clip.height, video: clip.video,
+                                   timings: timings, peakMemoryBytes: peakResidentBytes())
+            return (.finished(result), model)
+        } catch is CancelledError {
+            // The step being computed when the cancel took effect (1-based).
+            let atStep = channel.lastStep.map { $0 + 1 } ?? (context.reachedDenoising ? 1 : nil)
+            return (.cancelled(atStep: atStep), model)
+        } catch let failure as JobFailure {
+            return (.failed(failure), model)
+        } catch {
+            return (.failed(JobFailure(.generation, String(describing: error))), model)
+        }
+    }
+}
+
+/// Peak resident set size of this process, in bytes.
+public func peakResidentBytes() -> Int {
+    var usage = rusage()
+    #if os(Linux)
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Int(usage.ru_maxrss) * 1024  // kilobytes on Linux
+    #else
+    getrusage(RUSAGE_SELF, &usage)
+    return Int(usage.ru_maxrss)  // bytes on macOS
+    #endif
+}

@@ -1,0 +1,202 @@
+import Foundation
+import XCTest
+@testable import Engine
+
+/// The engine's event contract: order, exactly one final event, queue operations.
+final class EngineContractTests: XCTestCase {
+    func request(_ prompt: String = "a red circle", steps: Int = 3, frames: Int = 5, seed: UInt64? = 7,
+                 model: String = "fake-a") -> JobRequest {
+        JobRequest(model: model, prompt: prompt, frames: frames, width: 8, height: 8, steps: steps, seed: seed)
+    }
+
+    func collect(_ handle: JobHandle) async -> [JobEvent] {
+        var events: [JobEvent] = []
+        for await e in handle.events { events.append(e.event) }
+        return events
+    }
+
+    func finals(_ events: [JobEvent]) -> [JobEvent] { events.filter(\.isFinal) }
+
+    func testEventOrderOnSuccess() async throws {
+        let engine = Engine(loader: FakeLoader())
+        let events = await collect(await engine.submit(request(steps: 3)))
+        guard case .queued(0) = events.first else { return XCTFail("first event \(String(describing: events.first))") }
+        XCTAssertEqual(finals(events).count, 1)
+        guard case .finished(let result) = events.last else { return XCTFail("last event \(String(describing: events.last))") }
+        XCTAssertEqual(result.seed, 7)
+        XCTAssertEqual(result.frames.count, 5)
+        let steps = events.compactMap { e -> Int? in if case .step(let i, _, _, _) = e { return i } else { return nil } }
+        XCTAssertEqual(steps, [1, 2, 3])
+        // loading before encoding before steps before decoding
+        func index(_ match: (JobEvent) -> Bool) -> Int? { events.firstIndex(where: match) }
+        let load = index { if case .loading = $0 { return true } else { return false } }
+        let encode = index { if case .encodingText = $0 { return true } else { return false } }
+        let step = index { if case .step = $0 { return true } else { return false } }
+        let decode = index { if case .decoding = $0 { return true } else { return false } }
+        XCTAssertNotNil(load)
+        XCTAssertLessThan(load!, encode!)
+        XCTAssertLessThan(encode!, step!)
+        XCTAssertLessThan(step!, decode!)
+        XCTAssertNotNil(result.timings[.denoising])
+        XCTAssertGreaterThan(result.peakMemoryBytes, 0)
+    }
+
+    func testBadRequestFailsOnceWithAMessage() async {
+        let engine = Engine(loader: FakeLoader())
+        let events = await collect(await engine.submit(request(frames: 6)))
+        XCTAssertEqual(finals(events).count, 1)
+        guard case .failed(let failure) = events.last else { return XCTFail("\(events)") }
+        XCTAssertEqual(failure.kind, .badRequest)
+        XCTAssertTrue(failure.message.contains("4k+1"), failure.message)
+    }
+
+    func testUnknownModelFails() async {
+        let engine = Engine(loader: FakeLoader())
+        let events = await collect(await engine.submit(request(model: "nope")))
+        guard case .failed(let failure) = events.last else { return XCTFail("\(events)") }
+        XCTAssertEqual(failure.kind, .badModel)
+        XCTAssertEqual(finals(events).count, 1)
+    }
+
+    func testCancelBeforeStart() async {
+        let engine = Engine(loader: FakeLoader(blockMicroseconds: 20_000))
+        await engine.pauseAfterCurrent(true)
+        let handle = await engine.submit(request())
+        await handle.cancel()
+        let events = await collect(handle)
+        XCTAssertEqual(finals(events).count, 1)
+        guard case .cancelled(nil) = events.last else { return XCTFail("\(events)") }
+    }
+
+    func testCancelMidStepStopsWithinABlock() async {
+        // 50 ms blocks, 4 per step: a cancel must land within about one block, not one step.
+        let engine = Engine(loader: FakeLoader(blocksPerStep: 4, blockMicroseconds: 50_000))
+        let handle = await engine.submit(request(steps: 50))
+        var events: [JobEvent] = []
+        var cancelledAt: Date?
+        var endedAt: Date?
+        for await e in handle.events {
+            events.append(e.event)
+            if case .step(2, _, _, _) = e.event, cancelledAt == nil {
+                cancelledAt = Date()
+                await handle.cancel()
+            }
+            if e.event.isFinal { endedAt = e.time }
+        }
+        XCTAssertEqual(finals(events).count, 1)
+        guard case .cancelled(let step) = events.last else { return XCTFail("\(events.suffix(2))") }
+        XCTAssertEqual(step, 3)
+        let latency = endedAt!.timeIntervalSince(cancelledAt!)
+        print("cancel latency (fake model, 50 ms blocks): \(String(format: "%.4f", latency)) s")
+        // One block is 50 ms; a whole step would be 200 ms. Bound generously for loaded CI machines.
+        XCTAssertLessThan(latency, 0.2 + 0.5)
+    }
+
+    func testConsumerDroppingItsStreamEndsTheJobOnce() async throws {
+        let engine = Engine(loader: FakeLoader(blocksPerStep: 4, blockMicroseconds: 20_000))
+        var handle: JobHandle? = await engine.submit(request(steps: 200))
+        let id = handle!.id
+        // Read one event, then drop the stream.
+        var iterator: AsyncStream<TimedEvent>.Iterator? = handle!.events.makeAsyncIterator()
+        _ = await iterator?.next()
+        iterator = nil
+        handle = nil
+        // The job must end (cancelled) with one recorded outcome; wait up to 10 s.
+        var outcome: JobEvent?
+        for _ in 0..<200 {
+            outcome = await engine.outcome(of: id)
+            if outcome != nil { break }
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        guard case .cancelled = outcome else { return XCTFail("outcome \(String(describing: outcome))") }
+        // A later job still runs normally.
+        let next = await collect(await engine.submit(request(steps: 1)))
+        guard case .finished = next.last else { return XCTFail("\(next)") }
+    }
+
+    func testQueueOfThreeWithTheMiddleRemoved() async {
+        let engine = Engine(loader: FakeLoader(blockMicroseconds: 5_000))
+        await engine.pauseAfterCurrent(true)
+        let a = await engine.submit(request("a"))
+        let b = await engine.submit(request("b"))
+        let c = await engine.submit(request("c"))
+        let snapshot = await engine.queue
+        XCTAssertEqual(snapshot.waiting.map(\.request.prompt), ["a", "b", "c"])
+        let removed = await engine.remove(b.id)
+        XCTAssertTrue(removed)
+        let afterRemove = await engine.queue.waiting.map(\.request.prompt)
+        XCTAssertEqual(afterRemove, ["a", "c"])
+        await engine.pauseAfterCurrent(false)
+        let (ea, eb, ec) = await (collect(a), collect(b), collect(c))
+        guard case .finished = ea.last, case .cancelled(nil) = eb.last, case .finished = ec.last else {
+            return XCTFail("\(ea.last!) \(eb.last!) \(ec.last!)")
+        }
+        // c moved from position 2 to 1 when b left.
+        let positions = ec.compactMap { e -> Int? in if case .queued(let p) = e { return p } else { return nil } }
+        XCTAssertEqual(Array(positions.prefix(2)), [2, 1])
+        for events in [ea, eb, ec] { XCTAssertEqual(finals(events).count, 1) }
+    }
+
+    func testMoveReordersTheQueue() async {
+        let engine = Engine(loader: FakeLoader())
+        await engine.pauseAfterCurrent(true)
+        _ = await engine.submit(request("a"))
+        _ = await engine.submit(request("b"))
+        let c = await engine.submit(request("c"))
+        await engine.move(c.id, to: 0)
+        let order = await engine.queue.waiting.map(\.request.prompt)
+        XCTAssertEqual(order, ["c", "a", "b"])
+    }
+
+    func testSkipCancelsTheRunningJobAndGoesOn() async {
+        let engine = Engine(loader: FakeLoader(blocksPerStep: 4, blockMicroseconds: 20_000))
+        let first = await engine.submit(request("first", steps: 100))
+        let second = await engine.submit(request("second", steps: 1))
+        for await e in first.events {
+            if case .step(1, _, _, _) = e.event { await engine.skip() }
+            if e.event.isFinal { guard case .cancelled = e.event else { return XCTFail("\(e.event)") } }
+        }
+        let events = await collect(second)
+        guard case .finished = events.last else { return XCTFail("\(events)") }
+    }
+
+    func testSameRequestAndSeedGiveIdenticalFrames() async {
+        let engine = Engine(loader: FakeLoader())
+        let one = await collect(await engine.submit(request(seed: 123)))
+        let two = await collect(await engine.submit(request(seed: 123)))
+        guard case .finished(let a) = one.last, case .finished(let b) = two.last else { return XCTFail() }
+        XCTAssertEqual(a.frames, b.frames)
+    }
+
+    func testRandomSeedIsReported() async {
+        let engine = Engine(loader: FakeLoader(), seedSource: { 4242 })
+        let events = await collect(await engine.submit(request(seed: nil)))
+        guard case .finished(let result) = events.last else { return XCTFail() }
+        XCTAssertEqual(result.seed, 4242)
+        XCTAssertEqual(result.request.seed, 4242)
+    }
+
+    func testModelStaysLoadedBetweenJobsOfTheSameModel() async {
+        let engine = Engine(loader: FakeLoader())
+        _ = await collect(await engine.submit(request()))
+        let second = await collect(await engine.submit(request()))
+        XCTAssertFalse(second.contains { if case .loading = $0 { return true } else { return false } })
+        let other = await collect(await engine.submit(request(model: "fake-b")))
+        XCTAssertTrue(other.contains { if case .loading = $0 { return true } else { return false } })
+        let loaded = await engine.loadedModelID
+        XCTAssertEqual(loaded, "fake-b")
+    }
+
+    func testEventsArriveWhileTheWorkerIsBusy() async {
+        // The worker keeps a core busy; events must still reach a consumer on another task promptly.
+        let engine = Engine(loader: FakeLoader(blocksPerStep: 1, blockMicroseconds: 30_000))
+        let handle = await engine.submit(request(steps: 20))
+        var delays: [Double] = []
+        for await e in handle.events {
+            delays.append(Date().timeIntervalSince(e.time))
+        }
+        let worst = delays.max() ?? 0
+        print("event delivery latency while busy: worst \(String(format: "%.4f", worst)) s over \(delays.count) events")
+        XCTAssertLessThan(worst, 0.5)
+    }
+}
