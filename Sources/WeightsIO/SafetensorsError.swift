@@ -7,6 +7,8 @@ public enum SafetensorsError: Error, Equatable, CustomStringConvertible, Localiz
     case unreadable(path: String, reason: String)
     /// The file is shorter than the 8-byte header length that starts every safetensors file.
     case truncated(path: String, fileSize: Int)
+    /// The file is a Git LFS pointer, not the weights it stands for.
+    case gitLFSPointer(path: String)
     /// The header length read from the first 8 bytes does not fit the file or is absurd.
     case headerLengthOutOfRange(path: String, headerLength: UInt64, fileSize: Int, limit: Int)
     /// The header is not valid UTF-8 JSON.
@@ -42,6 +44,9 @@ public enum SafetensorsError: Error, Equatable, CustomStringConvertible, Localiz
             return "cannot read safetensors file \(path): \(reason)"
         case let .truncated(path, size):
             return "safetensors file \(path) is truncated: \(size) bytes, but at least 8 are needed for the header length"
+        case let .gitLFSPointer(path):
+            return "\(path) is a Git LFS pointer file, not safetensors data: fetch the real file (`git lfs pull`,"
+                + " or download with huggingface-cli / hf download)"
         case let .headerLengthOutOfRange(path, length, size, limit):
             return "safetensors file \(path) declares a header of \(length) bytes, but the file has \(size) bytes"
                 + " (header must fit in the file after the 8-byte length and be at most \(limit) bytes);"

@@ -29,6 +29,9 @@ struct SafetensorsHeader: Sendable {
         guard bytes.count >= 8 else {
             throw SafetensorsError.truncated(path: path, fileSize: bytes.count)
         }
+        if bytes.starts(with: "version https://git-lfs".utf8) {
+            throw SafetensorsError.gitLFSPointer(path: path)
+        }
         let declared = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
         guard declared <= UInt64(Self.maxHeaderLength), Int(declared) <= bytes.count - 8 else {
             throw SafetensorsError.headerLengthOutOfRange(path: path, headerLength: declared,

@@ -50,6 +50,12 @@ final class SafetensorsValidationTests: XCTestCase {
         assertThrowsMessage(try SafetensorsFile(url: url), contains: ["huge.safetensors", "\(UInt64.max)"])
     }
 
+    func testGitLFSPointer() throws {
+        let url = folder.appendingPathComponent("lfs.safetensors")
+        try Data("version https://git-lfs.github.com/spec/v1\noid sha256:abc\nsize 123\n".utf8).write(to: url)
+        assertThrowsMessage(try SafetensorsFile(url: url), contains: ["lfs.safetensors", "Git LFS pointer"])
+    }
+
     func testNonJSONHeader() throws {
         let url = try file("text.safetensors", header: "PK\u{3}\u{4} zip?", data: [])
         assertThrowsMessage(try SafetensorsFile(url: url), contains: ["text.safetensors", "not valid JSON"])
