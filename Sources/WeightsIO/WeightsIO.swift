@@ -1,2 +1,0 @@
-// The WeightsIO module. See Package.swift for where it sits.
-enum WeightsIOModule {}

@@ -1,6 +1,0 @@
-import XCTest
-@testable import WeightsIO
-
-final class WeightsIOSmokeTests: XCTestCase {
-    func testModuleLinks() { XCTAssertNotNil(WeightsIOModule.self) }
-}
