@@ -62,6 +62,7 @@ let package = Package(
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "Reference"]),
         .testTarget(name: "WeightsIOTests", dependencies: ["WeightsIO"]),
         .testTarget(name: "MediaTests", dependencies: ["Media"]),
-        .testTarget(name: "HistoryStoreTests", dependencies: ["HistoryStore"]),
+        .testTarget(name: "HistoryStoreTests",
+                    dependencies: ["HistoryStore", .product(name: "GRDB", package: "GRDB.swift")]),
     ]
 )

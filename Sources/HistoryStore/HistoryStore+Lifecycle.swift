@@ -14,7 +14,7 @@ extension HistoryStore {
     @discardableResult
     public func beginRun(_ settings: RunSettings, id: String = UUID().uuidString,
                          createdAt: Date = Date(), tags: [String] = []) throws -> RunRecord {
-        let record = RunRecord(id: id, createdAt: createdAt, status: .running, settings: settings,
+        let record = RunRecord(id: id, createdAt: createdAt.storageNormalized, status: .running, settings: settings,
                                tags: RunRow.normalizedTags(tags))
         try write { db in try RunRow.insert(record, owner: .current, db) }
         do {
@@ -67,6 +67,7 @@ extension HistoryStore {
         }
         let staging = stagingURL(id)
         try fileSystem.createDirectory(at: staging)
+        let finishedAt = finishedAt.storageNormalized
         var done = record
         done.status = .finished
         done.finishedAt = finishedAt

@@ -87,28 +87,30 @@ public final class HistoryStore: Sendable {
             return try openReadOnly(directory, indexURL: indexURL, notices: notices, fileSystem: fs)
         }
 
-        guard let pool = try openWritablePool(indexURL, indexExists: indexExists, fileSystem: fs,
-                                              notices: &notices) else {
-            return try openReadOnly(directory, indexURL: indexURL, notices: notices, fileSystem: fs)
+        // Look before writing anything: opening for writing switches the file to WAL,
+        // which rewrites its header.
+        if indexExists {
+            switch inspect(indexURL) {
+            case .usable:
+                break
+            case let .unreadable(reason):
+                let movedTo = try moveAside(indexURL, fileSystem: fs)
+                notices.append(.movedAsideUnreadableIndex(original: indexURL.path, movedTo: movedTo.path,
+                                                          reason: reason))
+            case let .readOnly(reason):
+                notices.append(.openedReadOnly(reason: reason))
+                return try openReadOnly(directory, indexURL: indexURL, notices: notices, fileSystem: fs)
+            }
         }
-
-        // Damage inside a valid file: keep it as it is and show what can be read.
-        if let damage = try? pool.read({ try String.fetchOne($0, sql: "PRAGMA quick_check") }), damage != "ok" {
-            try? pool.close()
-            notices.append(.openedReadOnly(reason: "the index \(indexURL.path) is damaged (\(damage)); "
-                + "nothing was changed. Move it aside to start a new history."))
+        let pool: DatabasePool
+        do {
+            pool = try openPool(indexURL)
+        } catch {
+            guard fs.exists(indexURL) else { throw map(error, path: indexURL.path) }
+            notices.append(.openedReadOnly(reason: "the index could not be opened for writing (\(map(error, path: indexURL.path)))."))
             return try openReadOnly(directory, indexURL: indexURL, notices: notices, fileSystem: fs)
         }
         let migrator = Schema.migrator
-        let unknown = try pool.read { db in
-            try migrator.appliedIdentifiers(db).subtracting(migrator.migrations)
-        }
-        if !unknown.isEmpty {
-            try? pool.close()
-            notices.append(.openedReadOnly(reason: HistoryStoreError.newerSchema(
-                path: indexURL.path, unknownMigrations: unknown.sorted()).description))
-            return try openReadOnly(directory, indexURL: indexURL, notices: notices, fileSystem: fs)
-        }
         do {
             try migrator.migrate(pool)
         } catch {
@@ -179,29 +181,50 @@ public final class HistoryStore: Sendable {
         return config
     }
 
-    /// Opens the index for writing, moving an unreadable or foreign file aside first.
-    /// Returns nil (with a notice) when only a read-only open can work.
-    private static func openWritablePool(_ indexURL: URL, indexExists: Bool, fileSystem fs: any StoreFileSystem,
-                                         notices: inout [StoreNotice]) throws -> DatabasePool? {
-        let reason: String
+    /// What a read-only look at an existing index found.
+    private enum Inspection {
+        /// Ours (or empty) and sound: open it for writing.
+        case usable
+        /// Not a database, or someone else's: move it aside.
+        case unreadable(String)
+        /// Damaged pages or a newer schema: open read-only, change nothing.
+        case readOnly(String)
+    }
+
+    /// Examines an existing index through a read-only connection, which writes nothing.
+    private static func inspect(_ indexURL: URL) -> Inspection {
         do {
-            let pool = try openPool(indexURL)
-            guard let foreign = try foreignReason(pool) else { return pool }
-            try pool.close()
-            reason = foreign
+            let queue = try DatabaseQueue(path: indexURL.path, configuration: configuration(readOnly: true))
+            defer { try? queue.close() }
+            return try queue.read { db -> Inspection in
+                let tables = try String.fetchAll(db, sql: """
+                    SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
+                    """)
+                if !tables.isEmpty && !tables.contains("run") {
+                    return .unreadable("it is a SQLite database of something else (tables: "
+                        + tables.prefix(5).joined(separator: ", ") + ")")
+                }
+                let check = try String.fetchAll(db, sql: "PRAGMA quick_check(3)")
+                if check != ["ok"] {
+                    return .readOnly("the index \(indexURL.path) is damaged (\(check.joined(separator: "; "))); "
+                        + "nothing was changed. Move it aside to start a new history.")
+                }
+                let migrator = Schema.migrator
+                let unknown = try migrator.appliedIdentifiers(db).subtracting(migrator.migrations)
+                if !unknown.isEmpty {
+                    return .readOnly(HistoryStoreError.newerSchema(path: indexURL.path,
+                                                                   unknownMigrations: unknown.sorted()).description)
+                }
+                return .usable
+            }
         } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
-            reason = "it is not a SQLite database"
+            return .unreadable("it is not a SQLite database")
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CORRUPT {
+            return .readOnly("the index \(indexURL.path) is damaged (\(error.message ?? "corrupt")); "
+                + "nothing was changed. Move it aside to start a new history.")
         } catch {
-            guard indexExists else { throw map(error, path: indexURL.path) }
-            notices.append(.openedReadOnly(reason: "the index could not be opened for writing (\(map(error, path: indexURL.path)))."))
-            return nil
-        }
-        let movedTo = try moveAside(indexURL, fileSystem: fs)
-        notices.append(.movedAsideUnreadableIndex(original: indexURL.path, movedTo: movedTo.path, reason: reason))
-        do {
-            return try openPool(indexURL)
-        } catch {
-            throw map(error, path: indexURL.path)
+            // Not readable even read-only (permissions, locks): let the writable open report it.
+            return .usable
         }
     }
 
@@ -223,17 +246,6 @@ public final class HistoryStore: Sendable {
                                 searchMode: mode, fileSystem: fileSystem)
         } catch {
             throw map(error, path: indexURL.path)
-        }
-    }
-
-    /// Why an openable database is not ours, or nil if it is ours or empty.
-    private static func foreignReason(_ pool: DatabasePool) throws -> String? {
-        try pool.read { db in
-            let tables = try String.fetchAll(db, sql: """
-                SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
-                """)
-            if tables.isEmpty || tables.contains("run") { return nil }
-            return "it is a SQLite database of something else (tables: \(tables.prefix(5).joined(separator: ", ")))"
         }
     }
 

@@ -82,3 +82,9 @@ enum RunRow {
         return result
     }
 }
+
+extension Date {
+    /// The date as it comes back from the index (seconds since 1970 in a REAL column), so a
+    /// record returned by a write equals the same record read back.
+    var storageNormalized: Date { Date(timeIntervalSince1970: timeIntervalSince1970) }
+}
