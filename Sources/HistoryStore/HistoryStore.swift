@@ -166,6 +166,11 @@ public final class HistoryStore: Sendable {
         switch dbError.resultCode {
         case .SQLITE_FULL: return HistoryStoreError.diskFull(path: path)
         case .SQLITE_READONLY, .SQLITE_PERM: return HistoryStoreError.notWritable(path: path, reason: dbError.message ?? "read-only")
+        case .SQLITE_IOERR where dbError.extendedResultCode == .SQLITE_IOERR_WRITE:
+            // EFBIG (a file-size limit) and EIO land here; ENOSPC is SQLITE_FULL above.
+            return HistoryStoreError.database(
+                path: path, reason: "writing failed (the disk is full, a file-size limit was reached, or the "
+                    + "disk is failing); the last change was rolled back and runs stored earlier are untouched")
         default: return HistoryStoreError.database(path: path, reason: dbError.message ?? "\(dbError)")
         }
     }

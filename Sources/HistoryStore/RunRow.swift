@@ -38,20 +38,22 @@ enum RunRow {
     /// Inserts a record's row (not its tags) with an optional owner for `running` rows.
     static func insert(_ record: RunRecord, owner: ProcessIdentity?, _ db: Database) throws {
         let s = record.settings
-        try db.execute(sql: """
+        // A cached statement: bulk imports insert thousands of rows in one transaction.
+        let statement = try db.cachedStatement(sql: """
             INSERT INTO run (id, created_at, finished_at, status, model_id, prompt, negative_prompt,
                 frame_count, width, height, step_count, guidance_scale, sampler, seed, fps, duration,
                 error_message, folder_path, request_json, starred, engine_version,
                 owner_pid, owner_start, owner_token)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [
+            """)
+        try statement.execute(arguments: [
                 record.id, record.createdAt.timeIntervalSince1970, record.finishedAt?.timeIntervalSince1970,
                 record.status.rawValue, s.modelID, s.prompt, s.negativePrompt, s.frameCount, s.width,
                 s.height, s.stepCount, s.guidanceScale, s.sampler, Int64(bitPattern: s.seed), s.fps,
                 record.duration, record.errorMessage, record.folderPath, s.requestJSON, record.isStarred,
                 record.engineVersion, owner.map { Int64($0.pid) }, owner?.startMarker, owner?.token,
             ])
-        try replaceTags(record.tags, runID: record.id, db)
+        if !record.tags.isEmpty { try replaceTags(record.tags, runID: record.id, db) }
     }
 
     /// Replaces a run's tags.
