@@ -46,12 +46,14 @@ let package = Package(
         // MARK: Product
         .target(name: "Engine", dependencies: ["Pipelines", "Media"]),
         .target(name: "HistoryStore",
-                dependencies: ["Media", .product(name: "GRDB", package: "GRDB.swift")]),
+                dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Studio", dependencies: ["Engine", "HistoryStore", "Media", "CCursesShim"]),
         .executableTarget(
             name: "zoetrope",
             dependencies: ["Studio", "Engine", "HistoryStore", "Pipelines",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "zoetrope-store-crasher", dependencies: ["HistoryStore"],
+                          path: "Sources/StoreCrasher"),
         .executableTarget(name: "zoetrope-bench", dependencies: ["TensorCore", "CBLAS"],
                           path: "Sources/Benchmarks"),
 
@@ -61,5 +63,7 @@ let package = Package(
         .testTarget(name: "WeightsIOTests", dependencies: ["WeightsIO"]),
         .testTarget(name: "MediaTests", dependencies: ["Media"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TensorCore"]),
+        .testTarget(name: "HistoryStoreTests",
+                    dependencies: ["HistoryStore", .product(name: "GRDB", package: "GRDB.swift")]),
     ]
 )

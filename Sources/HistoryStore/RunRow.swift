@@ -1,0 +1,92 @@
+// Mapping between `RunRecord` and the `run` table's columns.
+import Foundation
+import GRDB
+
+enum RunRow {
+    /// The columns read into a `RunRecord` (tags come from `run_tag`).
+    static let selection = """
+        run.id, run.created_at, run.finished_at, run.status, run.model_id, run.prompt,
+        run.negative_prompt, run.frame_count, run.width, run.height, run.step_count,
+        run.guidance_scale, run.sampler, run.seed, run.fps, run.duration, run.error_message,
+        run.folder_path, run.request_json, run.starred, run.engine_version
+        """
+
+    /// A record from a row of `selection`.
+    static func record(_ row: Row, tags: [String], indexPath: String) throws -> RunRecord {
+        let id: String = row["id"]
+        let statusText: String = row["status"]
+        guard let status = RunStatus(rawValue: statusText) else {
+            throw HistoryStoreError.database(
+                path: indexPath,
+                reason: "run \(id) has the unknown status \"\(statusText)\" (known: "
+                    + RunStatus.allCases.map(\.rawValue).joined(separator: ", ") + ")")
+        }
+        let settings = RunSettings(
+            modelID: row["model_id"], prompt: row["prompt"], negativePrompt: row["negative_prompt"],
+            frameCount: row["frame_count"], width: row["width"], height: row["height"],
+            stepCount: row["step_count"], guidanceScale: row["guidance_scale"], sampler: row["sampler"],
+            seed: UInt64(bitPattern: row["seed"] as Int64), fps: row["fps"], requestJSON: row["request_json"])
+        let finished: Double? = row["finished_at"]
+        return RunRecord(
+            id: id, createdAt: Date(timeIntervalSince1970: row["created_at"]),
+            finishedAt: finished.map(Date.init(timeIntervalSince1970:)), status: status, settings: settings,
+            isStarred: row["starred"], tags: tags, duration: row["duration"],
+            errorMessage: row["error_message"], folderPath: row["folder_path"],
+            engineVersion: row["engine_version"])
+    }
+
+    /// Inserts a record's row (not its tags) with an optional owner for `running` rows.
+    static func insert(_ record: RunRecord, owner: ProcessIdentity?, _ db: Database) throws {
+        let s = record.settings
+        // A cached statement: bulk imports insert thousands of rows in one transaction.
+        let statement = try db.cachedStatement(sql: """
+            INSERT INTO run (id, created_at, finished_at, status, model_id, prompt, negative_prompt,
+                frame_count, width, height, step_count, guidance_scale, sampler, seed, fps, duration,
+                error_message, folder_path, request_json, starred, engine_version,
+                owner_pid, owner_start, owner_token)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        try statement.execute(arguments: [
+                record.id, record.createdAt.timeIntervalSince1970, record.finishedAt?.timeIntervalSince1970,
+                record.status.rawValue, s.modelID, s.prompt, s.negativePrompt, s.frameCount, s.width,
+                s.height, s.stepCount, s.guidanceScale, s.sampler, Int64(bitPattern: s.seed), s.fps,
+                record.duration, record.errorMessage, record.folderPath, s.requestJSON, record.isStarred,
+                record.engineVersion, owner.map { Int64($0.pid) }, owner?.startMarker, owner?.token,
+            ])
+        if !record.tags.isEmpty { try replaceTags(record.tags, runID: record.id, db) }
+    }
+
+    /// Replaces a run's tags.
+    static func replaceTags(_ tags: [String], runID: String, _ db: Database) throws {
+        try db.execute(sql: "DELETE FROM run_tag WHERE run_id = ?", arguments: [runID])
+        for tag in normalizedTags(tags) {
+            try db.execute(sql: "INSERT INTO run_tag(run_id, tag) VALUES (?, ?)", arguments: [runID, tag])
+        }
+    }
+
+    /// Tags trimmed, without empties and duplicates, sorted.
+    static func normalizedTags(_ tags: [String]) -> [String] {
+        Array(Set(tags.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty })).sorted()
+    }
+
+    /// Tags of many runs at once.
+    static func tags(of ids: [String], _ db: Database) throws -> [String: [String]] {
+        guard !ids.isEmpty else { return [:] }
+        var result: [String: [String]] = [:]
+        // SQLite allows many variables (250000 in Debian's build), but chunk to stay portable.
+        for start in stride(from: 0, to: ids.count, by: 500) {
+            let chunk = Array(ids[start..<min(start + 500, ids.count)])
+            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            let rows = try Row.fetchAll(db, sql: "SELECT run_id, tag FROM run_tag WHERE run_id IN (\(marks)) ORDER BY tag",
+                                        arguments: StatementArguments(chunk))
+            for row in rows { result[row["run_id"], default: []].append(row["tag"]) }
+        }
+        return result
+    }
+}
+
+extension Date {
+    /// The date as it comes back from the index (seconds since 1970 in a REAL column), so a
+    /// record returned by a write equals the same record read back.
+    var storageNormalized: Date { Date(timeIntervalSince1970: timeIntervalSince1970) }
+}
