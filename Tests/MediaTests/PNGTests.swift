@@ -162,6 +162,15 @@ final class PNGTests: XCTestCase {
         XCTAssertEqual(try PNG.decode(Data(rgba8)).image.pixels, [1, 2, 3, 4, 5, 6])
     }
 
+    func testReadsAdam7Interlaced() throws {
+        // 2×2 Adam7: pass 1 holds (0,0), pass 6 holds (1,0), pass 7 holds row 1; passes 2–5 are empty.
+        let p00: [UInt8] = [1, 2, 3], p10: [UInt8] = [4, 5, 6], p01: [UInt8] = [7, 8, 9], p11: [UInt8] = [10, 11, 12]
+        let raw: [UInt8] = [0] + p00 + [0] + p10 + [0] + p01 + p11
+        let file = MiniPNG.assemble([MiniPNG.ihdr(width: 2, height: 2, bitDepth: 8, colorType: 2, interlace: 1),
+                                     PNGChunk(type: "IDAT", data: MiniPNG.zlibStored(raw)), PNGChunk(type: "IEND", data: [])])
+        XCTAssertEqual(try PNG.decode(Data(file)).image.pixels, p00 + p10 + p01 + p11)
+    }
+
     func testReadsTextZTXtAndITXtBeforeAndAfterImageData() throws {
         let tEXt = PNGChunk(type: "tEXt", data: Array("Title".utf8) + [0, 0x63, 0x61, 0x66, 0xE9])  // "café" in Latin-1
         let compressed = MiniPNG.zlibStored(Array("squeezed ± text".utf8).map { $0 })  // bytes re-read as Latin-1 below
