@@ -1,2 +1,0 @@
-// The Media module. See Package.swift for where it sits.
-enum MediaModule {}

@@ -1,6 +1,0 @@
-import XCTest
-@testable import Media
-
-final class MediaSmokeTests: XCTestCase {
-    func testModuleLinks() { XCTAssertNotNil(MediaModule.self) }
-}
