@@ -15,7 +15,7 @@ enum Fixtures {
     static func load<T: Decodable>(_ type: T.Type, _ name: String) throws -> T {
         let url = directory.appendingPathComponent(name)
         guard let data = try? Data(contentsOf: url) else {
-            throw XCTSkip("missing fixture \(url.path); regenerate with: \(regenerate)")
+            throw FixtureError.missing("missing fixture \(url.path); regenerate with: \(regenerate)")
         }
         return try JSONDecoder().decode(T.self, from: data)
     }
@@ -32,7 +32,7 @@ enum Fixtures {
         }
     }
 
-    enum FixtureError: Error { case badBase64 }
+    enum FixtureError: Error { case badBase64, missing(String) }
 }
 
 struct FixtureMeta: Decodable {

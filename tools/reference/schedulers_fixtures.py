@@ -193,6 +193,8 @@ def run_loop(cls_name, cfg, n, mu, guidance=None):
 def loops_fixture():
     loops = [
         run_loop("UniPCMultistepScheduler", dict(UNIPC_FLOW, flow_shift=3.0), 10, None),
+        run_loop("UniPCMultistepScheduler", dict(UNIPC_FLOW, flow_shift=5.0, solver_order=3,
+                                                 disable_corrector=[2]), 10, None),
         run_loop("FlowMatchEulerDiscreteScheduler", dict(shift=3.0), 10, None, guidance=5.0),
         run_loop("FlowMatchEulerDiscreteScheduler", dict(shift=1.0, use_dynamic_shifting=True), 10, 1.0),
     ]
