@@ -65,5 +65,6 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TensorCore"]),
         .testTarget(name: "HistoryStoreTests",
                     dependencies: ["HistoryStore", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "SchedulersTests", dependencies: ["Schedulers", "TensorCore"]),
     ]
 )

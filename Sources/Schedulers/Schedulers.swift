@@ -1,2 +1,0 @@
-// The Schedulers module. See Package.swift for where it sits.
-enum SchedulersModule {}

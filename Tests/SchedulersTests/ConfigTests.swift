@@ -1,0 +1,146 @@
+import Foundation
+import XCTest
+import TensorCore
+@testable import Schedulers
+
+final class ConfigTests: XCTestCase {
+    /// Wan 2.1's hub scheduler_config.json (Wan-AI/Wan2.1-T2V-1.3B-Diffusers).
+    static let wanConfig = """
+    {"_class_name": "UniPCMultistepScheduler", "_diffusers_version": "0.33.0.dev0",
+     "beta_end": 0.02, "beta_schedule": "linear", "beta_start": 0.0001, "disable_corrector": [],
+     "dynamic_thresholding_ratio": 0.995, "final_sigmas_type": "zero", "flow_shift": 3.0,
+     "lower_order_final": true, "num_train_timesteps": 1000, "predict_x0": true,
+     "prediction_type": "flow_prediction", "rescale_betas_zero_snr": false, "sample_max_value": 1.0,
+     "solver_order": 2, "solver_p": null, "solver_type": "bh2", "steps_offset": 0,
+     "thresholding": false, "timestep_spacing": "linspace", "trained_betas": null,
+     "use_beta_sigmas": false, "use_exponential_sigmas": false, "use_flow_sigmas": true,
+     "use_karras_sigmas": false}
+    """
+
+    private func decode(_ text: String) throws -> SchedulerConfig {
+        try SchedulerConfig.decode(Data(text.utf8), source: "test/scheduler_config.json")
+    }
+
+    private func assertError(_ text: String, _ expected: SchedulerConfigError,
+                             file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertThrowsError(try decode(text), file: file, line: line) { error in
+            XCTAssertEqual(error as? SchedulerConfigError, expected, "\(error)", file: file, line: line)
+        }
+    }
+
+    func testDecodesWanConfig() throws {
+        let config = try decode(Self.wanConfig)
+        guard case .uniPCMultistep(let settings) = config.settings else { return XCTFail("\(config)") }
+        XCTAssertEqual(settings, UniPCMultistepSchedulerConfig(flowShift: 3))
+        XCTAssertEqual(config.schedulerClass, .uniPCMultistep)
+        let scheduler = try makeScheduler(config: config, stepCount: 50)
+        XCTAssertEqual(scheduler.timesteps.count, 50)
+        XCTAssertEqual(scheduler.sigmas.count, 51)
+        XCTAssertEqual(scheduler.initNoiseSigma, 1)
+    }
+
+    func testFlowMatchDefaultsAndKeys() throws {
+        let config = try decode("""
+        {"_class_name": "FlowMatchEulerDiscreteScheduler", "shift": 7.0, "use_dynamic_shifting": true,
+         "base_shift": 0.4, "max_shift": 1.2, "base_image_seq_len": 100, "max_image_seq_len": 1100,
+         "time_shift_type": "linear", "invert_sigmas": false, "shift_terminal": null}
+        """)
+        guard case .flowMatchEulerDiscrete(let s) = config.settings else { return XCTFail("\(config)") }
+        XCTAssertEqual(s.shift, 7)
+        XCTAssertTrue(s.useDynamicShifting)
+        XCTAssertEqual(s.timeShiftType, .linear)
+        XCTAssertEqual(s.trainTimestepCount, 1000)
+        XCTAssertEqual(s.calculateShift(imageSequenceLength: 600), 0.8, accuracy: 1e-12)
+    }
+
+    func testUnknownClassName() {
+        assertError(#"{"_class_name": "DDIMScheduler"}"#,
+                    .unknownClassName(file: "test/scheduler_config.json", name: "DDIMScheduler",
+                                      supported: ["FlowMatchEulerDiscreteScheduler", "UniPCMultistepScheduler"]))
+    }
+
+    func testMissingClassName() {
+        assertError(#"{"shift": 3.0}"#, .missingKey(file: "test/scheduler_config.json", key: "_class_name"))
+    }
+
+    func testInvalidEnumValueNamesChoices() {
+        assertError(#"{"_class_name": "FlowMatchEulerDiscreteScheduler", "time_shift_type": "cubic"}"#,
+                    .invalidValue(file: "test/scheduler_config.json", key: "time_shift_type", value: "\"cubic\"",
+                                  expected: "one of \"exponential\", \"linear\""))
+    }
+
+    func testWrongTypeNamesKey() throws {
+        XCTAssertThrowsError(try decode(#"{"_class_name": "FlowMatchEulerDiscreteScheduler", "shift": "big"}"#)) {
+            guard case .invalidValue(let file, let key, _, _)? = $0 as? SchedulerConfigError else {
+                return XCTFail("\($0)")
+            }
+            XCTAssertEqual(file, "test/scheduler_config.json")
+            XCTAssertEqual(key, "shift")
+        }
+    }
+
+    func testUnsupportedSettings() {
+        let epsilon = Self.wanConfig
+            .replacingOccurrences(of: "\"use_flow_sigmas\": true", with: "\"use_flow_sigmas\": false")
+        assertError(epsilon, .unsupportedSetting(file: "test/scheduler_config.json", key: "use_flow_sigmas",
+                                                 value: "false", supported: "true (flow mode only)"))
+        assertError(#"{"_class_name": "FlowMatchEulerDiscreteScheduler", "stochastic_sampling": true}"#,
+                    .unsupportedSetting(file: "test/scheduler_config.json", key: "stochastic_sampling",
+                                        value: "true", supported: "false"))
+        assertError(#"{"_class_name": "FlowMatchEulerDiscreteScheduler", "use_karras_sigmas": true}"#,
+                    .unsupportedSetting(file: "test/scheduler_config.json", key: "use_karras_sigmas",
+                                        value: "true", supported: "false"))
+    }
+
+    func testMalformedJSON() {
+        XCTAssertThrowsError(try decode("{not json")) {
+            guard case .malformed(let file, _)? = $0 as? SchedulerConfigError else { return XCTFail("\($0)") }
+            XCTAssertEqual(file, "test/scheduler_config.json")
+        }
+    }
+
+    func testMissingMuAndBadStepCount() throws {
+        let config = try decode(#"{"_class_name": "FlowMatchEulerDiscreteScheduler", "use_dynamic_shifting": true}"#)
+        XCTAssertThrowsError(try makeScheduler(config: config, stepCount: 10)) {
+            XCTAssertEqual($0 as? SchedulerConfigError, .missingMu(file: "test/scheduler_config.json"))
+        }
+        XCTAssertThrowsError(try makeScheduler(config: config, stepCount: 0, mu: 1)) {
+            XCTAssertEqual($0 as? SchedulerConfigError,
+                           .invalidStepCount(file: "test/scheduler_config.json", stepCount: 0))
+        }
+    }
+
+    func testLoadNamesMissingFile() {
+        let url = URL(fileURLWithPath: "/nonexistent/scheduler_config.json")
+        XCTAssertThrowsError(try SchedulerConfig.load(contentsOf: url)) {
+            guard case .unreadable(let file, _)? = $0 as? SchedulerConfigError else { return XCTFail("\($0)") }
+            XCTAssertEqual(file, url.path)
+        }
+    }
+
+    func testErrorDescriptionsNameFileAndKey() {
+        let error = SchedulerConfigError.invalidValue(file: "a/scheduler_config.json", key: "solver_order",
+                                                      value: "7", expected: "1, 2 or 3")
+        XCTAssertTrue(error.description.contains("a/scheduler_config.json"))
+        XCTAssertTrue(error.description.contains("solver_order"))
+        XCTAssertTrue(error.description.contains("7"))
+    }
+}
+
+final class GuidanceTests: XCTestCase {
+    func testFormula() {
+        let uncond = Tensor(shape: [2, 2], data: [1, -2, 0.5, 3])
+        let cond = Tensor(shape: [2, 2], data: [2, 2, 0.5, -1])
+        let out = classifierFreeGuidance(uncond: uncond, cond: cond, scale: 5)
+        XCTAssertEqual(out.shape, [2, 2])
+        // u + 5(c − u): 1+5, −2+20, 0.5+0, 3−20 (all exact in float32)
+        XCTAssertEqual(out.data, [6, 18, 0.5, -17])
+    }
+
+    func testScaleOneIsCondAndZeroIsUncond() {
+        let uncond = Tensor(shape: [3], data: [0.25, -1, 4])
+        let cond = Tensor(shape: [3], data: [1, 2, -8])
+        XCTAssertEqual(classifierFreeGuidance(uncond: uncond, cond: cond, scale: 1).data, cond.data)
+        XCTAssertEqual(classifierFreeGuidance(uncond: uncond, cond: cond, scale: 0).data, uncond.data)
+    }
+}
