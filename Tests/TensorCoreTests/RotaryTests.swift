@@ -117,4 +117,14 @@ final class RotaryTests: XCTestCase {
         assertClose(odd, try fixture("temb_33_noflip_shift1_scale2").doubles, tolerance: 1e-4)
         XCTAssertEqual(odd[0, 32], 0)   // odd dim: zero column at the end
     }
+
+    func testSinCosPositionEmbeddings() throws {
+        let fixture = try OpsFixture.load()
+        // Double angles rounded once to Float, as torch: ≤ 1 ulp of values ≤ 1.
+        assertClose(SinusoidalEmbedding.positions2D(dim: 8, height: 3, width: 4, baseSize: 2),
+                    try fixture("sincos2d_8_3x4_base2").doubles, tolerance: 1.2e-7)
+        let e = SinusoidalEmbedding.positions1D([0, 2], dim: 4)
+        XCTAssertEqual(e.data, [0, 0, 1, 1, Float(Foundation.sin(2.0)), Float(Foundation.sin(0.02)),
+                                Float(Foundation.cos(2.0)), Float(Foundation.cos(0.02))])
+    }
 }

@@ -12,7 +12,12 @@ import os
 import diffusers
 import torch
 import torch.nn.functional as F
-from diffusers.models.embeddings import apply_rotary_emb, get_3d_rotary_pos_embed, get_timestep_embedding
+from diffusers.models.embeddings import (
+    apply_rotary_emb,
+    get_2d_sincos_pos_embed,
+    get_3d_rotary_pos_embed,
+    get_timestep_embedding,
+)
 from diffusers.models.transformers.transformer_wan import WanRotaryPosEmbed
 from diffusers.pipelines.cogvideo.pipeline_cogvideox import get_resize_crop_region_for_grid
 
@@ -54,6 +59,9 @@ def main():
     cases["temb_128_flip_shift0"] = entry(get_timestep_embedding(t, 128, flip_sin_to_cos=True, downscale_freq_shift=0))
     cases["temb_33_noflip_shift1_scale2"] = entry(
         get_timestep_embedding(t, 33, flip_sin_to_cos=False, downscale_freq_shift=1, scale=2))
+
+    # 2-D sincos position embedding (PatchEmbed / Latte): grid 3 x 4, base size 2.
+    cases["sincos2d_8_3x4_base2"] = entry(get_2d_sincos_pos_embed(8, (3, 4), base_size=2, interpolation_scale=1.0))
 
     # Wan RoPE: head dim 20 (t,h,w = 8,6,6); latent [1, 4, 2, 6, 4] with patch (1, 2, 2) -> grid 2 x 3 x 2.
     rope = WanRotaryPosEmbed(attention_head_dim=20, patch_size=(1, 2, 2), max_seq_len=1024)
