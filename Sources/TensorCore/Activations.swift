@@ -1,0 +1,141 @@
+import Foundation
+
+// Activation functions, computed in Float like torch's float32 CPU kernels:
+//   SiLU        x · σ(x)                                     (torch.nn.SiLU)
+//   GELU        0.5 · x · (1 + erf(x / √2))                  (approximate="none")
+//   GELU tanh   0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 · x³)))   (approximate="tanh")
+//   quick GELU  x · σ(1.702 · x)                             (CLIP "quick_gelu")
+//   GEGLU       h · gelu(g) with (h, g) = chunk(x, 2, -1)    (diffusers GEGLU)
+
+/// An elementwise activation, as named by diffusers / transformers configs.
+public enum Activation: String, Sendable, CaseIterable {
+    case identity
+    case relu
+    case sigmoid
+    case tanh
+    /// `x · sigmoid(x)` ("silu" / "swish").
+    case silu
+    /// Exact GELU with erf ("gelu").
+    case gelu
+    /// GELU with the tanh approximation ("gelu-approximate", "gelu_pytorch_tanh", "gelu_new").
+    case geluTanh
+    /// `x · sigmoid(1.702 x)` ("quick_gelu").
+    case quickGELU
+
+    /// The activation for a config string such as `"silu"`, `"gelu-approximate"`,
+    /// `"gelu_pytorch_tanh"` or `"quick_gelu"`; nil if unknown.
+    public init?(configName: String) {
+        switch configName.lowercased() {
+        case "identity", "linear", "none": self = .identity
+        case "relu": self = .relu
+        case "sigmoid": self = .sigmoid
+        case "tanh": self = .tanh
+        case "silu", "swish": self = .silu
+        case "gelu": self = .gelu
+        case "gelu-approximate", "gelu_pytorch_tanh", "gelu_new", "gelu_tanh", "gelu-tanh": self = .geluTanh
+        case "quick_gelu", "quick-gelu": self = .quickGELU
+        default: return nil
+        }
+    }
+
+    /// The activation of one value.
+    @inline(__always)
+    public func callAsFunction(_ x: Float) -> Float {
+        switch self {
+        case .identity: return x
+        case .relu: return Activation.reluOf(x)
+        case .sigmoid: return Activation.sigmoidOf(x)
+        case .tanh: return Foundation.tanh(x)
+        case .silu: return Activation.siluOf(x)
+        case .gelu: return Activation.geluOf(x)
+        case .geluTanh: return Activation.geluTanhOf(x)
+        case .quickGELU: return Activation.quickGELUOf(x)
+        }
+    }
+
+    /// 1/√2 rounded to Float (torch's M_SQRT1_2).
+    static let sqrtHalf = Float(0.70710678118654752440)
+    /// √(2/π) rounded to Float (torch's M_SQRT2 · M_2_SQRTPI · 0.5).
+    static let sqrtTwoOverPi = Float(0.79788456080286535588)
+
+    /// Applies the activation to every element of a buffer in place, in parallel.
+    func apply(_ p: UnsafeMutableBufferPointer<Float>) {
+        // One loop per case so each inner loop has no switch.
+        Parallel.forEach(p.count, grain: 8_192) { range in
+            switch self {
+            case .identity: break
+            case .relu: for i in range { p[i] = Activation.reluOf(p[i]) }
+            case .sigmoid: for i in range { p[i] = Activation.sigmoidOf(p[i]) }
+            case .tanh: for i in range { p[i] = Foundation.tanh(p[i]) }
+            case .silu: for i in range { p[i] = Activation.siluOf(p[i]) }
+            case .gelu: for i in range { p[i] = Activation.geluOf(p[i]) }
+            case .geluTanh: for i in range { p[i] = Activation.geluTanhOf(p[i]) }
+            case .quickGELU: for i in range { p[i] = Activation.quickGELUOf(p[i]) }
+            }
+        }
+    }
+
+    @inline(__always) static func reluOf(_ x: Float) -> Float { x > 0 ? x : 0 }
+    @inline(__always) static func sigmoidOf(_ x: Float) -> Float { 1 / (1 + Foundation.exp(-x)) }
+    @inline(__always) static func siluOf(_ x: Float) -> Float { x / (1 + Foundation.exp(-x)) }
+    @inline(__always) static func geluOf(_ x: Float) -> Float { 0.5 * x * (1 + Foundation.erf(x * sqrtHalf)) }
+    @inline(__always) static func geluTanhOf(_ x: Float) -> Float {
+        0.5 * x * (1 + Foundation.tanh(sqrtTwoOverPi * (x + 0.044715 * (x * x * x))))
+    }
+    @inline(__always) static func quickGELUOf(_ x: Float) -> Float { x / (1 + Foundation.exp(-1.702 * x)) }
+}
+
+extension Tensor {
+    /// The activation applied elementwise.
+    public func activated(_ activation: Activation) -> Tensor {
+        var out = self
+        out.activateInPlace(activation)
+        return out
+    }
+
+    /// Applies the activation elementwise in place.
+    public mutating func activateInPlace(_ activation: Activation) {
+        data.withUnsafeMutableBufferPointer { activation.apply($0) }
+    }
+
+    /// `x · sigmoid(x)`.
+    public func silu() -> Tensor { activated(.silu) }
+    /// Exact (erf) GELU.
+    public func gelu() -> Tensor { activated(.gelu) }
+    /// GELU with torch's tanh approximation.
+    public func geluTanh() -> Tensor { activated(.geluTanh) }
+    /// `x · sigmoid(1.702 x)`.
+    public func quickGELU() -> Tensor { activated(.quickGELU) }
+    /// Elementwise logistic sigmoid.
+    public func sigmoid() -> Tensor { activated(.sigmoid) }
+    /// Elementwise hyperbolic tangent.
+    public func tanh() -> Tensor { activated(.tanh) }
+
+    /// Gated activation over the last dimension: for `x: [..., 2N]` returns
+    /// `x[..., :N] * act(x[..., N:])` of shape `[..., N]` (diffusers `GEGLU` with
+    /// `act = .gelu`: first half is the value, second half the gate).
+    public func gated(_ activation: Activation = .gelu) -> Tensor {
+        precondition(rank >= 1 && shape[rank - 1] % 2 == 0, "gated: last dim of \(shape) must be even")
+        let width = shape[rank - 1] / 2
+        let rows = width == 0 ? 0 : count / (2 * width)
+        var outShape = shape
+        outShape[rank - 1] = width
+        return Tensor(shape: outShape) { out in
+            data.withUnsafeBufferPointer { x in
+                Parallel.forEach(rows, grain: max(1, 4_096 / max(1, width))) { range in
+                    for row in range {
+                        let h = x.baseAddress! + row * 2 * width
+                        let g = h + width
+                        let o = out.baseAddress! + row * width
+                        switch activation {
+                        case .gelu: for j in 0..<width { o[j] = h[j] * Activation.geluOf(g[j]) }
+                        case .geluTanh: for j in 0..<width { o[j] = h[j] * Activation.geluTanhOf(g[j]) }
+                        case .silu: for j in 0..<width { o[j] = h[j] * Activation.siluOf(g[j]) }
+                        default: for j in 0..<width { o[j] = h[j] * activation(g[j]) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,176 @@
+import Foundation
+
+// Normalisation layers (MODELS.md §0.3 and §6.2):
+//   layerNorm    torch.nn.LayerNorm / diffusers FP32LayerNorm over the last dim
+//   groupNorm    torch.nn.GroupNorm over [B, C, *] (for 5-D: C/G × F × H × W jointly)
+//   rmsNorm      torch.nn.RMSNorm, diffusers RMSNorm, T5LayerNorm over the last dim
+//   wanRMSNorm   diffusers autoencoder_kl_wan.WanRMS_norm over the channel dim
+//
+// Statistics: every mean / variance / sum of squares is accumulated in Double with two
+// passes (mean first, then Σ(x − μ)²), so no cancellation occurs even for groups of
+// millions of elements with a large mean. The normalised output is computed in Float
+// from the Double statistics rounded to Float, like torch's float32 kernels.
+
+extension Tensor {
+    private func requireVector(_ v: Tensor?, _ n: Int, _ what: String) {
+        if let v { precondition(v.count == n, "\(what) has \(v.count) elements, expected \(n) (input \(shape))") }
+    }
+
+    /// LayerNorm over the last dimension: `(x − μ) / √(σ² + eps) · weight + bias`
+    /// (biased variance). `weight` and `bias` have `shape.last` elements, or are nil.
+    public func layerNorm(weight: Tensor? = nil, bias: Tensor? = nil, eps: Float) -> Tensor {
+        // x: [..., D]
+        precondition(rank >= 1, "layerNorm of a 0-d tensor")
+        let width = shape[rank - 1]
+        requireVector(weight, width, "layerNorm weight")
+        requireVector(bias, width, "layerNorm bias")
+        let rows = width == 0 ? 0 : count / width
+        let w = weight?.data
+        let b = bias?.data
+        return Tensor(shape: shape) { out in
+            data.withUnsafeBufferPointer { x in
+                Parallel.forEach(rows, grain: max(1, 4_096 / max(1, width))) { range in
+                    for row in range {
+                        let px = x.baseAddress! + row * width
+                        let po = out.baseAddress! + row * width
+                        var s = 0.0
+                        for j in 0..<width { s += Double(px[j]) }
+                        let mu = s / Double(width)
+                        var v = 0.0
+                        for j in 0..<width { let d = Double(px[j]) - mu; v += d * d }
+                        let rstd = Float(1 / (v / Double(width) + Double(eps)).squareRoot())
+                        let m = Float(mu)
+                        for j in 0..<width { po[j] = (px[j] - m) * rstd }
+                        if let w { for j in 0..<width { po[j] *= w[j] } }
+                        if let b { for j in 0..<width { po[j] += b[j] } }
+                    }
+                }
+            }
+        }
+    }
+
+    /// RMSNorm over the last dimension: `x · rsqrt(mean(x²) + eps) · weight` (torch
+    /// `nn.RMSNorm`, diffusers `RMSNorm`, T5/UMT5 `T5LayerNorm` with eps 1e-6). No mean
+    /// subtraction, no bias. `weight` has `shape.last` elements or is nil.
+    public func rmsNorm(weight: Tensor? = nil, eps: Float) -> Tensor {
+        // x: [..., D]
+        precondition(rank >= 1, "rmsNorm of a 0-d tensor")
+        let width = shape[rank - 1]
+        requireVector(weight, width, "rmsNorm weight")
+        let rows = width == 0 ? 0 : count / width
+        let w = weight?.data
+        return Tensor(shape: shape) { out in
+            data.withUnsafeBufferPointer { x in
+                Parallel.forEach(rows, grain: max(1, 4_096 / max(1, width))) { range in
+                    for row in range {
+                        let px = x.baseAddress! + row * width
+                        let po = out.baseAddress! + row * width
+                        var ss = 0.0
+                        for j in 0..<width { let d = Double(px[j]); ss += d * d }
+                        let r = Float(1 / (ss / Double(width) + Double(eps)).squareRoot())
+                        if let w {
+                            for j in 0..<width { po[j] = px[j] * r * w[j] }
+                        } else {
+                            for j in 0..<width { po[j] = px[j] * r }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// GroupNorm over `[B, C, *]`: each (sample, group of C/G channels) is normalised over
+    /// its channels and all remaining dims jointly (so a 5-D input includes time), then
+    /// `· weight[c] + bias[c]`. `weight`/`bias` have C elements or are nil.
+    public func groupNorm(groups: Int, weight: Tensor? = nil, bias: Tensor? = nil, eps: Float) -> Tensor {
+        // x: [B, C, *spatial]
+        precondition(rank >= 2, "groupNorm expects [B, C, *], got \(shape)")
+        let batch = shape[0]
+        let channels = shape[1]
+        precondition(groups > 0 && channels % groups == 0, "groupNorm: \(channels) channels not divisible by \(groups) groups")
+        requireVector(weight, channels, "groupNorm weight")
+        requireVector(bias, channels, "groupNorm bias")
+        let spatial = shape.dropFirst(2).reduce(1, *)
+        let perGroup = channels / groups
+        let groupSize = perGroup * spatial
+        let w = weight?.data
+        let b = bias?.data
+        return Tensor(shape: shape) { out in
+            data.withUnsafeBufferPointer { x in
+                // Each (sample, group) is a contiguous block of groupSize elements.
+                Parallel.forEach(batch * groups, grain: max(1, 16_384 / max(1, groupSize))) { range in
+                    for bg in range {
+                        let base = bg * groupSize
+                        let px = x.baseAddress! + base
+                        let po = out.baseAddress! + base
+                        var s = 0.0
+                        for j in 0..<groupSize { s += Double(px[j]) }
+                        let mu = groupSize == 0 ? 0 : s / Double(groupSize)
+                        var v = 0.0
+                        for j in 0..<groupSize { let d = Double(px[j]) - mu; v += d * d }
+                        let rstd = Float(1 / (v / Double(Swift.max(1, groupSize)) + Double(eps)).squareRoot())
+                        let m = Float(mu)
+                        let g = bg % groups
+                        for c in 0..<perGroup {
+                            let channel = g * perGroup + c
+                            let scale = rstd * (w?[channel] ?? 1)
+                            let shift = b?[channel] ?? 0
+                            let pxc = px + c * spatial
+                            let poc = po + c * spatial
+                            for j in 0..<spatial { poc[j] = (pxc[j] - m) * scale + shift }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Wan's RMS norm over the channel axis (diffusers `WanRMS_norm`):
+    /// `x / max(‖x‖₂, 1e-12) · √C · gamma[c] (+ bias[c])`, where the norm is taken over
+    /// `axis` (C elements) at each other position. There is no eps inside the root.
+    /// `gamma` (and `bias`) have C elements in any shape (`[C, 1, 1, 1]` in checkpoints).
+    /// `axis` is 1 for `channel_first` inputs `[B, C, *]` and -1 otherwise.
+    public func wanRMSNorm(gamma: Tensor, bias: Tensor? = nil, axis: Int = 1) -> Tensor {
+        // x: [B, C, F, H, W] or [B, C, H, W] (axis 1), or [..., C] (axis -1)
+        let ax = self.axis(axis)
+        let channels = shape[ax]
+        requireVector(gamma, channels, "wanRMSNorm gamma")
+        requireVector(bias, channels, "wanRMSNorm bias")
+        let outer = shape[..<ax].reduce(1, *)
+        let inner = shape[(ax + 1)...].reduce(1, *)
+        let rootC = Double(channels).squareRoot()
+        let g = gamma.data
+        let b = bias?.data
+        return Tensor(shape: shape) { out in
+            data.withUnsafeBufferPointer { x in
+                // Work items: (outer index, chunk of the inner positions). Within a chunk the
+                // sum of squares over C is accumulated position-wise, reading rows contiguously.
+                let chunk = 256
+                let chunksPerOuter = (inner + chunk - 1) / chunk
+                Parallel.forEach(outer * chunksPerOuter, grain: 1) { range in
+                    var acc = [Double](repeating: 0, count: chunk)
+                    var factor = [Float](repeating: 0, count: chunk)
+                    for item in range {
+                        let o = item / chunksPerOuter
+                        let start = (item % chunksPerOuter) * chunk
+                        let n = Swift.min(chunk, inner - start)
+                        let base = o * channels * inner + start
+                        for j in 0..<n { acc[j] = 0 }
+                        for c in 0..<channels {
+                            let pxc = x.baseAddress! + base + c * inner
+                            for j in 0..<n { let d = Double(pxc[j]); acc[j] += d * d }
+                        }
+                        for j in 0..<n { factor[j] = Float(rootC / Swift.max(acc[j].squareRoot(), 1e-12)) }
+                        for c in 0..<channels {
+                            let pxc = x.baseAddress! + base + c * inner
+                            let poc = out.baseAddress! + base + c * inner
+                            let gc = g[c]
+                            let bc = b?[c] ?? 0
+                            for j in 0..<n { poc[j] = pxc[j] * factor[j] * gc + bc }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,39 @@
+import Foundation
+
+// Rotary and sinusoidal references in Double, written as complex multiplication:
+// each pair (x[2i], x[2i+1]) is the complex number x[2i] + i·x[2i+1], multiplied by e^{iθ}.
+
+extension Reference {
+    /// Rotates one head vector `x` (dh values) by the angles of axis parts: `parts` lists
+    /// (position, width) for consecutive slices of the vector ([t | h | w] for 3-D RoPE).
+    public static func rotate(_ x: [Double], parts: [(position: Double, width: Int)], theta: Double = 10_000) -> [Double] {
+        var out = x
+        var offset = 0
+        for (position, width) in parts {
+            for i in 0..<(width / 2) {
+                let angle = position / pow(theta, Double(2 * i) / Double(width))
+                let (re, im) = (x[offset + 2 * i], x[offset + 2 * i + 1])
+                let (c, s) = (cos(angle), sin(angle))
+                // (re + i·im)(c + i·s)
+                out[offset + 2 * i] = re * c - im * s
+                out[offset + 2 * i + 1] = re * s + im * c
+            }
+            offset += width
+        }
+        return out
+    }
+
+    /// `get_timestep_embedding` evaluated in Double.
+    public static func timestepEmbedding(_ t: Double, dim: Int, flipSinToCos: Bool, shift: Double,
+                                         scale: Double, maxPeriod: Double) -> [Double] {
+        let half = dim / 2
+        var sines = [Double](), cosines = [Double]()
+        for i in 0..<half {
+            let arg = scale * t * exp(-log(maxPeriod) * Double(i) / (Double(half) - shift))
+            sines.append(sin(arg)); cosines.append(cos(arg))
+        }
+        var out = flipSinToCos ? cosines + sines : sines + cosines
+        if dim % 2 == 1 { out.append(0) }
+        return out
+    }
+}
