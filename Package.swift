@@ -60,5 +60,6 @@ let package = Package(
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "Reference"]),
         .testTarget(name: "WeightsIOTests", dependencies: ["WeightsIO"]),
         .testTarget(name: "MediaTests", dependencies: ["Media"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
     ]
 )
