@@ -39,18 +39,18 @@ public struct UnigramTokenizer: Tokenizer {
         if model["byte_fallback"] as? Bool == true {
             throw TokenizerError.unsupported(path: path, component: "model.byte_fallback", value: "true")
         }
-        guard let vocabList = model["vocab"] as? [Any], !vocabList.isEmpty else {
-            throw TokenizerError.corruptFile(path: path, reason: "model.vocab is missing or empty")
+        // Scores are read with JSONDecoder: JSONSerialization on Linux rounds some doubles
+        // off by an ulp, and Viterbi ties depend on the exact f64 scores.
+        let pieces: [(piece: String, score: Double)]
+        do {
+            let file = try JSONDecoder().decode(UnigramVocabularyFile.self, from: try TokenizerFiles.read(url))
+            pieces = file.model.vocab.map { ($0.piece, $0.score) }
+        } catch let error as TokenizerError {
+            throw error
+        } catch {
+            throw TokenizerError.corruptFile(path: path, reason: "model.vocab is not a list of [piece, score] pairs (\(error))")
         }
-        var pieces: [(piece: String, score: Double)] = []
-        pieces.reserveCapacity(vocabList.count)
-        for (i, item) in vocabList.enumerated() {
-            guard let pair = item as? [Any], pair.count == 2, let piece = pair[0] as? String,
-                  let score = TokenizerFiles.double(pair[1]) else {
-                throw TokenizerError.corruptFile(path: path, reason: "model.vocab[\(i)] is not a [piece, score] pair")
-            }
-            pieces.append((piece, score))
-        }
+        guard !pieces.isEmpty else { throw TokenizerError.corruptFile(path: path, reason: "model.vocab is empty") }
         guard let unkID = TokenizerFiles.int(model["unk_id"]), unkID >= 0, unkID < pieces.count else {
             throw TokenizerError.corruptFile(path: path, reason: "model.unk_id is missing or outside the vocabulary")
         }
@@ -146,4 +146,24 @@ public struct UnigramTokenizer: Tokenizer {
     public func decode(_ ids: [Int], skipSpecialTokens: Bool = true) -> String {
         pipeline.decode(ids, skipSpecialTokens: skipSpecialTokens)
     }
+}
+
+/// The part of a Unigram `tokenizer.json` read with JSONDecoder (for exact scores).
+private struct UnigramVocabularyFile: Decodable {
+    struct Entry: Decodable {
+        var piece: String
+        var score: Double
+
+        init(from decoder: Decoder) throws {
+            var container = try decoder.unkeyedContainer()
+            piece = try container.decode(String.self)
+            score = try container.decode(Double.self)
+        }
+    }
+
+    struct Model: Decodable {
+        var vocab: [Entry]
+    }
+
+    var model: Model
 }
