@@ -110,8 +110,10 @@ public struct BPETokenizer: Tokenizer {
         let eosName = names["eos_token"] as? String ?? "<|endoftext|>"
         let padName = names["pad_token"] as? String ?? "<|endoftext|>"
         var added: [AddedToken] = []
+        var ids: [String: Int] = [:]
         for (key, name) in [("unk_token", unkName), ("bos_token", bosName), ("eos_token", eosName), ("pad_token", padName)] {
             guard let id = vocab[name] else { throw TokenizerError.unknownToken(path: vocabURL.path, key: key, token: name) }
+            ids[key] = id
             if !added.contains(where: { $0.id == id }) {
                 added.append(AddedToken(content: name, id: id, special: true, normalized: false, lstrip: false, rstrip: false))
             }
@@ -122,7 +124,7 @@ public struct BPETokenizer: Tokenizer {
                       names: ["bos_token": bosName, "eos_token": eosName, "pad_token": padName], path: vocabURL.path,
                       normalizer: .sequence([.nfc, .replace(try TextPattern(regex: #"\s+"#, path: "", key: ""), " "), .lowercase]),
                       preTokenizer: .sequence([.split(split, .removed, invert: true), .byteLevel(addPrefixSpace: false, useRegex: true)]),
-                      post: (prefix: [vocab[bosName]!], suffix: [vocab[eosName]!]))
+                      post: (prefix: ids["bos_token"].map { [$0] } ?? [], suffix: ids["eos_token"].map { [$0] } ?? []))
     }
 
     private init(bpe: BPEModel, added: [AddedToken], names: [String: Any], path: String,
