@@ -66,5 +66,6 @@ let package = Package(
         .testTarget(name: "HistoryStoreTests",
                     dependencies: ["HistoryStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "SchedulersTests", dependencies: ["Schedulers", "TensorCore"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
     ]
 )

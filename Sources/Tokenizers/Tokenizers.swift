@@ -1,2 +1,0 @@
-// The Tokenizers module. See Package.swift for where it sits.
-enum TokenizersModule {}
