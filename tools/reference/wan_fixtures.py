@@ -304,15 +304,21 @@ def write_text_encoder(out: Path) -> None:
     ids[1, 6:] = 0
     mask = torch.ones_like(ids)
     mask[1, 6:] = 0
-    masked = model(input_ids=ids, attention_mask=mask, output_hidden_states=True)
+    # The output of every layer (before the final RMS norm) in the masked run. transformers'
+    # `output_hidden_states` would give (embeddings, layer 0, final norm) and skip the last layer.
+    layer_outputs = []
+    hooks = [block.register_forward_hook(lambda _m, _i, output: layer_outputs.append(output))
+             for block in model.encoder.block]
+    masked = model(input_ids=ids, attention_mask=mask)
+    for hook in hooks:
+        hook.remove()
     unmasked = model(input_ids=ids)
     tensors["short.input_ids"] = ids
     tensors["short.attention_mask"] = mask
     tensors["short.last_hidden_state_masked"] = masked.last_hidden_state  # [2, 10, 32]
     tensors["short.last_hidden_state_unmasked"] = unmasked.last_hidden_state  # [2, 10, 32]
-    # hidden_states[0] = embeddings, [i] = output of layer i−1 (before the final RMS norm), masked run.
-    for index, hidden in enumerate(masked.hidden_states):
-        tensors[f"short.hidden_states_masked.{index}"] = hidden
+    for index, output in enumerate(layer_outputs):
+        tensors[f"short.layer_output_masked.{index}"] = output  # [2, 10, 32]
 
     # 140 tokens reach relative distances past max_distance 128, so every bucket is used.
     long_ids = torch.randint(3, TEXT_ENCODER_VOCAB, (1, 140), generator=torch.Generator("cpu").manual_seed(2))
