@@ -17,7 +17,6 @@ This script owns Tests/Fixtures/wan/ and deletes it before writing it again.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 from pathlib import Path
 
@@ -394,7 +393,7 @@ def write_pipeline(out: Path) -> None:
 
     for run_name, tensors in runs.items():
         scheduler_name = "FlowMatchEulerDiscreteScheduler" if run_name.startswith("flowmatch") else "UniPCMultistepScheduler"
-        call = {k: v for k, v in PIPELINE_CALL.items()}
+        call = dict(PIPELINE_CALL)
         if run_name.endswith("generator"):
             call["generator"] = f'torch.Generator("cpu").manual_seed({PIPELINE_GENERATOR_SEED})'
         else:
