@@ -3,7 +3,7 @@ import XCTest
 
 /// Reads the JSON fixtures written by tools/reference/schedulers_fixtures.py.
 enum Fixtures {
-    static let regenerate = "/work/main/.venv/bin/python tools/reference/schedulers_fixtures.py"
+    static let regenerate = "tools/reference/generate_all.sh"
 
     static var directory: URL {
         URL(fileURLWithPath: #filePath)

@@ -3,7 +3,7 @@ import XCTest
 @testable import TensorCore
 
 // Shared helpers of the op tests: seeded random tensors, comparisons, and the torch fixture
-// Tests/Fixtures/ops/tensor_ops.json (regenerate: /work/main/.venv/bin/python tools/reference/tensor_ops.py).
+// Tests/Fixtures/ops/tensor_ops.json (regenerate: tools/reference/generate_all.sh).
 
 /// A small deterministic generator (SplitMix64) so that test inputs never change.
 struct SeededGenerator: RandomNumberGenerator {
@@ -45,9 +45,9 @@ func assertClose(_ actual: Tensor, _ expected: [Double], tolerance: Double,
     assertClose(actual.data, expected, tolerance: tolerance, message, file: file, line: line)
 }
 
-/// The torch reference values of tools/reference/tensor_ops.py.
+/// The torch reference values of tools/reference/tensor_ops_fixtures.py.
 struct OpsFixture {
-    static let regenerate = "/work/main/.venv/bin/python tools/reference/tensor_ops.py"
+    static let regenerate = "tools/reference/generate_all.sh"
     let cases: [String: Tensor]
 
     static func load() throws -> OpsFixture {

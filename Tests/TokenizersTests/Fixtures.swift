@@ -1,5 +1,5 @@
 // Locating and reading the committed tokenizer fixtures (Tests/Fixtures/tokenizers/), made by
-//   /work/main/.venv/bin/python tools/reference/tokenizers_fixtures.py
+//   tools/reference/generate_all.sh
 
 import Foundation
 
@@ -12,7 +12,7 @@ enum Fixtures {
     static let unigram = root.appendingPathComponent("unigram")
     static let clip = root.appendingPathComponent("clip")
 
-    static let regenerate = "regenerate with: /work/main/.venv/bin/python tools/reference/tokenizers_fixtures.py"
+    static let regenerate = "regenerate with: tools/reference/generate_all.sh"
 
     struct Prompt {
         var name: String

@@ -4,7 +4,7 @@ import TensorCore
 @testable import WeightsIO
 
 /// Reads `Tests/Fixtures/weights/sample.safetensors`, written by the Python safetensors
-/// library (regenerate: `/work/main/.venv/bin/python tools/reference/safetensors_sample.py`).
+/// library (regenerate: `tools/reference/generate_all.sh`).
 /// All expected values are exactly representable, so comparisons are exact.
 final class SafetensorsReferenceTests: XCTestCase {
     private func open() throws -> SafetensorsFile {
@@ -14,7 +14,7 @@ final class SafetensorsReferenceTests: XCTestCase {
     func testNamesAndMetadata() throws {
         let file = try open()
         XCTAssertEqual(file.names, ["bf16.values", "empty", "half.values", "linear.weight", "position_ids", "scale"])
-        XCTAssertEqual(file.metadata, ["format": "pt", "generator": "tools/reference/safetensors_sample.py"])
+        XCTAssertEqual(file.metadata, ["format": "pt", "generator": "tools/reference/safetensors_fixtures.py"])
         XCTAssertEqual(try file.info("half.values"), TensorInfo(dtype: .float16, shape: [8]))
         XCTAssertEqual(try file.info("bf16.values"), TensorInfo(dtype: .bfloat16, shape: [5, 1]))
         XCTAssertEqual(try file.info("position_ids"), TensorInfo(dtype: .int64, shape: [1, 4]))

@@ -9,7 +9,7 @@ transformers 5 saves the weights without the `text_model.` prefix
 (`embeddings.token_embedding.weight`, `encoder.layers.0…`, `final_layer_norm.*`).
 
 Run through tools/reference/generate_all.sh, or alone:
-    /work/main/.venv/bin/python tools/reference/clip_fixtures.py [--out Tests/Fixtures]
+    tools/reference/generate_all.sh   (or: .venv/bin/python tools/reference/clip_fixtures.py --out Tests/Fixtures)
 This script owns Tests/Fixtures/clip/ and deletes it before writing it again.
 """
 

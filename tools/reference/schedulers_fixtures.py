@@ -3,7 +3,7 @@
 
 Regenerate with (from the repository root):
 
-    /work/main/.venv/bin/python tools/reference/schedulers_fixtures.py
+    tools/reference/generate_all.sh   (or: .venv/bin/python tools/reference/schedulers_fixtures.py --out Tests/Fixtures)
 
 Three files:
   randn.json     torch.randn / torch.rand outputs from seeded CPU generators, for both torch
@@ -33,7 +33,7 @@ from diffusers.utils.torch_utils import randn_tensor
 FORMAT_VERSION = 1
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 OUT = os.path.join(ROOT, "Tests", "Fixtures", "schedulers")
-COMMAND = "/work/main/.venv/bin/python tools/reference/schedulers_fixtures.py"
+COMMAND = "tools/reference/generate_all.sh"
 
 
 def b64(t):
@@ -214,6 +214,8 @@ if __name__ == "__main__":
         json.dump({"torch_cpu_capability": torch.backends.cpu.get_cpu_capability(),
                    "cases": randn_cases()}, sys.stdout)
         sys.exit(0)
+    if "--out" in sys.argv:
+        OUT = os.path.join(sys.argv[sys.argv.index("--out") + 1], "schedulers")
     os.makedirs(OUT, exist_ok=True)
     write("randn.json", randn_fixture())
     write("schedules.json", schedules_fixture())

@@ -17,7 +17,7 @@ with them:
                   tokenizers, both loading paths (the script checks that the paths agree).
 
 Run from the repository root:
-    /work/main/.venv/bin/python tools/reference/tokenizers_fixtures.py
+    tools/reference/generate_all.sh   (or: .venv/bin/python tools/reference/tokenizers_fixtures.py --out Tests/Fixtures)
 Training is deterministic (single thread, fixed seed); the expected ids are always recomputed from
 the committed tokenizer files, so re-running only rewrites expected.json unless --retrain is given.
 """
@@ -266,7 +266,17 @@ def expected(workdir, texts):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--retrain", action="store_true", help="retrain and rewrite the tokenizer files")
+    ap.add_argument("--out", default=None, help="the Tests/Fixtures folder (generate_all.sh passes it)")
     args = ap.parse_args()
+    global OUT
+    if args.out:
+        if os.path.abspath(os.path.join(args.out, "tokenizers")) != os.path.abspath(OUT):
+            # Copy the committed tokenizer files so a --check run compares expected.json, not a retrain.
+            import shutil
+            dest = os.path.join(args.out, "tokenizers")
+            if os.path.isdir(OUT) and not os.path.exists(dest):
+                shutil.copytree(OUT, dest)
+        OUT = os.path.join(args.out, "tokenizers")
     os.makedirs(OUT, exist_ok=True)
     with tempfile.TemporaryDirectory() as workdir:
         if args.retrain or not os.path.exists(os.path.join(OUT, "unigram", "spiece.model")):

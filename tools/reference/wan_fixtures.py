@@ -10,7 +10,7 @@ model is saved as a diffusers / transformers folder, and its inputs and outputs 
 safetensors file with a metadata header. Tests/Fixtures/README.md lists every file.
 
 Run through tools/reference/generate_all.sh (it regenerates every fixture), or alone:
-    /work/main/.venv/bin/python tools/reference/wan_fixtures.py [--out Tests/Fixtures]
+    tools/reference/generate_all.sh   (or: .venv/bin/python tools/reference/wan_fixtures.py --out Tests/Fixtures)
 This script owns Tests/Fixtures/wan/ and deletes it before writing it again.
 """
 

@@ -3,7 +3,7 @@ whose exact torch numerics matter (GELU tanh/erf, SiLU, timestep embedding, Wan 
 CogVideoX rotary tables and their application, trilinear / nearest interpolation).
 
 Regenerate (from the repository root):
-    /work/main/.venv/bin/python tools/reference/tensor_ops.py
+    tools/reference/generate_all.sh   (or: .venv/bin/python tools/reference/tensor_ops_fixtures.py --out Tests/Fixtures)
 """
 import json
 import math
@@ -25,6 +25,15 @@ FORMAT_VERSION = 1
 OUT = os.path.join(os.path.dirname(__file__), "..", "..", "Tests", "Fixtures", "ops", "tensor_ops.json")
 
 
+def _out_from_args():
+    """`--out FIXTURES_DIR` as generate_all.sh passes it; default: the repository's Tests/Fixtures."""
+    import argparse
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", default=None)
+    args = ap.parse_args()
+    return os.path.join(args.out, "ops", "tensor_ops.json") if args.out else OUT
+
+
 def entry(t):
     t = t.detach().to(torch.float32).contiguous()
     # %.9g round-trips every float32 value.
@@ -43,6 +52,8 @@ def wan_apply(hidden_states, freqs_cos, freqs_sin):
 
 
 def main():
+    out = _out_from_args()
+    os.makedirs(os.path.dirname(out), exist_ok=True)
     torch.manual_seed(0)
     cases = {}
 
@@ -95,14 +106,14 @@ def main():
 
     doc = {
         "format_version": FORMAT_VERSION,
-        "generator": "tools/reference/tensor_ops.py",
+        "generator": "tools/reference/tensor_ops_fixtures.py",
         "torch": torch.__version__,
         "diffusers": diffusers.__version__,
         "cases": cases,
     }
-    with open(OUT, "w") as f:
+    with open(out, "w") as f:
         json.dump(doc, f, separators=(",", ":"))
-    print(f"wrote {os.path.normpath(OUT)} ({os.path.getsize(OUT)} bytes)")
+    print(f"wrote {os.path.normpath(out)} ({os.path.getsize(out)} bytes)")
 
 
 if __name__ == "__main__":

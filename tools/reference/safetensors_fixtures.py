@@ -4,7 +4,7 @@ The WeightsIOTests read it back and compare against values written out in the te
 (`SafetensorsReferenceTests`), so the Swift reader is checked against the reference writer.
 
 Regenerate (from the repository root):
-    /work/main/.venv/bin/python tools/reference/safetensors_sample.py
+    tools/reference/generate_all.sh   (or: .venv/bin/python tools/reference/safetensors_fixtures.py --out Tests/Fixtures)
 Generated with safetensors 0.8.0, torch 2.15.0.
 """
 from pathlib import Path
@@ -16,6 +16,11 @@ OUT = Path(__file__).resolve().parents[2] / "Tests" / "Fixtures" / "weights" / "
 
 
 def main() -> None:
+    import argparse
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", default=None, help="the Tests/Fixtures folder (generate_all.sh passes it)")
+    args = ap.parse_args()
+    out = Path(args.out) / "weights" / "sample.safetensors" if args.out else OUT
     tensors = {
         # F32 [2, 3]: 0, 0.5, ..., 2.5
         "linear.weight": torch.arange(6, dtype=torch.float32).reshape(2, 3) / 2,
@@ -33,14 +38,14 @@ def main() -> None:
         # empty tensor
         "empty": torch.zeros(0, 3, dtype=torch.float32),
     }
-    metadata = {"format": "pt", "generator": "tools/reference/safetensors_sample.py"}
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    save_file(tensors, str(OUT), metadata=metadata)
+    metadata = {"format": "pt", "generator": "tools/reference/safetensors_fixtures.py"}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    save_file(tensors, str(out), metadata=metadata)
     for name, t in tensors.items():
         if t.dtype in (torch.float16, torch.bfloat16):
             bits = t.view(torch.int16).flatten().tolist()
             print(name, [hex(b & 0xFFFF) for b in bits], t.float().flatten().tolist())
-    print("wrote", OUT, OUT.stat().st_size, "bytes")
+    print("wrote", out, out.stat().st_size, "bytes")
 
 
 if __name__ == "__main__":
