@@ -127,7 +127,7 @@ func scaledDotProductAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor,
         v.data.withUnsafeBufferPointer { vBuf in
         maskData.withUnsafeBufferPointer { maskBuf in
             guard let qp = qBuf.baseAddress, let kp = kBuf.baseAddress, let vp = vBuf.baseAddress else { return }
-            let maskBase = maskBuf.baseAddress
+            let maskBase = mask == nil ? nil : maskBuf.baseAddress
             for b in 0..<B {
                 for h in 0..<H {
                     let qHead = qp + b * qs.batch + h * qs.head
