@@ -5,8 +5,13 @@
 // Shape mismatches are programming errors (weights are shape-checked by the loader), so
 // they stop with `precondition` naming both shapes.
 
-/// Default bound on the im2col buffer, in elements (64 MiB of Float).
-let defaultColumnBudget = 1 << 24
+/// Default bound on the im2col buffer, in elements (16 MiB of Float): small enough to stay
+/// near the caches between im2col and the GEMM, large enough that OpenBLAS's repacking of
+/// the weights is a small share of each chunk's GEMM.
+let defaultColumnBudget = 1 << 22
+/// Fewest output positions per chunk (when the budget allows less), so every GEMM stays
+/// wide enough to run near full speed.
+let minimumChunkPositions = 512
 
 /// 2-D convolution (torch `F.conv2d`, groups = 1) with per-side zero padding.
 ///
@@ -52,14 +57,16 @@ public func conv3d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil,
                    cache: Tensor? = nil) -> Tensor {
     conv3d(x, weight: weight, bias: bias, stride: stride, temporalPadding: temporalPadding,
            spatialPadding: spatialPadding, dilation: dilation, cache: cache,
-           columnBudget: defaultColumnBudget)
+           columnBudget: defaultColumnBudget, minimumPositions: minimumChunkPositions)
 }
 
-/// `conv3d` with an explicit im2col buffer bound (elements), so tests can force chunking.
+/// `conv3d` with explicit chunking, so tests can force many chunks: the im2col buffer holds
+/// at most `columnBudget` elements unless that is fewer than `minimumPositions` output
+/// positions (rounded up to whole output rows).
 func conv3d(_ x: Tensor, weight: Tensor, bias: Tensor?,
             stride: (Int, Int, Int), temporalPadding: TemporalPadding,
             spatialPadding: Padding2D, dilation: (Int, Int, Int),
-            cache: Tensor?, columnBudget: Int) -> Tensor {
+            cache: Tensor?, columnBudget: Int, minimumPositions: Int = 0) -> Tensor {
     precondition(x.rank == 5, "conv3d: input must be [B, C, F, H, W], got \(x.shape)")
     precondition(weight.rank == 5, "conv3d: weight must be [O, C, kT, kH, kW], got \(weight.shape)")
     precondition(weight.shape[1] == x.shape[1],
@@ -106,7 +113,9 @@ func conv3d(_ x: Tensor, weight: Tensor, bias: Tensor?,
             }
             // Chunk the output rows (to, ho) so that the columns [K, rows·Wo] fit the budget.
             let rows = g.outFrames * g.outHeight
-            let rowsPerChunk = max(1, min(rows, columnBudget / max(1, K * g.outWidth)))
+            let budgetRows = columnBudget / max(1, K * g.outWidth)
+            let minimumRows = (minimumPositions + g.outWidth - 1) / max(1, g.outWidth)
+            let rowsPerChunk = max(1, min(rows, max(budgetRows, minimumRows)))
             let columns = UnsafeMutablePointer<Float>.allocate(capacity: K * rowsPerChunk * g.outWidth)
             defer { columns.deallocate() }
             let cacheData = cache?.data ?? []
@@ -116,7 +125,7 @@ func conv3d(_ x: Tensor, weight: Tensor, bias: Tensor?,
                     while start < rows {
                         let end = min(rows, start + rowsPerChunk)
                         let n = (end - start) * g.outWidth
-                        g.im2col(x: xPtr, cache: cacheBuf.baseAddress, b: b,
+                        g.im2col(x: xPtr, cache: cache == nil ? nil : cacheBuf.baseAddress, b: b,
                                  rowStart: start, rowEnd: end, columns: columns)
                         // y[b][:, start·Wo ..< end·Wo] += W[O, K] · columns[K, n]
                         BLAS.sgemm(m: O, n: n, k: K, a: wPtr, lda: K, b: columns, ldb: n,

@@ -90,6 +90,14 @@ final class ConvTests: XCTestCase {
             checkConv3d(input: [2, 3, 4, 6, 7], weight: [4, 3, 3, 3, 3], temporal: .causal(2),
                         spatial: .uniform(1), columnBudget: budget, "chunked im2col budget \(budget)")
         }
+        // A minimum of 20 positions rounds up to 3 rows of Wo = 7 per chunk.
+        let x = GemmTestData.uniform([1, 3, 4, 6, 7], seed: 24), w = GemmTestData.uniform([4, 3, 3, 3, 3], seed: 25)
+        let oneChunk = conv3d(x, weight: w, temporalPadding: .causal(2), spatialPadding: .uniform(1))
+        let chunked = conv3d(x, weight: w, bias: nil, stride: (1, 1, 1), temporalPadding: .causal(2),
+                             spatialPadding: .uniform(1), dilation: (1, 1, 1), cache: nil,
+                             columnBudget: 1, minimumPositions: 20)
+        // Same dot products; only the GEMM's column blocking differs.
+        GemmTestData.assertClose(chunked.data, oneChunk.data, tolerance: GemmTestData.dotTolerance(81), "minimum")
     }
 
     // MARK: Cached prefix (the VAEs' feature cache)
