@@ -30,7 +30,7 @@ public func scaledDotProductAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor,
                                       scale: Float? = nil,
                                       layout: AttentionLayout = .batchHeadSequence) -> Tensor {
     scaledDotProductAttention(q, k, v, mask: mask, isCausal: isCausal, scale: scale,
-                              layout: layout, queryBlock: 256, keyBlock: 512)
+                              layout: layout, queryBlock: 512, keyBlock: 512)
 }
 
 /// Convenience builders for attention masks (additive, `0` keeps, `-inf` drops).
