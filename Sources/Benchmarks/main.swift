@@ -1,2 +1,140 @@
+// zoetrope-bench: GFLOP/s of the GEMM-bound TensorCore ops next to raw cblas_sgemm.
+//
+//   swift run -c release zoetrope-bench
+//
+//   swift run -c release zoetrope-bench conv      (one section: linear, conv or attention)
+//
+// Each figure is the median of a few timed repetitions after one warm-up run. The ratio
+// column divides by the better raw sgemm rate of 1024² and 2048² (square GEMMs of the size
+// the ops' GEMMs resemble), so it shows how much of the machine's GEMM speed each op keeps
+// after its im2col / softmax work.
+
+import CBLAS
+import Dispatch
 import TensorCore
-print("zoetrope-bench: benchmarks arrive with the tensor ops")
+
+/// Seconds of one run of `body`, as the median of `repetitions` after one warm-up.
+func medianSeconds(repetitions: Int, _ body: () -> Void) -> Double {
+    body()
+    var times = [Double]()
+    for _ in 0..<repetitions {
+        let start = DispatchTime.now().uptimeNanoseconds
+        body()
+        times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+    times.sort()
+    return times[times.count / 2]
+}
+
+/// Deterministic values in [-1, 1).
+func filled(_ shape: [Int], seed: UInt64) -> Tensor {
+    var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
+    return Tensor(shape: shape) { buffer in
+        for i in buffer.indices {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            buffer[i] = Float(state >> 40) / Float(1 << 23) - 1
+        }
+    }
+}
+
+func pad(_ text: String, _ width: Int) -> String {
+    text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
+}
+
+func report(_ name: String, flops: Double, seconds: Double, reference: Double?) {
+    let rate = flops / seconds / 1e9
+    var line = pad(name, 52) + pad(String(format: "%8.1f GFLOP/s", rate), 18)
+        + String(format: "%8.1f ms", seconds * 1e3)
+    if let reference { line += String(format: "   %5.2f× sgemm", rate / reference) }
+    print(line)
+}
+
+print("zoetrope-bench — OpenBLAS \(BLAS.configuration), \(BLAS.threadCount) BLAS threads, "
+      + "\(Parallel.threadCount) loop threads")
+print("")
+
+// MARK: Raw sgemm
+
+let only = CommandLine.arguments.dropFirst().first
+print("raw cblas_sgemm (C = A·B, square)")
+var rawRates: [Int: Double] = [:]
+for n in [512, 1024, 2048] {
+    let a = filled([n, n], seed: 1), b = filled([n, n], seed: 2)
+    var c = [Float](repeating: 0, count: n * n)
+    let seconds = medianSeconds(repetitions: n >= 2048 ? 3 : 5) {
+        a.data.withUnsafeBufferPointer { ap in
+            b.data.withUnsafeBufferPointer { bp in
+                c.withUnsafeMutableBufferPointer { cp in
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(n), blasint(n), blasint(n),
+                                1, ap.baseAddress, blasint(n), bp.baseAddress, blasint(n),
+                                0, cp.baseAddress, blasint(n))
+                }
+            }
+        }
+    }
+    let flops = 2 * Double(n) * Double(n) * Double(n)
+    rawRates[n] = flops / seconds / 1e9
+    report("sgemm \(n)×\(n)×\(n)", flops: flops, seconds: seconds, reference: nil)
+}
+let reference = max(rawRates[1024] ?? 0, rawRates[2048] ?? 0)
+print("")
+
+// MARK: Linear
+
+if only == nil || only == "linear" {
+print("linear (x · Wᵀ + b), ratio to raw sgemm")
+for (rows, inFeatures, outFeatures) in [(1560, 1536, 1536), (1560, 1536, 8960), (512, 4096, 1536)] {
+    let x = filled([1, rows, inFeatures], seed: 3)
+    let w = filled([outFeatures, inFeatures], seed: 4), bias = filled([outFeatures], seed: 5)
+    let seconds = medianSeconds(repetitions: 3) { _ = linear(x, weight: w, bias: bias) }
+    report("linear [1,\(rows),\(inFeatures)] → \(outFeatures)",
+           flops: 2 * Double(rows * inFeatures * outFeatures), seconds: seconds, reference: reference)
+}
+print("")
+
+// MARK: Convolution
+
+}
+if only == nil || only == "conv" {
+print("conv (im2col + sgemm), ratio to raw sgemm")
+do {
+    let cases: [(name: String, input: [Int], weight: [Int], temporal: TemporalPadding, spatial: Padding2D)] = [
+        ("conv3d [1,96,5,64,64] 3×3×3 → 96 causal", [1, 96, 5, 64, 64], [96, 96, 3, 3, 3], .causal(2), .uniform(1)),
+        ("conv3d [1,384,3,30,52] 3×3×3 → 384 causal", [1, 384, 3, 30, 52], [384, 384, 3, 3, 3], .causal(2), .uniform(1)),
+        ("conv3d [1,192,5,64,64] 1×1×1 → 96", [1, 192, 5, 64, 64], [96, 192, 1, 1, 1], .none, .zero),
+        ("conv3d [1,384,5,30,52] (3,1,1) → 768 causal", [1, 384, 5, 30, 52], [768, 384, 3, 1, 1], .causal(2), .zero),
+    ]
+    for c in cases {
+        let x = filled(c.input, seed: 6), w = filled(c.weight, seed: 7), b = filled([c.weight[0]], seed: 8)
+        var outCount = 0
+        let seconds = medianSeconds(repetitions: 3) {
+            outCount = conv3d(x, weight: w, bias: b, temporalPadding: c.temporal, spatialPadding: c.spatial).count
+        }
+        let macsPerOutput = Double(c.weight.dropFirst().reduce(1, *))
+        report(c.name, flops: 2 * Double(outCount) * macsPerOutput, seconds: seconds, reference: reference)
+    }
+    let x = filled([1, 96, 256, 256], seed: 9), w = filled([96, 96, 3, 3], seed: 10)
+    var outCount = 0
+    let seconds = medianSeconds(repetitions: 3) { outCount = conv2d(x, weight: w, padding: .uniform(1)).count }
+    report("conv2d [1,96,256,256] 3×3 → 96", flops: 2 * Double(outCount) * 96 * 9, seconds: seconds,
+           reference: reference)
+}
+print("")
+
+// MARK: Attention
+
+}
+if only == nil || only == "attention" {
+print("attention (tiled, online softmax), ratio to raw sgemm")
+for (heads, sequence, keys, headDim, repetitions) in [(12, 1560, 1560, 128, 3), (12, 1560, 512, 128, 3),
+                                                      (1, 1560, 1560, 384, 3), (12, 4096, 4096, 128, 1)] {
+    let q = filled([1, sequence, heads, headDim], seed: 11)
+    let k = filled([1, keys, heads, headDim], seed: 12), v = filled([1, keys, heads, headDim], seed: 13)
+    let seconds = medianSeconds(repetitions: repetitions) {
+        _ = scaledDotProductAttention(q, k, v, layout: .batchSequenceHead)
+    }
+    // Two GEMMs (QKᵀ and PV) of 2·Sq·Sk·D flops each, per head.
+    report("sdpa B1 H\(heads) Sq\(sequence) Sk\(keys) D\(headDim)",
+           flops: 4 * Double(heads * sequence * keys * headDim), seconds: seconds, reference: reference)
+}
+}

@@ -1,0 +1,176 @@
+import XCTest
+import Reference
+@testable import TensorCore
+
+final class ConvTests: XCTestCase {
+    /// Runs `conv3d` and the direct reference on the same random data and compares them.
+    /// Each output is a dot product of length C·kT·kH·kW: see `GemmTestData.dotTolerance`.
+    private func checkConv3d(input: [Int], weight: [Int], bias: Bool = true,
+                             stride: (Int, Int, Int) = (1, 1, 1), dilation: (Int, Int, Int) = (1, 1, 1),
+                             temporal: TemporalPadding = .none, spatial: Padding2D = .zero,
+                             columnBudget: Int = defaultColumnBudget, expectShape: [Int]? = nil,
+                             _ label: String, line: UInt = #line) {
+        let x = GemmTestData.uniform(input, seed: 21)
+        let w = GemmTestData.uniform(weight, seed: 22)
+        let b = bias ? GemmTestData.uniform([weight[0]], seed: 23) : nil
+        let y = conv3d(x, weight: w, bias: b, stride: stride, temporalPadding: temporal,
+                       spatialPadding: spatial, dilation: dilation, cache: nil, columnBudget: columnBudget)
+        let expected = Reference.conv3d(
+            x.data, shape: input, weight: w.data, weightShape: weight, bias: b?.data,
+            stride: [stride.0, stride.1, stride.2], dilation: [dilation.0, dilation.1, dilation.2],
+            padBefore: temporal.before, padAfter: temporal.after, replicate: temporal.mode == .replicate,
+            top: spatial.top, bottom: spatial.bottom, left: spatial.left, right: spatial.right)
+        XCTAssertEqual(y.shape, expected.shape, label, line: line)
+        if let expectShape { XCTAssertEqual(y.shape, expectShape, label, line: line) }
+        GemmTestData.assertClose(y.data, expected.data,
+                                 tolerance: GemmTestData.dotTolerance(weight[1...].reduce(1, *)), label)
+    }
+
+    func testConv2dStrideAsymmetricPaddingDilation() {
+        let cases: [(stride: (Int, Int), padding: Padding2D, dilation: (Int, Int), label: String)] = [
+            ((2, 2), Padding2D(top: 1, bottom: 2, left: 0, right: 1), (1, 1), "stride 2, asymmetric padding"),
+            ((1, 2), Padding2D(2, 3), (2, 3), "dilation (2, 3)"),
+            ((2, 2), Padding2D(top: 0, bottom: 1, left: 0, right: 1), (1, 1), "Wan downsample ZeroPad2d(0,1,0,1)"),
+        ]
+        for c in cases {
+            let x = GemmTestData.uniform([2, 3, 11, 13], seed: 31)
+            let w = GemmTestData.uniform([4, 3, 3, 3], seed: 32)
+            let b = GemmTestData.uniform([4], seed: 33)
+            let y = conv2d(x, weight: w, bias: b, stride: c.stride, padding: c.padding, dilation: c.dilation)
+            let expected = Reference.conv3d(
+                x.data, shape: [2, 3, 1, 11, 13], weight: w.data, weightShape: [4, 3, 1, 3, 3], bias: b.data,
+                stride: [1, c.stride.0, c.stride.1], dilation: [1, c.dilation.0, c.dilation.1],
+                top: c.padding.top, bottom: c.padding.bottom, left: c.padding.left, right: c.padding.right)
+            XCTAssertEqual(y.shape, [2, 4, expected.shape[3], expected.shape[4]], c.label)
+            GemmTestData.assertClose(y.data, expected.data, tolerance: GemmTestData.dotTolerance(27), c.label)
+        }
+        // PyTorch's output size for stride 2, 11 + 1 + 2 rows, kernel 3: (14 − 3) / 2 + 1 = 6.
+        let y = conv2d(Tensor(zeros: [1, 3, 11, 13]), weight: Tensor(zeros: [4, 3, 3, 3]), stride: (2, 2),
+                       padding: Padding2D(top: 1, bottom: 2, left: 0, right: 1))
+        XCTAssertEqual(y.shape, [1, 4, 6, 6])
+    }
+
+    func testConv2dPointwise() {
+        checkConv3d(input: [2, 6, 1, 5, 7], weight: [3, 6, 1, 1, 1], "1×1 conv2d as conv3d (direct GEMM)")
+    }
+
+    func testConv3dCausalZeroPadding() {
+        checkConv3d(input: [1, 4, 5, 6, 7], weight: [5, 4, 3, 3, 3], temporal: .causal(2, .zeros),
+                    spatial: .uniform(1), expectShape: [1, 5, 5, 6, 7], "3×3×3 causal zeros (Wan)")
+    }
+
+    func testConv3dCausalReplicatePadding() {
+        checkConv3d(input: [2, 3, 4, 5, 6], weight: [4, 3, 3, 3, 3], temporal: .causal(2, .replicate),
+                    spatial: .uniform(1), expectShape: [2, 4, 4, 5, 6], "3×3×3 causal replicate (CogVideoX)")
+        // Replicate differs from zeros whenever the first frame is not zero.
+        let x = GemmTestData.uniform([1, 2, 2, 3, 3], seed: 41)
+        let w = GemmTestData.uniform([2, 2, 3, 1, 1], seed: 42)
+        XCTAssertNotEqual(conv3d(x, weight: w, temporalPadding: .causal(2, .replicate)).data,
+                          conv3d(x, weight: w, temporalPadding: .causal(2, .zeros)).data)
+    }
+
+    func testConv3dTimeStrideAndTemporalKernels() {
+        checkConv3d(input: [1, 4, 7, 3, 5], weight: [6, 4, 3, 1, 1], stride: (2, 1, 1),
+                    expectShape: [1, 6, 3, 3, 5], "kernel (3,1,1) stride (2,1,1) (Wan time downsample)")
+        checkConv3d(input: [1, 4, 5, 3, 5], weight: [8, 4, 3, 1, 1], temporal: .causal(2),
+                    expectShape: [1, 8, 5, 3, 5], "kernel (3,1,1) causal (Wan time upsample)")
+        checkConv3d(input: [1, 3, 6, 4, 4], weight: [2, 3, 3, 1, 1], temporal: .symmetric(1),
+                    "kernel (3,1,1) padding (1,0,0) (ModelScope temporal conv)")
+        checkConv3d(input: [1, 5, 4, 6, 5], weight: [7, 5, 1, 1, 1], expectShape: [1, 7, 4, 6, 5],
+                    "1×1×1 (direct GEMM)")
+        checkConv3d(input: [1, 3, 9, 7, 8], weight: [4, 3, 2, 3, 2], stride: (2, 1, 2), dilation: (2, 1, 1),
+                    temporal: TemporalPadding(before: 1, after: 2, mode: .replicate),
+                    spatial: Padding2D(top: 2, bottom: 0, left: 1, right: 3), "mixed stride, dilation, padding")
+    }
+
+    func testConv3dChunkedIm2colMatchesReference() {
+        // K = 3·27 = 81 column rows, Wo = 7: a budget of 81·7·3 gives 3 output rows per
+        // chunk (uneven last chunk); a budget of 1 forces one row per chunk.
+        for budget in [81 * 7 * 3, 1] {
+            checkConv3d(input: [2, 3, 4, 6, 7], weight: [4, 3, 3, 3, 3], temporal: .causal(2),
+                        spatial: .uniform(1), columnBudget: budget, "chunked im2col budget \(budget)")
+        }
+        // A minimum of 20 positions rounds up to 3 rows of Wo = 7 per chunk.
+        let x = GemmTestData.uniform([1, 3, 4, 6, 7], seed: 24), w = GemmTestData.uniform([4, 3, 3, 3, 3], seed: 25)
+        let oneChunk = conv3d(x, weight: w, temporalPadding: .causal(2), spatialPadding: .uniform(1))
+        let chunked = conv3d(x, weight: w, bias: nil, stride: (1, 1, 1), temporalPadding: .causal(2),
+                             spatialPadding: .uniform(1), dilation: (1, 1, 1), cache: nil,
+                             columnBudget: 1, minimumPositions: 20)
+        // Same dot products; only the GEMM's column blocking differs.
+        GemmTestData.assertClose(chunked.data, oneChunk.data, tolerance: GemmTestData.dotTolerance(81), "minimum")
+    }
+
+    // MARK: Cached prefix (the VAEs' feature cache)
+
+    private func frames(_ t: Tensor, _ range: Range<Int>) -> Tensor {
+        let (B, C, F, H, W) = (t.shape[0], t.shape[1], t.shape[2], t.shape[3], t.shape[4])
+        var data = [Float]()
+        for plane in 0..<(B * C) {
+            data += t.data[(plane * F + range.lowerBound) * H * W..<(plane * F + range.upperBound) * H * W]
+        }
+        return Tensor(shape: [B, C, range.count, H, W], data: data)
+    }
+
+    private func concatFrames(_ parts: [Tensor]) -> Tensor {
+        let first = parts[0]
+        let (B, C, H, W) = (first.shape[0], first.shape[1], first.shape[3], first.shape[4])
+        var data = [Float]()
+        for plane in 0..<(B * C) {
+            for part in parts {
+                let F = part.shape[2]
+                data += part.data[plane * F * H * W..<(plane + 1) * F * H * W]
+            }
+        }
+        return Tensor(shape: [B, C, parts.map { $0.shape[2] }.reduce(0, +), H, W], data: data)
+    }
+
+    /// Runs a causal conv chunk by chunk, carrying `causalCacheTail` between chunks.
+    private func chunkedCausalConv(_ x: Tensor, weight: Tensor, bias: Tensor, mode: TemporalPadMode,
+                                   chunkSizes: [Int]) -> Tensor {
+        var outputs = [Tensor]()
+        var cache: Tensor? = nil
+        var start = 0
+        for size in chunkSizes {
+            let chunk = frames(x, start..<start + size)
+            outputs.append(conv3d(chunk, weight: weight, bias: bias, temporalPadding: .causal(2, mode),
+                                  spatialPadding: .uniform(1), cache: cache))
+            cache = causalCacheTail(chunk, previous: cache, count: 2)
+            start += size
+        }
+        return concatFrames(outputs)
+    }
+
+    func testConv3dCachedPrefixEqualsFullSequence() {
+        let x = GemmTestData.uniform([1, 3, 7, 5, 6], seed: 51)
+        let w = GemmTestData.uniform([4, 3, 3, 3, 3], seed: 52)
+        let b = GemmTestData.uniform([4], seed: 53)
+        // Same dot products, possibly in another GEMM blocking: see dotTolerance.
+        let tolerance = GemmTestData.dotTolerance(81)
+        // Wan: zeros, chunks of 1 then 4 frames (its encoder), plus 1-frame chunks in between
+        // (its decoder), which cache [previous last frame, this frame].
+        let full = conv3d(x, weight: w, bias: b, temporalPadding: .causal(2, .zeros), spatialPadding: .uniform(1))
+        for sizes in [[1, 4, 2], [1, 1, 1, 3, 1]] {
+            let chunked = chunkedCausalConv(x, weight: w, bias: b, mode: .zeros, chunkSizes: sizes)
+            XCTAssertEqual(chunked.shape, full.shape)
+            GemmTestData.assertClose(chunked.data, full.data, tolerance: tolerance, "zeros chunks \(sizes)")
+        }
+        // CogVideoX: replicate padding of the first chunk only; later chunks see the cache.
+        let fullReplicate = conv3d(x, weight: w, bias: b, temporalPadding: .causal(2, .replicate),
+                                   spatialPadding: .uniform(1))
+        let chunked = chunkedCausalConv(x, weight: w, bias: b, mode: .replicate, chunkSizes: [3, 2, 2])
+        GemmTestData.assertClose(chunked.data, fullReplicate.data, tolerance: tolerance, "replicate chunks")
+        // And the cache really is used: without it the second chunk differs.
+        let noCache = conv3d(frames(x, 3..<5), weight: w, bias: b, temporalPadding: .causal(2, .zeros),
+                             spatialPadding: .uniform(1))
+        XCTAssertNotEqual(noCache.data, frames(full, 3..<5).data)
+    }
+
+    func testCacheTailKeepsLastFrames() {
+        let a = GemmTestData.uniform([1, 2, 1, 2, 2], seed: 61)
+        let b = GemmTestData.uniform([1, 2, 3, 2, 2], seed: 62)
+        XCTAssertEqual(causalCacheTail(a, previous: nil, count: 2).shape, [1, 2, 1, 2, 2])
+        XCTAssertEqual(causalCacheTail(b, previous: a, count: 2).data, frames(b, 1..<3).data)
+        let mixed = causalCacheTail(a, previous: b, count: 2)  // [last of b, a]
+        XCTAssertEqual(mixed.data, concatFrames([frames(b, 2..<3), a]).data)
+    }
+}
