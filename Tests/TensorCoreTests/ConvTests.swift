@@ -106,7 +106,9 @@ final class ConvTests: XCTestCase {
         let (B, C, F, H, W) = (t.shape[0], t.shape[1], t.shape[2], t.shape[3], t.shape[4])
         var data = [Float]()
         for plane in 0..<(B * C) {
-            data += t.data[(plane * F + range.lowerBound) * H * W..<(plane * F + range.upperBound) * H * W]
+            let start: Int = (plane * F + range.lowerBound) * H * W
+            let end: Int = (plane * F + range.upperBound) * H * W
+            data.append(contentsOf: t.data[start..<end])
         }
         return Tensor(shape: [B, C, range.count, H, W], data: data)
     }
