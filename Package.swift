@@ -61,5 +61,6 @@ let package = Package(
         .testTarget(name: "WeightsIOTests", dependencies: ["WeightsIO"]),
         .testTarget(name: "MediaTests", dependencies: ["Media"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TensorCore"]),
+        .testTarget(name: "StudioTests", dependencies: ["Studio", "Engine"]),
     ]
 )

@@ -1,2 +1,0 @@
-// The Studio module. See Package.swift for where it sits.
-enum StudioModule {}

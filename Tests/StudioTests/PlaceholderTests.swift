@@ -1,0 +1,3 @@
+import XCTest
+@testable import Studio
+final class PlaceholderTests: XCTestCase { func testBuilds() { XCTAssertTrue(true) } }
