@@ -40,6 +40,16 @@ public struct TextEditor: Equatable, Sendable {
         let chars = Array(TextEditor.normalised(text))
         guard !chars.isEmpty else { return }
         record(chars.count == 1 && chars[0] != " " ? .typing : .other)
+        // Input may arrive one code point at a time: a combining mark, a joiner or a
+        // variation selector joins the grapheme before the cursor.
+        if cursor > 0 {
+            let regrouped = Array(String(characters[cursor - 1]) + String(chars))
+            if regrouped.count < chars.count + 1 {
+                characters.replaceSubrange(cursor - 1..<cursor, with: regrouped)
+                cursor += regrouped.count - 1
+                return
+            }
+        }
         characters.insert(contentsOf: chars, at: cursor)
         cursor += chars.count
     }
