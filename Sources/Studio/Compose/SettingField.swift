@@ -84,7 +84,7 @@ public struct ComposeSettings: Equatable, Sendable {
             }
             if (n - 1) % 4 != 0 {
                 let rounded = max(1, Int((Double(n - 1) / 4).rounded()) * 4 + 1)
-                return .invalid(message: "frames must be 4k+1 (1, 5, 9, 13, 17 …)", suggestion: String(rounded))
+                return .invalid(message: "frames must be 4k+1 (1, 5, 9, 13 …)", suggestion: String(rounded))
             }
             return .valid
         case .size:
@@ -94,7 +94,7 @@ public struct ComposeSettings: Equatable, Sendable {
             }
             if w % 16 != 0 || h % 16 != 0 {
                 let round16 = { (v: Int) in max(16, Int((Double(v) / 16).rounded()) * 16) }
-                return .invalid(message: "width and height must be multiples of 16",
+                return .invalid(message: "sides must be multiples of 16",
                                 suggestion: "\(round16(w))x\(round16(h))")
             }
             return .valid

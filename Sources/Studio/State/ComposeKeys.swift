@@ -159,9 +159,10 @@ enum ComposeKeys {
         guard let live = state.live else { return }
         let steps = live.previewSteps
         guard !steps.isEmpty else { return }
-        let current = state.playback.scrubStep.flatMap { steps.firstIndex(of: $0) } ?? steps.count
+        // Following live shows the newest step.
+        let current = state.playback.scrubStep.flatMap { steps.firstIndex(of: $0) } ?? steps.count - 1
         let next = current + delta
-        if next >= steps.count { state.playback.scrubStep = nil }
+        if next >= steps.count - 1 { state.playback.scrubStep = nil }
         else { state.playback.scrubStep = steps[max(0, next)] }
     }
 }

@@ -63,12 +63,13 @@ enum ComposeView {
             }
         }
         // The message for the focused field, or for the first bad one.
-        let messageRow = rect.bottom - 2
+        let messageRow = rect.bottom - 3
         let field = settingFocused.flatMap { c.settings.check($0).isValid ? nil : $0 } ?? c.settings.firstInvalid
         if let field, case .invalid(let message, let suggestion) = c.settings.check(field) {
-            var text = "\(field.label): \(message)"
-            if let suggestion, !suggestion.isEmpty { text += " · ⏎ → \(suggestion)" }
-            p.text(text, row: messageRow, column: rect.column + 2, .error, limit: rect.width - 4)
+            p.text("\(field.label): \(message)", row: messageRow, column: rect.column + 2, .error, limit: rect.width - 4)
+            if let suggestion, !suggestion.isEmpty {
+                p.text("⏎ → \(suggestion)", row: messageRow + 1, column: rect.column + 2, .warning, limit: rect.width - 4)
+            }
         } else if settingFocused != nil {
             p.text("+/- or ←/→ step · type a value · Tab next", row: messageRow, column: rect.column + 2, .muted, limit: rect.width - 4)
         }

@@ -10,8 +10,8 @@ struct Layout {
 
     /// Width of the compose column (the preview gets the rest, the larger part).
     var leftWidth: Int { max(44, min(64, columns * 2 / 5)) }
-    /// Five rows of settings, one row of validation message, two of border.
-    static let settingsHeight = 8
+    /// Five rows of settings, two rows of validation message, two of border.
+    static let settingsHeight = 9
 
     var promptBox: Rect {
         let free = body.height - Layout.settingsHeight
