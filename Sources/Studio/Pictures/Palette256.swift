@@ -32,13 +32,20 @@ public enum Palette256 {
 
     /// The nearest palette entry to (r, g, b), cube or grey ramp, without dithering.
     public static func nearest(_ r: Int, _ g: Int, _ b: Int) -> UInt8 {
+        nearest(r, g, b, judgedAgainst: (r, g, b))
+    }
+
+    /// Picks the cube and grey candidates for (r, g, b) and keeps the one closer to `target`
+    /// (the undithered colour, so dithering never trades a cube corner for a grey).
+    static func nearest(_ r: Int, _ g: Int, _ b: Int, judgedAgainst target: (Int, Int, Int)) -> UInt8 {
         let (ri, gi, bi) = (nearestLevel(r), nearestLevel(g), nearestLevel(b))
         let cube = (levels[ri], levels[gi], levels[bi])
         let grey = (r + g + b) / 3
         let gIndex = max(0, min(23, (grey - 3) / 10))
         let gv = 8 + 10 * gIndex
-        let dCube = sq(cube.0 - r) + sq(cube.1 - g) + sq(cube.2 - b)
-        let dGrey = sq(gv - r) + sq(gv - g) + sq(gv - b)
+        let (tr, tg, tb) = target
+        let dCube = sq(cube.0 - tr) + sq(cube.1 - tg) + sq(cube.2 - tb)
+        let dGrey = sq(gv - tr) + sq(gv - tg) + sq(gv - tb)
         return dGrey < dCube ? UInt8(232 + gIndex) : UInt8(16 + 36 * ri + 6 * gi + bi)
     }
 
@@ -48,7 +55,7 @@ public enum Palette256 {
         let t = bayer4[(y & 3) * 4 + (x & 3)]
         // The cube's steps are ~40 apart: spread the threshold over one step.
         let offset = (t * 40) / 16 - 20
-        return nearest(clamp(r + offset), clamp(g + offset), clamp(b + offset))
+        return nearest(clamp(r + offset), clamp(g + offset), clamp(b + offset), judgedAgainst: (r, g, b))
     }
 
     @inline(__always) static func sq(_ x: Int) -> Int { x * x }
