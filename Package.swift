@@ -67,5 +67,6 @@ let package = Package(
                     dependencies: ["HistoryStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "SchedulersTests", dependencies: ["Schedulers", "TensorCore"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
+        .testTarget(name: "StudioTests", dependencies: ["Studio", "Engine"]),
     ]
 )

@@ -74,3 +74,87 @@ unsigned long zc_button5_pressed(void) {
     return 0;
 #endif
 }
+
+// --- Added for the studio ---
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <term.h>
+
+int zc_colors(void) { return has_colors() ? COLORS : 0; }
+int zc_has_direct_color(void) { return tigetflag("RGB") > 0; }
+
+int zc_pair(int fg, int bg) {
+    if (!has_colors()) return 0;
+    if (fg >= COLORS) fg = -1;
+    if (bg >= COLORS) bg = -1;
+    int p = alloc_pair(fg, bg);
+    return p < 0 ? 0 : p;
+}
+
+int zc_put_cell(int y, int x, const char *utf8, int attrs, int pair) {
+    wchar_t w[8];
+    mbstate_t st;
+    memset(&st, 0, sizeof st);
+    const char *src = utf8;
+    size_t n = mbsrtowcs(w, &src, 7, &st);
+    if (n == (size_t)-1 || n == 0) { w[0] = L'?'; n = 1; }
+    w[n] = 0;
+    cchar_t c;
+    int extended = pair;
+    setcchar(&c, w, (attr_t)attrs, 0, &extended);
+    return mvadd_wch(y, x, &c);
+}
+
+void zc_redraw_line(int y) { wredrawln(stdscr, y, 1); }
+void zc_redraw_all(void) { redrawwin(stdscr); }
+
+void zc_set_cursor(int y, int x) {
+    if (y < 0) { curs_set(0); return; }
+    move(y, x);
+    curs_set(1);
+}
+
+void zc_refresh(void) { wnoutrefresh(stdscr); doupdate(); }
+
+void zc_write_raw(const char *bytes, int length) {
+    fflush(stdout);
+    ssize_t off = 0;
+    while (off < length) {
+        ssize_t w = write(STDOUT_FILENO, bytes + off, (size_t)(length - off));
+        if (w <= 0) break;
+        off += w;
+    }
+}
+
+int zc_key_for_sequence(const char *sequence) {
+    int k = key_defined(sequence);
+    return k > 0 ? k : 0;
+}
+
+static volatile sig_atomic_t zc_restored = 0;
+void zc_restore_terminal(void) {
+    if (!zc_active || zc_restored) return;
+    zc_restored = 1;
+    static const char off[] = "\033[?2004l\033[?1000l\033[?1002l\033[?1006l\033[?25h\033[0m";
+    ssize_t ignored = write(STDOUT_FILENO, off, sizeof off - 1);
+    (void)ignored;
+    endwin();
+    zc_active = 0;
+}
+
+static void zc_on_signal(int sig) {
+    zc_restore_terminal();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+void zc_install_restore_handlers(void) {
+    zc_restored = 0;
+    atexit(zc_restore_terminal);
+    signal(SIGINT, zc_on_signal);
+    signal(SIGTERM, zc_on_signal);
+    signal(SIGHUP, zc_on_signal);
+    signal(SIGQUIT, zc_on_signal);
+}

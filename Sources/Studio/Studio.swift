@@ -1,2 +1,54 @@
-// The Studio module. See Package.swift for where it sits.
-enum StudioModule {}
+import Foundation
+import Engine
+
+/// How to start the studio.
+public struct StudioOptions: Sendable {
+    /// `--graphics`: kitty, sixel, truecolor, 256, ascii-colour, ascii or auto.
+    public var graphics: String?
+    /// `--theme`: a theme name.
+    public var theme: String?
+    /// The generation engine; nil starts an `Engine` whose loader says the model is not
+    /// available yet.
+    public var service: GenerationService?
+    /// The history store; nil keeps history in memory for this session.
+    public var history: HistoryProviding?
+    public var environment: [String: String]
+    /// Ask the terminal about graphics before starting (300 ms at most).
+    public var queryTerminal: Bool
+
+    public init(graphics: String? = nil, theme: String? = nil, service: GenerationService? = nil,
+                history: HistoryProviding? = nil, environment: [String: String] = ProcessInfo.processInfo.environment,
+                queryTerminal: Bool = true) {
+        self.graphics = graphics
+        self.theme = theme
+        self.service = service
+        self.history = history
+        self.environment = environment
+        self.queryTerminal = queryTerminal
+    }
+}
+
+/// The ncurses studio.
+public enum Studio {
+    /// Runs the studio until the user quits. The terminal is restored on every exit path.
+    public static func run(_ options: StudioOptions) async throws {
+        guard isatty(0) != 0, isatty(1) != 0 else { throw StudioError.notATerminal }
+        let env = options.environment
+        let config = StudioConfig.load(environment: env)
+        var capabilities = TerminalCapabilities.fromEnvironment(env)
+        if options.queryTerminal { capabilities.absorb(reply: queryTerminal(timeoutMilliseconds: 300)) }
+        let (tier, tierWarning) = chooseGraphicsTier(flag: options.graphics, environment: env,
+                                                     config: config.graphics, detected: capabilities)
+        let themes = ThemeCatalog(userFolder: StudioConfig.configFolder(environment: env).appendingPathComponent("themes"))
+        let (theme, themeWarning) = themes.theme(named: options.theme ?? config.theme ?? "dark")
+        let service = options.service
+            ?? EngineGenerationService(engine: Engine(loader: UnavailableModelLoader()))
+        let history = options.history ?? InMemoryHistory()
+        let warnings = config.warnings + themes.warnings + [tierWarning, themeWarning].compactMap { $0 }
+        let app = StudioApp(performer: EffectPerformer(service: service, history: history), themes: themes,
+                            theme: theme.name, tier: tier, truecolor: capabilities.truecolor || tier.usesPixels,
+                            colours: capabilities.anyColour ? .palette256 : .none, warnings: warnings,
+                            cellPixels: capabilities.cellPixels)
+        try await app.run()
+    }
+}

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Studio
 
 @main
 struct Zoetrope: AsyncParsableCommand {
@@ -12,8 +13,15 @@ struct Zoetrope: AsyncParsableCommand {
 
 struct StudioCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "studio", abstract: "Open the ncurses studio (the default).")
+
+    @Option(help: "How to show pictures: kitty, sixel, truecolor, 256, ascii-colour, ascii or auto (default: detect; also ZOETROPE_GRAPHICS).")
+    var graphics: String?
+
+    @Option(help: "Theme name (dark, light, high-contrast, monochrome, or one in ~/.config/zoetrope/themes).")
+    var theme: String?
+
     func run() async throws {
-        throw ValidationError("the studio is not built yet; see `zoetrope --help`")
+        try await Studio.run(StudioOptions(graphics: graphics, theme: theme))
     }
 }
 

@@ -1,0 +1,86 @@
+import Foundation
+import Engine
+
+/// What the studio knows about the job it is watching: progress, ETA and every step's
+/// preview (kept, so the user can scrub back through them).
+public struct LiveRun: Sendable {
+    public var id: JobID
+    public var request: JobRequest
+    public var submitted: Date
+    public var phase: String = "queued"
+    public var queuePosition: Int?
+    public var step = 0
+    public var stepCount: Int
+    public var eta: EtaEstimator
+    /// Previews by step number.
+    public var previews: [Int: PreviewFrames] = [:]
+    /// The final frames, once finished.
+    public var result: [PixelImage] = []
+    public var usedSeed: UInt64?
+    public var outcome: RunStatus?
+    public var failureMessage: String?
+    public var cancelledAtStep: Int?
+    public var decodeChunk: (Int, Int)?
+
+    public init(id: JobID, request: JobRequest, submitted: Date, decodeSeconds: Double?) {
+        self.id = id
+        self.request = request
+        self.submitted = submitted
+        stepCount = request.steps
+        eta = EtaEstimator(decodeSeconds: decodeSeconds)
+    }
+
+    public var isActive: Bool { outcome == nil }
+
+    /// Steps that have a preview, in order.
+    public var previewSteps: [Int] { previews.keys.sorted() }
+
+    /// The frames to show: the chosen step's preview, or the latest, or the result.
+    public func frames(atStep scrub: Int?) -> [PixelImage] {
+        if scrub == nil, !result.isEmpty { return result }
+        let step = scrub ?? previewSteps.last
+        guard let step, let p = previews[step] else { return result }
+        return p.frames.map { PixelImage(width: p.width, height: p.height, rgb: $0) }
+    }
+
+    /// Applies one engine event.
+    public mutating func apply(_ timed: TimedEvent) {
+        switch timed.event {
+        case .queued(let position):
+            queuePosition = position
+            phase = "queued (\(position == 0 ? "next" : "#\(position + 1)"))"
+        case .loading(let component, let fraction):
+            queuePosition = nil
+            phase = "loading \(component) \(Int(fraction * 100))%"
+        case .encodingText:
+            queuePosition = nil
+            phase = "encoding text"
+            eta.start(at: timed.time)
+        case .step(let index, let count, _, _):
+            queuePosition = nil
+            phase = "denoising"
+            stepCount = count
+            step = index
+            eta.stepFinished(index, of: count, at: timed.time)
+        case .preview(let frames):
+            previews[frames.step] = frames
+        case .decoding(let chunk, let count):
+            phase = "decoding"
+            decodeChunk = (chunk, count)
+        case .finished(let result):
+            outcome = .finished
+            phase = "finished"
+            usedSeed = result.seed
+            request = result.request
+            self.result = result.frames.map { PixelImage(width: result.width, height: result.height, rgb: $0) }
+        case .failed(let failure):
+            outcome = .failed
+            phase = "failed"
+            failureMessage = failure.message
+        case .cancelled(let atStep):
+            outcome = .cancelled
+            phase = "cancelled"
+            cancelledAtStep = atStep
+        }
+    }
+}

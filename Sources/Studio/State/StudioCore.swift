@@ -1,0 +1,111 @@
+import Foundation
+
+/// The studio's state, its theme and the screen it draws on: feed it events, carry out the
+/// effects it returns, and call `render()` when `needsRedraw`.
+public final class StudioCore {
+    public private(set) var state: StudioState
+    public let screen: Screen
+    public let themes: ThemeCatalog
+    public let colours: ColourSupport
+    public private(set) var needsRedraw = true
+    /// Encodes pictures for pixel tiers (nil: cells only).
+    var pictureEncoder: PictureEncoder?
+
+    public init(state: StudioState, screen: Screen, themes: ThemeCatalog, colours: ColourSupport) {
+        self.state = state
+        self.screen = screen
+        self.themes = themes
+        self.colours = colours
+        if state.graphics.usesPixels { pictureEncoder = PictureEncoder(tier: state.graphics) }
+    }
+
+    /// Applies one event; returns the effects to carry out.
+    @discardableResult
+    public func send(_ event: StudioEvent) -> [StudioEffect] {
+        if case .tick = event {
+            let before = StudioRenderer.windowTitle(state)
+            let effects = StudioReducer.reduce(&state, event)
+            if animating || before != StudioRenderer.windowTitle(state) { needsRedraw = true }
+            return effects
+        }
+        needsRedraw = true
+        return StudioReducer.reduce(&state, event)
+    }
+
+    /// Whether time passing changes the picture (playback, ETA countdown).
+    var animating: Bool {
+        if state.live?.isActive == true { return true }
+        if state.playback.playing, state.mode == .compose, (state.live?.frames(atStep: state.playback.scrubStep).count ?? 0) > 1 {
+            return true
+        }
+        return state.mode == .history && state.history.current.map { (state.history.frames[$0.id]?.count ?? 0) > 1 } == true
+    }
+
+    public var theme: Theme { themes.theme(named: state.themeName).0 }
+
+    /// Draws the current state onto the screen.
+    public func render() {
+        let size = screen.size
+        if size.columns != state.columns || size.rows != state.rows {
+            _ = StudioReducer.reduce(&state, .resize(columns: size.columns, rows: size.rows))
+        }
+        let frame = StudioRenderer.render(state, theme: theme, colours: colours)
+        var overlays: [GraphicsOverlay] = []
+        if let encoder = pictureEncoder {
+            overlays = encoder.overlays(for: frame.picture)
+        }
+        screen.present(frame.grid, cursor: frame.cursor, overlays: overlays, title: frame.title)
+        needsRedraw = false
+    }
+}
+
+/// Turns the frame's picture into kitty or sixel bytes, re-encoding only when it changes.
+final class PictureEncoder {
+    let tier: GraphicsTier
+    var cellPixels: (width: Int, height: Int)
+    private var last: (rect: Rect, image: PixelImage)?
+    private var lastBytes: [GraphicsOverlay] = []
+    static let kittyImageID = 7031
+
+    init(tier: GraphicsTier, cellPixels: (width: Int, height: Int) = (10, 20)) {
+        self.tier = tier
+        self.cellPixels = cellPixels
+    }
+
+    func overlays(for picture: (rect: Rect, image: PixelImage)?) -> [GraphicsOverlay] {
+        guard let picture else {
+            if last != nil, tier == .kitty {
+                last = nil
+                return [GraphicsOverlay(row: 0, column: 0, bytes: KittyEncoder.delete(id: Self.kittyImageID))]
+            }
+            last = nil
+            return []
+        }
+        if let last, last.rect == picture.rect, last.image == picture.image { return [] }
+        last = picture
+        let bytes: [UInt8]
+        switch tier {
+        case .kitty:
+            bytes = KittyEncoder.encode(picture.image, id: Self.kittyImageID, columns: picture.rect.width, rows: picture.rect.height)
+        default:
+            let scaled = scale(picture.image, width: picture.rect.width * cellPixels.width,
+                               height: picture.rect.height * cellPixels.height)
+            bytes = SixelEncoder.encode(scaled)
+        }
+        return [GraphicsOverlay(row: picture.rect.row, column: picture.rect.column, bytes: bytes)]
+    }
+
+    /// Nearest-neighbour scaling.
+    func scale(_ image: PixelImage, width: Int, height: Int) -> PixelImage {
+        var rgb = [UInt8](repeating: 0, count: width * height * 3)
+        for y in 0..<height {
+            let sy = min(image.height - 1, y * image.height / height)
+            for x in 0..<width {
+                let sx = min(image.width - 1, x * image.width / width)
+                let s = (sy * image.width + sx) * 3, d = (y * width + x) * 3
+                rgb[d] = image.rgb[s]; rgb[d + 1] = image.rgb[s + 1]; rgb[d + 2] = image.rgb[s + 2]
+            }
+        }
+        return PixelImage(width: width, height: height, rgb: rgb)
+    }
+}

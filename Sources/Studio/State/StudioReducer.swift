@@ -1,0 +1,230 @@
+import Foundation
+import Engine
+
+/// The studio's state machine: an event and the state give a new state and effects.
+/// Pure apart from reading `state.now`; all I/O happens in whoever runs the effects.
+public enum StudioReducer {
+    public static func reduce(_ state: inout StudioState, _ event: StudioEvent) -> [StudioEffect] {
+        switch event {
+        case .key(let key):
+            return handleKey(&state, key)
+        case .mouse(let mouse):
+            return handleMouse(&state, mouse)
+        case .resize(let columns, let rows):
+            state.columns = columns
+            state.rows = rows
+            return []
+        case .tick(let now):
+            state.now = now
+            return []
+        case .jobSubmitted(let id, let request, let at):
+            let run = LiveRun(id: id, request: request, submitted: at, decodeSeconds: state.lastDecodeSeconds)
+            state.openJobs[id] = run
+            if state.live == nil || state.live?.isActive == false {
+                state.live = run
+                state.playback.scrubStep = nil
+            }
+            return [.refreshQueue]
+        case .engine(let timed):
+            return handleEngine(&state, timed)
+        case .queueChanged(let queue):
+            state.queue = queue
+            let count = (queue.running == nil ? 0 : 1) + queue.waiting.count
+            state.queueSelection = max(0, min(state.queueSelection, count - 1))
+            return []
+        case .historyLoaded(let entries):
+            state.history.entries = entries
+            state.history.selected = max(0, min(state.history.selected, entries.count - 1))
+            return framesEffect(state)
+        case .historyRecorded(let entry, let job):
+            state.recorded[job] = entry.id
+            state.history.frames[entry.id] = nil
+            return state.mode == .history ? [.loadHistory(state.history.historyQuery)] : []
+        case .historyFrames(let id, let frames):
+            state.history.frames[id] = frames
+            return []
+        case .exported(_, let url):
+            state.message = StatusMessage(text: "exported to \(url.path)", kind: .info)
+            return []
+        case .effectFailed(let text):
+            state.message = StatusMessage(text: text, kind: .error)
+            return []
+        }
+    }
+
+    // MARK: Engine events
+
+    static func handleEngine(_ state: inout StudioState, _ timed: TimedEvent) -> [StudioEffect] {
+        let id = timed.job
+        guard var run = state.openJobs[id] ?? (state.live?.id == id ? state.live : nil) else { return [] }
+        run.apply(timed)
+        // The run view follows whichever job is actually working.
+        let working: Bool
+        switch timed.event {
+        case .loading, .encodingText, .step, .preview, .decoding: working = true
+        default: working = false
+        }
+        if working && state.live?.id != id {
+            state.live = run
+            state.playback.scrubStep = nil
+        }
+        var effects: [StudioEffect] = []
+        if timed.event.isFinal {
+            state.openJobs[id] = nil
+            let duration = timed.time.timeIntervalSince(run.submitted)
+            switch timed.event {
+            case .finished(let result):
+                if let decode = result.timings[.decoding] { state.lastDecodeSeconds = decode }
+                state.compose.settings.lastSeedUsed = result.seed
+                state.message = StatusMessage(text: "finished in \(formatSeconds(duration)) · seed \(result.seed)", kind: .info)
+                effects.append(.recordRun(RunRecord(job: id, request: result.request, status: .finished,
+                                                    started: run.submitted, durationSeconds: duration)))
+            case .failed(let failure):
+                state.message = StatusMessage(text: "failed: \(failure.message)", kind: .error)
+                effects.append(.recordRun(RunRecord(job: id, request: run.request, status: .failed,
+                                                    started: run.submitted, durationSeconds: duration)))
+            case .cancelled(let atStep):
+                state.message = StatusMessage(text: atStep.map { "cancelled at step \($0)" } ?? "cancelled before it started",
+                                              kind: .info)
+            default: break
+            }
+            effects.append(.refreshQueue)
+        } else {
+            state.openJobs[id] = run
+        }
+        if state.live?.id == id { state.live = run }
+        if case .preview = timed.event, state.playback.started.timeIntervalSince1970 == 0 {
+            state.playback.started = timed.time
+        }
+        return effects
+    }
+
+    // MARK: Keys
+
+    static func handleKey(_ state: inout StudioState, _ key: Key) -> [StudioEffect] {
+        if case .confirmDelete(let id) = state.overlay {
+            state.overlay = nil
+            if key == .character("y") || key == .character("Y") {
+                state.history.entries.removeAll { $0.id == id }
+                state.history.selected = max(0, min(state.history.selected, state.history.entries.count - 1))
+                state.message = StatusMessage(text: "deleted", kind: .info)
+                return [.delete(id)] + framesEffect(state)
+            }
+            state.message = StatusMessage(text: "kept", kind: .info)
+            return []
+        }
+        if state.overlay == .help {
+            state.overlay = nil
+            return []
+        }
+        // Keys that work everywhere.
+        switch key {
+        case .function(1):
+            state.overlay = .help
+            return []
+        case .control("x"):
+            return cancelWatched(&state)
+        default: break
+        }
+        if state.isTooSmall {
+            if key == .character("q") || key == .escape { return quit(&state) }
+            return []
+        }
+        switch state.mode {
+        case .compose: return ComposeKeys.handle(&state, key)
+        case .history: return HistoryKeys.handle(&state, key)
+        case .queue: return QueueKeys.handle(&state, key)
+        }
+    }
+
+    static func handleMouse(_ state: inout StudioState, _ mouse: MouseEvent) -> [StudioEffect] {
+        guard state.overlay == nil else { state.overlay = nil; return [] }
+        let layout = Layout(columns: state.columns, rows: state.rows)
+        switch state.mode {
+        case .compose:
+            if mouse.kind == .press {
+                if let focus = layout.composeFocus(at: mouse.row, column: mouse.column) {
+                    state.compose.focus = focus
+                    state.compose.editing = focus != .preview
+                }
+            } else if mouse.kind == .wheelUp || mouse.kind == .wheelDown {
+                if layout.preview.contains(row: mouse.row, column: mouse.column) {
+                    return ComposeKeys.handle(&state, mouse.kind == .wheelUp ? .character("[") : .character("]"))
+                }
+            }
+            return []
+        case .history:
+            switch mouse.kind {
+            case .wheelUp: return HistoryKeys.handle(&state, .up)
+            case .wheelDown: return HistoryKeys.handle(&state, .down)
+            case .press:
+                let list = layout.historyList
+                let index = mouse.row - list.row - 1 + HistoryKeys.scrollOffset(state, visibleRows: list.height - 2)
+                if list.contains(row: mouse.row, column: mouse.column), state.history.entries.indices.contains(index) {
+                    state.history.selected = index
+                    return framesEffect(state)
+                }
+                return []
+            }
+        case .queue:
+            switch mouse.kind {
+            case .wheelUp: return QueueKeys.handle(&state, .up)
+            case .wheelDown: return QueueKeys.handle(&state, .down)
+            case .press: return []
+            }
+        }
+    }
+
+    // MARK: Shared actions
+
+    static func quit(_ state: inout StudioState) -> [StudioEffect] {
+        state.quitting = true
+        return [.quit]
+    }
+
+    /// Cancels the job the run view shows (or the running one).
+    static func cancelWatched(_ state: inout StudioState) -> [StudioEffect] {
+        if let live = state.live, live.isActive { return [.cancel(live.id)] }
+        if let running = state.queue.running { return [.cancel(running.id)] }
+        state.message = StatusMessage(text: "nothing is running", kind: .info)
+        return []
+    }
+
+    static func framesEffect(_ state: StudioState) -> [StudioEffect] {
+        guard let entry = state.history.current, state.history.frames[entry.id] == nil else { return [] }
+        return [.loadFrames(entry.id)]
+    }
+
+    /// Starts a job from the compose fields, or explains why not.
+    static func generate(_ state: inout StudioState) -> [StudioEffect] {
+        let prompt = state.compose.prompt.text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !prompt.isEmpty else {
+            state.message = StatusMessage(text: "write a prompt first", kind: .error)
+            state.compose.focus = .prompt
+            state.compose.editing = true
+            return []
+        }
+        if let bad = state.compose.settings.firstInvalid {
+            if case .invalid(let message, let suggestion) = state.compose.settings.check(bad) {
+                let offer = suggestion.map { $0.isEmpty ? "" : " — ⏎ on the field uses \($0)" } ?? ""
+                state.message = StatusMessage(text: "\(bad.label): \(message)\(offer)", kind: .error)
+            }
+            state.compose.focus = .setting(bad)
+            state.compose.editing = true
+            return []
+        }
+        guard let request = state.compose.settings.request(prompt: state.compose.prompt.text,
+                                                           negativePrompt: state.compose.negative.text) else { return [] }
+        state.message = StatusMessage(text: "queued", kind: .info)
+        return [.submit(request)]
+    }
+}
+
+/// "1.2 s", "3 min 4 s", "1 h 02 min".
+func formatSeconds(_ s: Double) -> String {
+    if s < 10 { return String(format: "%.1f s", s) }
+    if s < 60 { return "\(Int(s.rounded())) s" }
+    let t = Int(s.rounded())
+    if t < 3600 { return "\(t / 60) min \(t % 60) s" }
+    return String(format: "%d h %02d min", t / 3600, (t % 3600) / 60)
+}

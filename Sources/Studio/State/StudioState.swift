@@ -1,0 +1,112 @@
+import Foundation
+import Engine
+
+/// Which screen is showing.
+public enum StudioMode: Equatable, Sendable { case compose, history, queue }
+
+/// Where the keyboard goes on the compose screen.
+public enum ComposeFocus: Equatable, Sendable {
+    case prompt, negative
+    case setting(SettingField)
+    case preview
+
+    /// Tab order.
+    static let order: [ComposeFocus] = [.prompt, .negative] + SettingField.allCases.map { .setting($0) } + [.preview]
+}
+
+/// Something drawn over the current screen.
+public enum StudioOverlay: Equatable, Sendable {
+    case help
+    case confirmDelete(Int64)
+}
+
+/// The compose screen's fields.
+public struct ComposeState: Sendable {
+    public var prompt = TextEditor()
+    public var negative = TextEditor()
+    public var settings = ComposeSettings()
+    public var focus: ComposeFocus = .prompt
+    /// Typing goes into the focused field; when false, letters are commands.
+    public var editing = true
+}
+
+/// How the preview pane shows frames.
+public struct PlaybackState: Sendable {
+    public var playing = true
+    public var contactSheet = false
+    /// The frame shown while paused.
+    public var frame = 0
+    /// A step chosen to look at (nil: follow the newest).
+    public var scrubStep: Int?
+    /// When playback (re)started, for the frame clock.
+    public var started = Date(timeIntervalSince1970: 0)
+}
+
+/// The history screen.
+public struct HistoryBrowserState: Sendable {
+    public var entries: [HistoryEntry] = []
+    public var selected = 0
+    public var query = TextEditor()
+    public var searching = false
+    public var starredOnly = false
+    /// Frames of the selected run, once loaded.
+    public var frames: [Int64: [PixelImage]] = [:]
+
+    public var current: HistoryEntry? { entries.indices.contains(selected) ? entries[selected] : nil }
+    public var historyQuery: HistoryQuery { HistoryQuery(text: query.text, starredOnly: starredOnly) }
+}
+
+/// A line of feedback at the bottom of the screen.
+public struct StatusMessage: Equatable, Sendable {
+    public enum Kind: Sendable { case info, error }
+    public var text: String
+    public var kind: Kind
+}
+
+/// The whole state of the studio. Changed only by `StudioReducer`.
+public struct StudioState: Sendable {
+    public var mode: StudioMode = .compose
+    public var overlay: StudioOverlay?
+    public var compose = ComposeState()
+    public var playback = PlaybackState()
+    public var history = HistoryBrowserState()
+    public var queue = QueueState()
+    /// The job the run view follows.
+    public var live: LiveRun?
+    /// Jobs submitted and not yet ended, with what was asked.
+    public var openJobs: [JobID: LiveRun] = [:]
+    /// History entries recorded for jobs of this session (for ★ on the last result).
+    public var recorded: [JobID: Int64] = [:]
+    public var queueSelection = 0
+    public var columns: Int
+    public var rows: Int
+    public var now: Date
+    public var message: StatusMessage?
+    /// Seconds the last final decode took (for the next ETA).
+    public var lastDecodeSeconds: Double?
+    public var themeNames: [String]
+    public var themeIndex = 0
+    public var graphics: GraphicsTier
+    public var quitting = false
+
+    public init(columns: Int = 120, rows: Int = 40, now: Date = Date(), themeNames: [String] = ["dark"],
+                theme: String = "dark", graphics: GraphicsTier = .halfBlock256, request: JobRequest? = nil) {
+        self.columns = columns
+        self.rows = rows
+        self.now = now
+        self.themeNames = themeNames
+        themeIndex = themeNames.firstIndex(of: theme) ?? 0
+        self.graphics = graphics
+        if let request {
+            compose.settings = ComposeSettings(from: request)
+            compose.prompt = TextEditor(request.prompt)
+            compose.negative = TextEditor(request.negativePrompt)
+        }
+    }
+
+    public var themeName: String { themeNames.indices.contains(themeIndex) ? themeNames[themeIndex] : "dark" }
+
+    /// Smallest usable terminal.
+    public static let minimumSize = (columns: 80, rows: 24)
+    public var isTooSmall: Bool { columns < Self.minimumSize.columns || rows < Self.minimumSize.rows }
+}

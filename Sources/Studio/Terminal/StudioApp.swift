@@ -1,0 +1,153 @@
+import Foundation
+import Engine
+import CCursesShim
+import Synchronization
+
+/// Events arriving from other threads (engine events, effect results), drained by the UI loop.
+final class Inbox: Sendable {
+    private let events = Mutex<[StudioEvent]>([])
+    func post(_ new: [StudioEvent]) { events.withLock { $0 += new } }
+    func drain() -> [StudioEvent] { events.withLock { e in defer { e = [] }; return e } }
+}
+
+/// The UI loop: reads keys with a short timeout on its own thread, merges in engine events
+/// and effect results from the inbox, ticks for animation and redraws when something changed
+/// (several events, one redraw). Typing never waits on the engine: effects run as tasks.
+final class StudioApp: @unchecked Sendable {
+    let performer: EffectPerformer
+    let themes: ThemeCatalog
+    let theme: String
+    let tier: GraphicsTier
+    let truecolor: Bool
+    let colours: ColourSupport
+    let warnings: [String]
+    let cellPixels: (width: Int, height: Int)?
+    let inbox = Inbox()
+    /// How long one read waits for a key: the tick rate when idle.
+    static let readTimeoutMilliseconds: Int32 = 30
+
+    init(performer: EffectPerformer, themes: ThemeCatalog, theme: String, tier: GraphicsTier, truecolor: Bool,
+         colours: ColourSupport, warnings: [String], cellPixels: (width: Int, height: Int)?) {
+        self.performer = performer
+        self.themes = themes
+        self.theme = theme
+        self.tier = tier
+        self.truecolor = truecolor
+        self.colours = colours
+        self.warnings = warnings
+        self.cellPixels = cellPixels
+    }
+
+    /// Runs the loop on a dedicated thread (curses and its blocking reads stay off Swift
+    /// concurrency's cooperative pool) and returns when the user quits.
+    func run() async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+            let thread = Thread { [self] in
+                do {
+                    try loop()
+                    continuation.resume()
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+            thread.name = "zoetrope.ui"
+            thread.start()
+        }
+    }
+
+    private func loop() throws {
+        let screen = try CursesScreen(truecolor: truecolor)
+        defer { screen.close() }
+        var state = StudioState(columns: screen.size.columns, rows: screen.size.rows, themeNames: themes.names,
+                                theme: theme, graphics: tier)
+        if let first = warnings.first { state.message = StatusMessage(text: first, kind: .error) }
+        let core = StudioCore(state: state, screen: screen, themes: themes,
+                              colours: screen.colourCount >= 256 ? colours : (screen.colourCount > 0 ? colours : .none))
+        if let cellPixels { core.pictureEncoder?.cellPixels = cellPixels }
+        var decoder = KeyDecoder(extraCodes: Self.terminfoKeys())
+        dispatch(core.send(.resize(columns: screen.size.columns, rows: screen.size.rows)))
+        dispatch([.refreshQueue])
+        core.render()
+        var lastTick = Date()
+        while !core.state.quitting {
+            var timeout = Self.readTimeoutMilliseconds
+            // Read everything waiting (fast typing, unbracketed paste) before drawing once.
+            for _ in 0..<4096 {
+                var value: Int32 = 0
+                let result = zc_get_wch(timeout, &value)
+                timeout = 0
+                if result < 0 {
+                    for key in decoder.feed(.timeout) { dispatch(core.send(.key(key))) }
+                    break
+                }
+                if result == 1 && value == zc_key_resize() {
+                    screen.invalidate()
+                    dispatch(core.send(.resize(columns: screen.size.columns, rows: screen.size.rows)))
+                } else if result == 1 && value == zc_key_mouse() {
+                    if let mouse = Self.readMouse() { dispatch(core.send(.mouse(mouse))) }
+                } else {
+                    let input: KeyDecoder.Input = result == 1 ? .keyCode(value) : .character(UInt32(bitPattern: value))
+                    for key in decoder.feed(input) { dispatch(core.send(.key(key))) }
+                }
+                if core.state.quitting { break }
+            }
+            for event in inbox.drain() { dispatch(core.send(event)) }
+            let now = Date()
+            if now.timeIntervalSince(lastTick) >= 0.04 {
+                lastTick = now
+                dispatch(core.send(.tick(now)))
+            }
+            if core.needsRedraw { core.render() }
+        }
+        // Leaving: stop what is still running so no half-done work goes on unseen.
+        let open = Array(core.state.openJobs.keys)
+        let service = performer.service
+        let group = DispatchGroup()
+        group.enter()
+        Task {
+            for id in open { await service.cancel(id) }
+            group.leave()
+        }
+        _ = group.wait(timeout: .now() + 1)
+    }
+
+    /// Carries out effects as tasks; their results come back through the inbox.
+    private func dispatch(_ effects: [StudioEffect]) {
+        for effect in effects where effect != .quit {
+            let performer = self.performer, inbox = self.inbox
+            Task {
+                let (events, job) = await performer.perform(effect)
+                inbox.post(events)
+                if let job {
+                    for await event in job.events {
+                        performer.observe(event)
+                        inbox.post([.engine(event)])
+                    }
+                }
+            }
+        }
+    }
+
+    private static func readMouse() -> MouseEvent? {
+        var y: Int32 = 0, x: Int32 = 0
+        var state: UInt = 0
+        guard zc_mouse_event(&y, &x, &state) == 0 else { return nil }
+        let kind: MouseEvent.Kind
+        if state & zc_button4_pressed() != 0 { kind = .wheelUp }
+        else if zc_button5_pressed() != 0 && state & zc_button5_pressed() != 0 { kind = .wheelDown }
+        else if state & zc_button1_pressed() != 0 { kind = .press }
+        else { return nil }
+        return MouseEvent(kind, row: Int(y), column: Int(x))
+    }
+
+    /// Codes terminfo gives ctrl- and alt-arrows on this terminal.
+    private static func terminfoKeys() -> [Int32: Key] {
+        var keys: [Int32: Key] = [:]
+        for (sequence, key) in [("\u{1B}[1;5D", Key.wordLeft), ("\u{1B}[1;5C", .wordRight),
+                                ("\u{1B}[1;3D", .wordLeft), ("\u{1B}[1;3C", .wordRight)] {
+            let code = zc_key_for_sequence(sequence)
+            if code > 0 { keys[code] = key }
+        }
+        return keys
+    }
+}

@@ -1,0 +1,51 @@
+/// How many terminal columns a grapheme cluster takes, like `wcwidth` but per grapheme:
+/// East Asian Wide/Fullwidth and emoji take 2, combining marks and zero-width characters 0,
+/// everything else 1. A small table, not the full Unicode data: close enough for prompts.
+public enum DisplayWidth {
+    /// Columns taken by one grapheme cluster.
+    public static func of(_ grapheme: Character) -> Int {
+        let scalars = grapheme.unicodeScalars
+        guard let first = scalars.first else { return 0 }
+        if first.value < 0x20 || (first.value >= 0x7F && first.value < 0xA0) { return 0 }
+        if scalars.contains(where: { $0.value == 0xFE0F }) { return 2 }  // emoji presentation selector
+        if first.properties.isEmojiPresentation { return 2 }
+        if isWide(first.value) { return 2 }
+        switch first.properties.generalCategory {
+        case .nonspacingMark, .enclosingMark, .format: return 0
+        default: break
+        }
+        if first.value == 0x200B { return 0 }
+        return 1
+    }
+
+    /// Columns taken by a string.
+    public static func of(_ text: String) -> Int {
+        text.reduce(0) { $0 + of($1) }
+    }
+
+    /// East Asian Wide and Fullwidth ranges (Unicode 15, EastAsianWidth.txt, abridged).
+    static func isWide(_ v: UInt32) -> Bool {
+        switch v {
+        case 0x1100...0x115F, 0x231A...0x231B, 0x2329...0x232A, 0x2E80...0x303E, 0x3041...0x33FF,
+             0x3400...0x4DBF, 0x4E00...0x9FFF, 0xA000...0xA4CF, 0xA960...0xA97F, 0xAC00...0xD7A3,
+             0xF900...0xFAFF, 0xFE10...0xFE19, 0xFE30...0xFE6F, 0xFF00...0xFF60, 0xFFE0...0xFFE6,
+             0x16FE0...0x16FE4, 0x17000...0x18CFF, 0x1B000...0x1B2FF, 0x1F300...0x1F64F,
+             0x1F900...0x1F9FF, 0x1FA70...0x1FAFF, 0x20000...0x2FFFD, 0x30000...0x3FFFD:
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// The longest prefix of `text` that fits in `columns`, and its width.
+    public static func prefix(of text: String, fitting columns: Int) -> (String, Int) {
+        var out = "", used = 0
+        for g in text {
+            let w = of(g)
+            if used + w > columns { break }
+            out.append(g)
+            used += w
+        }
+        return (out, used)
+    }
+}

@@ -1,0 +1,153 @@
+import Foundation
+
+/// The compose-and-run screen: prompt, negative prompt, settings, and the preview.
+enum ComposeView {
+    /// Draws the screen; returns the picture for pixel protocols, if any.
+    static func draw(_ p: inout Painter, _ state: StudioState, _ layout: Layout) -> (Rect, PixelImage)? {
+        let c = state.compose
+        editorBox(&p, c.prompt, layout.promptBox, title: "Prompt", focused: c.focus == .prompt, caret: c.editing && c.focus == .prompt,
+                  placeholder: "describe the video…")
+        editorBox(&p, c.negative, layout.negativeBox, title: "Negative prompt", focused: c.focus == .negative,
+                  caret: c.editing && c.focus == .negative, placeholder: "what to avoid (optional)")
+        settings(&p, state, layout.settingsBox)
+        return PreviewPane.draw(&p, state, layout.preview, focused: c.focus == .preview)
+    }
+
+    static func editorBox(_ p: inout Painter, _ editor: TextEditor, _ rect: Rect, title: String, focused: Bool, caret: Bool,
+                          placeholder: String) {
+        p.box(rect, title: title, focused: focused)
+        let inner = rect.inset(1)
+        guard inner.width > 1, inner.height > 0 else { return }
+        let textRect = Rect(row: inner.row, column: inner.column + 1, width: inner.width - 1, height: inner.height)
+        if editor.isEmpty && !caret {
+            p.text(placeholder, row: textRect.row, column: textRect.column, .muted, limit: textRect.width)
+            return
+        }
+        let (rows, cursorRow, cursorColumn) = editor.wrapped(width: textRect.width - 1)
+        let first = max(0, cursorRow - textRect.height + 1)
+        for (i, line) in rows.dropFirst(first).prefix(textRect.height).enumerated() {
+            p.text(line, row: textRect.row + i, column: textRect.column, .text, limit: textRect.width)
+        }
+        if caret {
+            p.cursor = (textRect.row + cursorRow - first, textRect.column + cursorColumn)
+        }
+        if first > 0 { p.text("↑", row: rect.row, column: rect.right - 3, .muted) }
+    }
+
+    static func settings(_ p: inout Painter, _ state: StudioState, _ rect: Rect) {
+        let c = state.compose
+        let settingFocused: SettingField? = { if case .setting(let f) = c.focus { return f }; return nil }()
+        p.box(rect, title: "Settings", focused: settingFocused != nil)
+        let layout = Layout(columns: state.columns, rows: state.rows)
+        let half = (rect.width - 2) / 2
+        for (i, field) in SettingField.allCases.enumerated() {
+            let (row, column) = layout.settingOrigin(i)
+            let check = c.settings.check(field)
+            let focused = settingFocused == field
+            var value: String
+            switch field {
+            case .seed: value = c.settings.seedDisplay
+            case .shift: value = c.settings.text(.shift).isEmpty ? "model's" : c.settings.text(.shift)
+            case .size: value = c.settings.text(.size).replacingOccurrences(of: "x", with: "×")
+            default: value = c.settings.text(field)
+            }
+            if focused && c.editing && field != .sampler && field != .seed { value = c.settings.text(field) }
+            let label = field.label.padding(toLength: 8, withPad: " ", startingAt: 0)
+            var col = column
+            col += p.text(label, row: row, column: col, focused ? .focus : .muted)
+            let role: ThemeRole = focused ? .selection : (check.isValid ? .text : .error)
+            let shown = check.isValid ? value : value + " !"
+            col += p.text(shown, row: row, column: col, role, limit: half - 10)
+            if focused && c.editing && field != .sampler {
+                p.cursor = (row, min(col, column + half - 2))
+            }
+        }
+        // The message for the focused field, or for the first bad one.
+        let messageRow = rect.bottom - 3
+        let field = settingFocused.flatMap { c.settings.check($0).isValid ? nil : $0 } ?? c.settings.firstInvalid
+        if let field, case .invalid(let message, let suggestion) = c.settings.check(field) {
+            p.text("\(field.label): \(message)", row: messageRow, column: rect.column + 2, .error, limit: rect.width - 4)
+            if let suggestion, !suggestion.isEmpty {
+                p.text("⏎ → \(suggestion)", row: messageRow + 1, column: rect.column + 2, .warning, limit: rect.width - 4)
+            }
+        } else if settingFocused != nil {
+            p.text("+/- or ←/→ step · type a value · Tab next", row: messageRow, column: rect.column + 2, .muted, limit: rect.width - 4)
+        }
+    }
+}
+
+/// The preview pane: the frames of the watched run (or a history run), looping at the
+/// request's fps or as a contact sheet, with the step being shown.
+enum PreviewPane {
+    static func draw(_ p: inout Painter, _ state: StudioState, _ rect: Rect, focused: Bool) -> (Rect, PixelImage)? {
+        var title = "Preview"
+        let live = state.live
+        if let live {
+            if let scrub = state.playback.scrubStep { title += " · step \(scrub)/\(live.stepCount) (scrubbing)" }
+            else if !live.result.isEmpty { title += " · result" }
+            else if let last = live.previewSteps.last {
+                let kind = live.previews[last]?.isDecoded == true ? "decoded" : (live.request.preview.showNoisy ? "noisy" : "x0")
+                title += " · step \(last)/\(live.stepCount) · \(kind)"
+            }
+        }
+        p.box(rect, title: title, focused: focused)
+        let inner = rect.inset(1)
+        let frames = live?.frames(atStep: state.playback.scrubStep) ?? []
+        guard !frames.isEmpty, inner.height > 3 else {
+            let hint = live == nil ? "the video appears here while it forms" : "waiting for the first preview…"
+            p.text(hint, row: inner.row + inner.height / 2, column: inner.column + max(0, (inner.width - DisplayWidth.of(hint)) / 2), .muted)
+            return nil
+        }
+        let pictureRect = Rect(row: inner.row, column: inner.column, width: inner.width, height: inner.height - 1)
+        let index = PreviewClock.frameIndex(state) % frames.count
+        var picture: (Rect, PixelImage)?
+        if state.playback.contactSheet {
+            drawContactSheet(&p, frames, pictureRect, tier: state.graphics)
+        } else {
+            picture = drawPicture(&p, frames[index], pictureRect, tier: state.graphics)
+        }
+        let playing = state.playback.playing ? "▶" : "⏸"
+        let footer = state.playback.contactSheet
+            ? "contact sheet · \(frames.count) frames · c loop"
+            : "frame \(index + 1)/\(frames.count) \(playing) \(live?.request.fps ?? 8) fps · space play · c sheet · [ ] step"
+        p.text(footer, row: inner.bottom - 1, column: inner.column + 1, .muted, limit: inner.width - 2)
+        return picture
+    }
+
+    /// Draws one picture: in cells for character tiers; for pixel tiers the cells are blanked
+    /// and the picture is returned for the screen to write.
+    static func drawPicture(_ p: inout Painter, _ image: PixelImage, _ rect: Rect, tier: GraphicsTier) -> (Rect, PixelImage)? {
+        if tier.usesPixels {
+            let (columns, rows) = CellPictureRenderer.fittedSize(imageWidth: image.width, imageHeight: image.height,
+                                                                 in: rect, mode: .halfBlockTruecolor)
+            let placed = Rect(row: rect.row + (rect.height - rows) / 2, column: rect.column + (rect.width - columns) / 2,
+                              width: columns, height: rows)
+            return (placed, image)
+        }
+        CellPictureRenderer.draw(image, into: &p.grid, rect: rect, mode: tier.cellMode)
+        return nil
+    }
+
+    static func drawContactSheet(_ p: inout Painter, _ frames: [PixelImage], _ rect: Rect, tier: GraphicsTier) {
+        guard let first = frames.first else { return }
+        // Choose the column count that makes the tiles largest.
+        var best = (columns: 1, tileWidth: 1, tileHeight: 1)
+        for columns in 1...max(1, frames.count) {
+            let rows = (frames.count + columns - 1) / columns
+            let tileWidth = rect.width / columns - 1
+            let tileHeight = rect.height / rows
+            guard tileWidth > 0, tileHeight > 0 else { continue }
+            let (w, _) = CellPictureRenderer.fittedSize(imageWidth: first.width, imageHeight: first.height,
+                                                        in: Rect(row: 0, column: 0, width: tileWidth, height: tileHeight),
+                                                        mode: .halfBlock256)
+            if w > best.tileWidth || best.tileWidth == 1 { best = (columns, tileWidth, tileHeight) }
+        }
+        let mode = tier.usesPixels ? CellPictureMode.halfBlockTruecolor : tier.cellMode
+        for (i, frame) in frames.enumerated() {
+            let tile = Rect(row: rect.row + (i / best.columns) * best.tileHeight,
+                            column: rect.column + (i % best.columns) * (best.tileWidth + 1),
+                            width: best.tileWidth, height: best.tileHeight)
+            CellPictureRenderer.draw(frame, into: &p.grid, rect: tile, mode: mode)
+        }
+    }
+}

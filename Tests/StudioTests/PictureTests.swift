@@ -1,0 +1,99 @@
+import XCTest
+import Foundation
+@testable import Studio
+
+final class PictureTests: XCTestCase {
+    /// 2×2 pixels: red, green / blue, white.
+    let quad = PixelImage(width: 2, height: 2, rgb: [255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 255])
+
+    func testHalfBlockTruecolorPutsUpperPixelInForeground() {
+        var g = CellGrid(width: 2, height: 1)
+        CellPictureRenderer.draw(quad, into: &g, rect: Rect(row: 0, column: 0, width: 2, height: 1), mode: .halfBlockTruecolor)
+        XCTAssertEqual(g[0, 0], Cell("▀", style: CellStyle(foreground: .rgb(255, 0, 0), background: .rgb(0, 0, 255))))
+        XCTAssertEqual(g[0, 1], Cell("▀", style: CellStyle(foreground: .rgb(0, 255, 0), background: .rgb(255, 255, 255))))
+    }
+
+    func testHalfBlock256UsesCubeEntriesForPureColours() {
+        var g = CellGrid(width: 2, height: 1)
+        CellPictureRenderer.draw(quad, into: &g, rect: Rect(row: 0, column: 0, width: 2, height: 1), mode: .halfBlock256)
+        // Pure colours sit on cube corners: 16 + 36r + 6g + b; dithering (±20) cannot move them.
+        XCTAssertEqual(g[0, 0].style, CellStyle(foreground: .indexed(196), background: .indexed(21)))
+        XCTAssertEqual(g[0, 1].style, CellStyle(foreground: .indexed(46), background: .indexed(231)))
+    }
+
+    func testPaletteQuantisation() {
+        XCTAssertEqual(Palette256.nearest(0, 0, 0), 16)
+        XCTAssertEqual(Palette256.nearest(255, 255, 255), 231)
+        XCTAssertEqual(Palette256.nearest(128, 128, 128), 244, "mid grey goes to the grey ramp")
+        XCTAssertEqual(Palette256.rgb(of: 196).0, 255)
+    }
+
+    func testOrderedDitheringIsStableAndMixesLevels() {
+        // A flat colour between two cube levels: the same input always gives the same cells,
+        // and the Bayer pattern mixes both neighbouring levels.
+        let flat = PixelImage(width: 8, height: 8, rgb: [UInt8](repeating: 155, count: 8 * 8 * 3))
+        var a = CellGrid(width: 8, height: 4), b = CellGrid(width: 8, height: 4)
+        let rect = Rect(row: 0, column: 0, width: 8, height: 4)
+        CellPictureRenderer.draw(flat, into: &a, rect: rect, mode: .halfBlock256)
+        CellPictureRenderer.draw(flat, into: &b, rect: rect, mode: .halfBlock256)
+        XCTAssertEqual(a, b)
+        let colours = Set(a.cells.flatMap { [$0.style.foreground, $0.style.background] })
+        XCTAssertGreaterThan(colours.count, 1, "dithering mixes levels")
+    }
+
+    func testFittingKeepsAspectRatio() {
+        // A square image in a wide rectangle: rows are half the columns (cells are 1×2 pixels).
+        let size = CellPictureRenderer.fittedSize(imageWidth: 64, imageHeight: 64,
+                                                  in: Rect(row: 0, column: 0, width: 80, height: 20), mode: .halfBlock256)
+        XCTAssertEqual(size.rows, 20)
+        XCTAssertEqual(size.columns, 40)
+    }
+
+    func testASCIIRamp() {
+        let img = PixelImage(width: 2, height: 1, rgb: [0, 0, 0, 255, 255, 255])
+        var g = CellGrid(width: 2, height: 1)
+        CellPictureRenderer.draw(img, into: &g, rect: Rect(row: 0, column: 0, width: 2, height: 1), mode: .plainASCII)
+        XCTAssertEqual(g.text(ofRow: 0), " @")
+    }
+
+    func testSixelStructure() {
+        let img = PixelImage(width: 4, height: 8, rgb: [UInt8](repeating: 255, count: 4 * 8 * 3))
+        let s = String(decoding: SixelEncoder.encode(img), as: UTF8.self)
+        XCTAssertTrue(s.hasPrefix("\u{1B}P0;1;0q\"1;1;4;8"), s)
+        XCTAssertTrue(s.hasSuffix("\u{1B}\\"))
+        XCTAssertTrue(s.contains("#215;2;100;100;100"), "white is cube entry 215 at 100%")
+        // 8 rows = 2 bands, each ended by '-'.
+        XCTAssertEqual(s.filter { $0 == "-" }.count, 2)
+        // First band: all 6 bits set (~ = 63+63), 4 columns = a run "!4~".
+        XCTAssertTrue(s.contains("#215!4~"), s)
+        // Second band has 2 rows: bits 0–1 = 63+3 = 'B'.
+        XCTAssertTrue(s.contains("#215!4B"), s)
+        let body = s.dropFirst(2).dropLast(2)
+        XCTAssertFalse(body.contains("\u{1B}"), "no escape inside the sixel data")
+    }
+
+    func testKittyChunksAndPayload() throws {
+        let img = PixelImage(width: 40, height: 40, rgb: (0..<(40 * 40 * 3)).map { UInt8($0 % 251) })
+        let s = String(decoding: KittyEncoder.encode(img, id: 9, columns: 20, rows: 10), as: UTF8.self)
+        let chunks = s.components(separatedBy: "\u{1B}\\").filter { !$0.isEmpty }
+        XCTAssertGreaterThan(chunks.count, 1, "4800 bytes → 6400 base64 characters → 2 chunks")
+        XCTAssertTrue(chunks[0].hasPrefix("\u{1B}_Ga=T,f=24,s=40,v=40,i=9,c=20,r=10,q=2,C=1,m=1;"), chunks[0])
+        XCTAssertTrue(chunks.last!.hasPrefix("\u{1B}_Gm=0;"))
+        var payload = ""
+        for chunk in chunks {
+            let data = chunk[chunk.index(after: chunk.firstIndex(of: ";")!)...]
+            XCTAssertLessThanOrEqual(data.count, KittyEncoder.chunkSize)
+            payload += data
+        }
+        XCTAssertEqual(Data(base64Encoded: payload).map { [UInt8]($0) }, img.rgb)
+        XCTAssertEqual(String(decoding: KittyEncoder.delete(id: 9), as: UTF8.self), "\u{1B}_Ga=d,d=I,i=9,q=2\u{1B}\\")
+    }
+
+    func testPixelTierReturnsPictureAndEncoderSkipsUnchanged() {
+        let encoder = PictureEncoder(tier: .kitty)
+        let rect = Rect(row: 2, column: 3, width: 10, height: 5)
+        XCTAssertEqual(encoder.overlays(for: (rect, quad)).first?.row, 2)
+        XCTAssertTrue(encoder.overlays(for: (rect, quad)).isEmpty, "the same picture is not sent again")
+        XCTAssertEqual(encoder.overlays(for: nil).first?.bytes, KittyEncoder.delete(id: PictureEncoder.kittyImageID))
+    }
+}

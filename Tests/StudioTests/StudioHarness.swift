@@ -1,0 +1,62 @@
+import Foundation
+import Engine
+@testable import Studio
+
+/// Drives the studio headless: events go through the state machine, effects are carried out
+/// at once against the scripted engine and the in-memory history, and the screen is redrawn
+/// after every event, as the app would. No threads, no timing.
+final class StudioHarness {
+    let screen: HeadlessScreen
+    let service = ScriptedGenerationService()
+    let history: InMemoryHistory
+    let performer: EffectPerformer
+    let core: StudioCore
+    private var streams: [JobID: AsyncStream<TimedEvent>.AsyncIterator] = [:]
+    private(set) var effects: [StudioEffect] = []
+
+    init(columns: Int = 120, rows: Int = 40, history entries: [HistoryEntry] = [], graphics: GraphicsTier = .halfBlock256) {
+        screen = HeadlessScreen(columns: columns, rows: rows)
+        history = InMemoryHistory(entries: entries)
+        performer = EffectPerformer(service: service, history: history)
+        let themes = ThemeCatalog(userFolder: nil)
+        core = StudioCore(state: StudioState(columns: columns, rows: rows, now: Date(timeIntervalSince1970: 1000),
+                                             themeNames: themes.names, graphics: graphics),
+                          screen: screen, themes: themes, colours: .palette256)
+        core.render()
+    }
+
+    var state: StudioState { core.state }
+    var text: String { screen.text }
+
+    func send(_ event: StudioEvent) async {
+        for effect in core.send(event) {
+            effects.append(effect)
+            let (events, job) = await performer.perform(effect)
+            if let job { streams[job.id] = job.events.makeAsyncIterator() }
+            for e in events { await send(e) }
+        }
+        core.render()
+    }
+
+    func press(_ keys: Key...) async {
+        for key in keys { await send(.key(key)) }
+    }
+
+    func type(_ text: String) async {
+        for ch in text { await send(.key(.character(ch))) }
+    }
+
+    /// Has the scripted engine send `event` for `job` and delivers it to the studio.
+    func emit(_ event: JobEvent, job: JobID, at time: Date) async {
+        service.emit(event, to: job, at: time)
+        guard var iterator = streams[job], let timed = await iterator.next() else { return }
+        streams[job] = iterator
+        performer.observe(timed)
+        await send(.engine(timed))
+    }
+
+    /// The screen line containing `needle`, if any.
+    func line(containing needle: String) -> String? {
+        text.split(separator: "\n").map(String.init).first { $0.contains(needle) }
+    }
+}

@@ -1,0 +1,221 @@
+import XCTest
+import Engine
+@testable import Studio
+
+/// Whole stories through the headless studio: what a person does, what the screen shows,
+/// and what the studio asks of the engine and the history store.
+final class StudioStoryTests: XCTestCase {
+    let t0 = Date(timeIntervalSince1970: 10_000)
+
+    func olderRun() -> HistoryEntry {
+        HistoryEntry(id: 1, date: Date(timeIntervalSince1970: 5_000), status: .finished,
+                     request: JobRequest(prompt: "a red ball bouncing", seed: 7), durationSeconds: 12)
+    }
+
+    func result(for request: JobRequest, seed: UInt64) -> JobResult {
+        let frame = [UInt8](repeating: 200, count: request.width * request.height * 3)
+        return JobResult(request: request.withSeed(seed), seed: seed,
+                         frames: Array(repeating: frame, count: request.frames), width: request.width,
+                         height: request.height, video: [], timings: [.decoding: 0.5], peakMemoryBytes: 0)
+    }
+
+    func preview(step: Int, frames: Int = 5) -> PreviewFrames {
+        // A left-to-right red ramp, 16×16.
+        var rgb = [UInt8]()
+        for _ in 0..<16 { for x in 0..<16 { rgb += [UInt8(x * 16), 0, 0] } }
+        return PreviewFrames(step: step, width: 16, height: 16, frames: Array(repeating: rgb, count: frames),
+                             isDecoded: false, isNoisy: false)
+    }
+
+    func testComposeRunCancelRerunStarSearchRemixExportDelete() async throws {
+        let h = StudioHarness(history: [olderRun()])
+
+        // Type a prompt with CJK and emoji; it shows as typed.
+        await h.type("a cat 猫 walking 🐈")
+        XCTAssertEqual(h.state.compose.prompt.text, "a cat 猫 walking 🐈")
+        XCTAssertNotNil(h.line(containing: "│ a cat 猫 walking 🐈"), h.text)
+        await h.press(.tab)
+        await h.type("blurry")
+
+        // Frames: an impossible value is explained and offered rounded; Enter takes the offer.
+        await h.press(.tab, .tab)  // model → frames
+        XCTAssertEqual(h.state.compose.focus, .setting(.frames))
+        await h.press(.control("u"))
+        await h.type("18")
+        XCTAssertNotNil(h.line(containing: "Frames: frames must be 4k+1"), h.text)
+        XCTAssertNotNil(h.line(containing: "⏎ → 17"), h.text)
+        await h.press(.enter)
+        XCTAssertEqual(h.state.compose.settings.text(.frames), "17")
+        XCTAssertTrue(h.service.submitted.isEmpty, "accepting a suggestion must not start a job")
+
+        // Size not divisible by 16.
+        await h.press(.tab, .control("u"))
+        await h.type("60x64")
+        XCTAssertNotNil(h.line(containing: "multiples of 16"), h.text)
+        await h.press(.enter)
+        XCTAssertEqual(h.state.compose.settings.text(.size), "64x64")
+
+        // Steps 0 is refused; generating while invalid explains instead of submitting.
+        await h.press(.tab, .control("u"))
+        await h.type("0")
+        XCTAssertNotNil(h.line(containing: "steps must be at least 1"), h.text)
+        await h.press(.backspace)
+        await h.type("4")
+
+        // Start: the effect carries the request built from the fields.
+        await h.press(.enter)
+        XCTAssertEqual(h.service.submitted.count, 1)
+        let expected = JobRequest(prompt: "a cat 猫 walking 🐈", negativePrompt: "blurry", frames: 17, width: 64,
+                                  height: 64, steps: 4, sampler: Sampler(kind: .modelDefault), seed: nil)
+        XCTAssertEqual(h.service.submitted[0], expected)
+        let job1 = try XCTUnwrap(h.service.jobIDs.first)
+
+        // Progress: step count, bar, ETA hidden for the first two steps then shown.
+        await h.emit(.queued(position: 0), job: job1, at: t0)
+        await h.emit(.encodingText, job: job1, at: t0)
+        await h.emit(.step(index: 1, count: 4, secondsPerStep: 1, etaSeconds: nil), job: job1, at: t0 + 1)
+        await h.send(.tick(t0 + 1))
+        XCTAssertNotNil(h.line(containing: "1/4"), h.text)
+        XCTAssertNil(h.line(containing: "ETA 3"), h.text)
+        await h.emit(.step(index: 2, count: 4, secondsPerStep: 1, etaSeconds: nil), job: job1, at: t0 + 2)
+        XCTAssertNil(h.line(containing: "ETA 2"), h.text)
+        await h.emit(.preview(preview(step: 2)), job: job1, at: t0 + 2)
+        XCTAssertTrue(h.text.contains("▀"), "the preview is drawn with half-blocks")
+        XCTAssertNotNil(h.line(containing: "step 2/4"), h.text)
+        await h.emit(.step(index: 3, count: 4, secondsPerStep: 1, etaSeconds: nil), job: job1, at: t0 + 3)
+        await h.send(.tick(t0 + 3))
+        // One step left at 1 s/step: ETA 1.0 s.
+        XCTAssertNotNil(h.line(containing: "3/4 · 1.00 s/it · ETA 1.0 s"), h.text)
+        XCTAssertTrue(h.screen.title.contains("3/4"), h.screen.title)
+
+        // Cancel with ^X: the engine is asked; the cancelled event shows.
+        await h.press(.control("x"))
+        XCTAssertTrue(h.service.log.contains("cancel \(job1)"), "\(h.service.log)")
+        await h.emit(.cancelled(atStep: 4), job: job1, at: t0 + 3.5)
+        XCTAssertNotNil(h.line(containing: "cancelled at step 4"), h.text)
+
+        // Start again and finish: the seed used is shown, and the run is recorded.
+        await h.press(.enter)
+        XCTAssertEqual(h.service.submitted.count, 2)
+        let job2 = h.service.jobIDs[1]
+        await h.emit(.step(index: 4, count: 4, secondsPerStep: 1, etaSeconds: 0), job: job2, at: t0 + 10)
+        await h.emit(.finished(result(for: expected, seed: 42)), job: job2, at: t0 + 11)
+        XCTAssertNotNil(h.line(containing: "seed 42"), h.text)
+        XCTAssertEqual(h.state.compose.settings.lastSeedUsed, 42)
+        var runs = await h.history.entries(matching: HistoryQuery())
+        XCTAssertEqual(runs.count, 2)
+
+        // Star the result from the run view.
+        await h.press(.escape, .character("f"))
+        runs = await h.history.entries(matching: HistoryQuery(starredOnly: true))
+        XCTAssertEqual(runs.map(\.prompt), ["a cat 猫 walking 🐈"])
+
+        // History: find it by search.
+        await h.press(.character("h"))
+        XCTAssertEqual(h.state.mode, .history)
+        XCTAssertNotNil(h.line(containing: "a red ball bouncing"), h.text)
+        await h.press(.character("/"))
+        await h.type("猫")
+        await h.press(.enter)
+        XCTAssertEqual(h.state.history.entries.count, 1)
+        XCTAssertNil(h.line(containing: "a red ball bouncing"), h.text)
+        XCTAssertNotNil(h.line(containing: "★ ✓"), h.text)
+
+        // Export it.
+        await h.press(.character("e"))
+        let exported = await h.history.exported
+        XCTAssertEqual(exported.count, 1)
+        XCTAssertNotNil(h.line(containing: "exported to"), h.text)
+
+        // Remix: the compose fields come back, with the seed that was used, locked.
+        await h.press(.character("r"))
+        XCTAssertEqual(h.state.mode, .compose)
+        XCTAssertEqual(h.state.compose.prompt.text, "a cat 猫 walking 🐈")
+        XCTAssertEqual(h.state.compose.negative.text, "blurry")
+        XCTAssertEqual(h.state.compose.settings.text(.steps), "4")
+        XCTAssertEqual(h.state.compose.settings.text(.seed), "42")
+        XCTAssertTrue(h.state.compose.settings.seedLocked)
+        XCTAssertEqual(h.state.compose.settings.request(prompt: "p", negativePrompt: "")?.seed, 42)
+
+        // Delete asks first; n keeps, y deletes.
+        await h.press(.escape, .character("h"), .character("d"))
+        XCTAssertNotNil(h.line(containing: "Delete “"), h.text)
+        await h.press(.character("n"))
+        var count = await h.history.entries(matching: HistoryQuery()).count
+        XCTAssertEqual(count, 2)
+        await h.press(.character("d"), .character("y"))
+        count = await h.history.entries(matching: HistoryQuery()).count
+        XCTAssertEqual(count, 1)
+    }
+
+    func testGenerateWithEmptyPromptOrInvalidFieldExplains() async {
+        let h = StudioHarness()
+        await h.press(.enter)
+        XCTAssertNotNil(h.line(containing: "write a prompt first"), h.text)
+        await h.type("x")
+        await h.press(.tab, .tab, .tab, .control("u"))
+        await h.type("6")
+        await h.press(.escape, .character("g"))
+        XCTAssertTrue(h.service.submitted.isEmpty)
+        XCTAssertEqual(h.state.compose.focus, .setting(.frames))
+        XCTAssertNotNil(h.line(containing: "4k+1"), h.text)
+    }
+
+    func testQueuePanelOperations() async {
+        let h = StudioHarness()
+        await h.type("one")
+        await h.press(.enter, .enter, .enter)
+        XCTAssertEqual(h.service.submitted.count, 3)
+        await h.press(.escape, .character("u"))
+        XCTAssertEqual(h.state.mode, .queue)
+        XCTAssertEqual(h.state.queue.waiting.count, 2)
+        await h.press(.character("j"), .character("j"), .character("K"))
+        XCTAssertTrue(h.service.log.contains("move \(h.service.jobIDs[2]) 0"), "\(h.service.log)")
+        await h.press(.character("p"))
+        XCTAssertTrue(h.service.log.contains("pause true"))
+        XCTAssertNotNil(h.line(containing: "paused after the current job"), h.text)
+        await h.press(.character("s"))
+        XCTAssertTrue(h.service.log.contains("skip"))
+        await h.press(.character("x"))
+        XCTAssertTrue(h.service.log.contains { $0.hasPrefix("remove") }, "\(h.service.log)")
+    }
+
+    func testHelpListsEveryKeyAndTooSmallSaysSo() async {
+        let h = StudioHarness()
+        await h.press(.escape, .character("?"))
+        XCTAssertNotNil(h.line(containing: "Keys — any key closes"), h.text)
+        XCTAssertNotNil(h.line(containing: "contact sheet"), h.text)
+        await h.press(.character("x"))
+        XCTAssertNil(h.state.overlay)
+        await h.send(.resize(columns: 60, rows: 20))
+        h.screen.resize(columns: 60, rows: 20)
+        h.core.render()
+        XCTAssertNotNil(h.line(containing: "needs at least 80×24"), h.text)
+    }
+
+    func testThemeCyclesWithT() async {
+        let h = StudioHarness()
+        let first = h.state.themeName
+        await h.press(.escape, .character("t"))
+        XCTAssertNotEqual(h.state.themeName, first)
+    }
+
+    func testPreviewStepsCanBeScrubbedAndPlayed() async throws {
+        let h = StudioHarness()
+        await h.type("p")
+        await h.press(.enter)
+        let job = try XCTUnwrap(h.service.jobIDs.first)
+        await h.emit(.preview(preview(step: 1)), job: job, at: t0)
+        await h.emit(.preview(preview(step: 2)), job: job, at: t0 + 1)
+        await h.press(.escape, .character("["))
+        XCTAssertEqual(h.state.playback.scrubStep, 1)
+        XCTAssertNotNil(h.line(containing: "step 1/20 (scrubbing)"), h.text)
+        await h.press(.character("]"))
+        XCTAssertNil(h.state.playback.scrubStep, "past the newest step the view follows live again")
+        // Playback at 8 fps: 0.25 s after the first preview is frame 3 of 5.
+        await h.send(.tick(t0 + 0.25))
+        XCTAssertNotNil(h.line(containing: "frame 3/5"), h.text)
+        await h.press(.character("c"))
+        XCTAssertNotNil(h.line(containing: "contact sheet · 5 frames"), h.text)
+    }
+}

@@ -1,0 +1,139 @@
+import XCTest
+import Foundation
+@testable import Studio
+
+final class ThemeTests: XCTestCase {
+    /// The repository's themes/ folder.
+    var themesFolder: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("themes")
+    }
+
+    func testEmbeddedThemesEqualTheFiles() throws {
+        XCTAssertEqual(BuiltinThemes.all.map(\.name), ["dark", "light", "high-contrast", "monochrome"])
+        for theme in BuiltinThemes.all {
+            let file = try String(contentsOf: themesFolder.appendingPathComponent("\(theme.name).theme"), encoding: .utf8)
+            XCTAssertEqual(theme.text, file, "themes/\(theme.name).theme changed: copy it into BuiltinThemes.swift")
+        }
+    }
+
+    func testBuiltInThemesParse() throws {
+        let catalog = ThemeCatalog(userFolder: nil)
+        XCTAssertEqual(catalog.names, ["dark", "light", "high-contrast", "monochrome"])
+        let dark = catalog.theme(named: "dark").0
+        XCTAssertEqual(dark.entries[.title]?.attributes, .bold)
+        XCTAssertEqual(dark.entries[.text]?.foreground, .rgb(0xd0, 0xd0, 0xd8))
+        // Monochrome works without colours: every style resolves to default colours.
+        let mono = catalog.theme(named: "monochrome").0
+        for role in ThemeRole.allCases {
+            let s = mono.style(role, colours: .palette256)
+            XCTAssertEqual(s.foreground, .default)
+            XCTAssertEqual(s.background, .default)
+        }
+        XCTAssertEqual(mono.style(.selection, colours: .none).attributes, .reverse)
+    }
+
+    func testBadLineNamesFileAndLine() {
+        XCTAssertThrowsError(try ThemeParser.parse("text.fg = #ffffff\n\nborder.fg = #12345\n", name: "t", file: "t.theme")) { error in
+            let e = error as? ThemeError
+            XCTAssertEqual(e?.line, 3)
+            XCTAssertTrue("\(error)".hasPrefix("t.theme line 3: `#12345` is not a colour"), "\(error)")
+        }
+        XCTAssertThrowsError(try ThemeParser.parse("glow.fg = 3", name: "t", file: "t.theme")) { error in
+            XCTAssertTrue("\(error)".contains("unknown role `glow`"), "\(error)")
+        }
+        XCTAssertThrowsError(try ThemeParser.parse("text.attrs = blink", name: "t", file: "t.theme"))
+    }
+
+    func testUserFolderBadFileFallsBackWithMessage() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("zoetrope-theme-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try "text.fg = #ff0000\n".write(to: folder.appendingPathComponent("red.theme"), atomically: true, encoding: .utf8)
+        try "text.fg = #ff0000\ntext.fg red\n".write(to: folder.appendingPathComponent("broken.theme"), atomically: true, encoding: .utf8)
+        let catalog = ThemeCatalog(userFolder: folder)
+        XCTAssertTrue(catalog.names.contains("red"))
+        XCTAssertFalse(catalog.names.contains("broken"))
+        XCTAssertEqual(catalog.warnings.count, 1)
+        XCTAssertTrue(catalog.warnings[0].contains("broken.theme line 2"), catalog.warnings[0])
+        XCTAssertTrue(catalog.warnings[0].contains("using the dark theme"))
+        let (theme, warning) = catalog.theme(named: "broken")
+        XCTAssertEqual(theme.name, "dark")
+        XCTAssertNotNil(warning)
+    }
+}
+
+final class EtaTests: XCTestCase {
+    let t0 = Date(timeIntervalSince1970: 0)
+
+    func testHiddenForTwoStepsThenEwmaPlusDecode() {
+        var eta = EtaEstimator(decodeSeconds: 4)
+        eta.start(at: t0)
+        eta.stepFinished(1, of: 10, at: t0 + 2)
+        XCTAssertNil(eta.remaining(at: t0 + 2))
+        eta.stepFinished(2, of: 10, at: t0 + 4)
+        XCTAssertNil(eta.remaining(at: t0 + 4))
+        eta.stepFinished(3, of: 10, at: t0 + 6)
+        // 2 s/step × 7 steps + 4 s decode; the tolerance covers floating-point rounding only.
+        XCTAssertEqual(eta.remaining(at: t0 + 6) ?? -1, 18, accuracy: 1e-9)
+    }
+
+    func testNeverGrowsWhileWaitingAndStopsAtZero() {
+        var eta = EtaEstimator()
+        eta.start(at: t0)
+        for i in 1...3 { eta.stepFinished(i, of: 5, at: t0 + Double(i)) }
+        let a = eta.remaining(at: t0 + 3)!
+        let b = eta.remaining(at: t0 + 4)!
+        let c = eta.remaining(at: t0 + 100)!
+        XCTAssertEqual(a, 2, accuracy: 1e-9)
+        XCTAssertLessThan(b, a)
+        XCTAssertEqual(c, 0)
+    }
+
+    func testEwmaWeighsRecentSteps() {
+        var eta = EtaEstimator()
+        eta.start(at: t0)
+        eta.stepFinished(1, of: 100, at: t0 + 1)
+        eta.stepFinished(2, of: 100, at: t0 + 2)
+        eta.stepFinished(3, of: 100, at: t0 + 5)  // a slow step: 3 s
+        // 0.3 × 3 + 0.7 × 1 = 1.6 s/step.
+        XCTAssertEqual(eta.secondsPerStep ?? 0, 1.6, accuracy: 1e-9)
+    }
+}
+
+final class SettingsTests: XCTestCase {
+    func testValidationAndSuggestions() {
+        var s = ComposeSettings()
+        s.texts[.frames] = "18"
+        XCTAssertEqual(s.check(.frames), .invalid(message: "frames must be 4k+1 (1, 5, 9, 13 …)", suggestion: "17"))
+        s.texts[.frames] = "20"
+        XCTAssertEqual(s.check(.frames), .invalid(message: "frames must be 4k+1 (1, 5, 9, 13 …)", suggestion: "21"))
+        s.texts[.size] = "70x50"
+        if case .invalid(_, let suggestion) = s.check(.size) { XCTAssertEqual(suggestion, "64x48") } else { XCTFail() }
+        s.texts[.steps] = "0"
+        XCTAssertFalse(s.check(.steps).isValid)
+        XCTAssertNil(s.request(prompt: "p", negativePrompt: ""))
+        s.acceptSuggestion(.frames); s.acceptSuggestion(.size); s.acceptSuggestion(.steps)
+        let r = s.request(prompt: "p", negativePrompt: "")
+        XCTAssertEqual(r?.frames, 21)
+        XCTAssertEqual(r?.width, 64)
+        XCTAssertEqual(r?.height, 48)
+        XCTAssertEqual(r?.steps, 1)
+        XCTAssertNil(r?.seed)
+    }
+
+    func testAdjustStepsByNaturalUnits() {
+        var s = ComposeSettings()
+        s.adjust(.frames, by: 1)
+        XCTAssertEqual(s.text(.frames), "21")
+        s.adjust(.size, by: -1)
+        XCTAssertEqual(s.text(.size), "48x48")
+        s.adjust(.sampler, by: 1)
+        XCTAssertNotEqual(s.sampler, .modelDefault)
+        s.lastSeedUsed = 99
+        s.toggleSeedLock()
+        XCTAssertEqual(s.request(prompt: "p", negativePrompt: "")?.seed, 99)
+        s.toggleSeedLock()
+        XCTAssertNil(s.request(prompt: "p", negativePrompt: "")?.seed)
+    }
+}
