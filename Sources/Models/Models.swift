@@ -1,2 +1,0 @@
-// The Models module. See Package.swift for where it sits.
-enum ModelsModule {}

@@ -1,0 +1,68 @@
+import Foundation
+import TensorCore
+import WeightsIO
+import XCTest
+
+/// The committed diffusers fixtures under Tests/Fixtures (written by tools/reference/).
+enum Fixtures {
+    /// The one command that regenerates every fixture; named in every fixture failure.
+    static let regenerate = "tools/reference/generate_all.sh"
+
+    static var root: URL {
+        URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent()
+            .deletingLastPathComponent()
+            .appendingPathComponent("Fixtures")
+    }
+
+    /// A fixture folder or file under Tests/Fixtures, e.g. `url("wan/vae")`.
+    static func url(_ relativePath: String) -> URL { root.appendingPathComponent(relativePath) }
+
+    /// Opens a fixture safetensors file, failing with the regenerate command when it is missing.
+    static func cases(_ relativePath: String) throws -> SafetensorsFile {
+        let url = url(relativePath)
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw FixtureMissing(path: url.path)
+        }
+        return try SafetensorsFile(url: url)
+    }
+
+    /// A component's weights from a fixture model folder, e.g. `weights("wan/vae")`.
+    static func weights(_ relativeFolder: String) throws -> WeightStore {
+        let folder = url(relativeFolder)
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path)
+            .filter { $0.hasSuffix(".safetensors") }
+            .sorted()
+            .map { try SafetensorsFile(url: folder.appendingPathComponent($0)) }
+        guard !files.isEmpty else { throw FixtureMissing(path: folder.path) }
+        return try WeightStore(files: files, source: folder.path)
+    }
+
+    struct FixtureMissing: Error, CustomStringConvertible {
+        let path: String
+        var description: String { "missing fixture \(path); regenerate with: \(Fixtures.regenerate)" }
+    }
+}
+
+/// max |actual − expected| / max |expected|: the relative error the parity tests bound.
+///
+/// Normalising by the largest expected magnitude (not element-wise) keeps near-zero
+/// elements from dominating, which is how float32 rounding actually behaves in long sums.
+func maxRelativeError(_ actual: Tensor, _ expected: Tensor) -> Float {
+    precondition(actual.shape == expected.shape, "shapes differ: \(actual.shape) vs \(expected.shape)")
+    var scale: Float = 0
+    for v in expected.data { scale = max(scale, abs(v)) }
+    return actual.maxAbsDifference(expected) / max(scale, .leastNormalMagnitude)
+}
+
+/// Asserts equal shapes and a relative error at most `tolerance`, naming the case.
+func assertClose(_ actual: Tensor, _ expected: Tensor, tolerance: Float, _ what: String,
+                 file: StaticString = #filePath, line: UInt = #line) {
+    guard actual.shape == expected.shape else {
+        XCTFail("\(what): shape \(actual.shape), expected \(expected.shape)", file: file, line: line)
+        return
+    }
+    let error = maxRelativeError(actual, expected)
+    XCTAssertLessThanOrEqual(error, tolerance, "\(what): max relative error \(error) > \(tolerance)",
+                             file: file, line: line)
+}
