@@ -69,7 +69,5 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
         .testTarget(name: "StudioTests", dependencies: ["Studio", "Engine"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "WeightsIO", "TensorCore"]),
-        .testTarget(name: "PipelinesTests",
-                    dependencies: ["Pipelines", "Models", "Schedulers", "Tokenizers", "WeightsIO", "TensorCore", "Media"]),
     ]
 )
