@@ -1,0 +1,52 @@
+// diffusers 0.42.1 models/transformers/transformer_wan.py `WanTransformerBlock` (Wan 2.1:
+// timestep_proj [B, 6, D]), MODELS.md §5.3 and §14 item 9:
+//   shift, scale, gate, c_shift, c_scale, c_gate = (scale_shift_table [1,6,D] + tproj).chunk(6, dim=1)
+//   x = x + attn1(LN1(x)·(1+scale) + shift, rope) · gate          LN1/LN3: FP32 LayerNorm, no affine
+//   x = x + attn2(norm2(x), ctx)                                   norm2: affine LN if cross_attn_norm; NO gate
+//   x = x + ffn(LN3(x)·(1+c_scale) + c_shift) · c_gate
+import TensorCore
+import WeightsIO
+
+/// One Wan DiT block (`blocks.N.*`).
+struct WanTransformerBlock: Sendable {
+    /// `[1, 6, D]`: shift, scale, gate, c_shift, c_scale, c_gate offsets.
+    let scaleShiftTable: Tensor
+    let selfAttention: WanAttention
+    let crossAttention: WanAttention
+    /// Affine LayerNorm before cross-attention, or nil (identity) when `cross_attn_norm` is false.
+    let norm2: LayerNorm?
+    let feedForward: WanFeedForward
+    let eps: Float
+
+    init(_ source: some WeightSource, config: WanTransformerConfig) throws {
+        let dim = config.innerDim
+        scaleShiftTable = try source.tensor("scale_shift_table", shape: [1, 6, dim])
+        selfAttention = try WanAttention(source.scoped("attn1."), dim: dim, heads: config.attentionHeadCount,
+                                         eps: config.eps)
+        crossAttention = try WanAttention(source.scoped("attn2."), dim: dim, heads: config.attentionHeadCount,
+                                          eps: config.eps)
+        norm2 = config.crossAttentionNorm ? try LayerNorm(source.scoped("norm2."), dim: dim, eps: config.eps) : nil
+        feedForward = try WanFeedForward(source.scoped("ffn."), dim: dim, innerDim: config.ffnDim)
+        eps = config.eps
+    }
+
+    /// x: [B, S, D], context: [B, L, D], timestepProjection: [B, 6, D], rotary: [S, dh] -> [B, S, D]
+    func callAsFunction(_ x: Tensor, context: Tensor, timestepProjection: Tensor, rotary: RotaryTable) -> Tensor {
+        // each [B, 1, D], in the order shift, scale, gate, c_shift, c_scale, c_gate
+        let m = (scaleShiftTable + timestepProjection).chunked(6, axis: 1)
+        var x = x
+
+        // 1. self-attention (gated)
+        let n1 = x.layerNorm(eps: eps).modulated(scale: m[1], shift: m[0])
+        x.addGatedInPlace(selfAttention(n1, rotary: rotary), gate: m[2])
+
+        // 2. cross-attention (not gated)
+        let n2 = norm2.map { $0(x) } ?? x
+        x.addInPlace(crossAttention(n2, context: context))
+
+        // 3. feed-forward (gated)
+        let n3 = x.layerNorm(eps: eps).modulated(scale: m[4], shift: m[3])
+        x.addGatedInPlace(feedForward(n3), gate: m[5])
+        return x
+    }
+}
