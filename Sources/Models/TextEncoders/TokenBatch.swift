@@ -32,8 +32,7 @@ struct TokenBatch {
             guard attentionMask.count == batch, attentionMask.allSatisfy({ $0.count == length }) else {
                 throw TextEncoderError.attentionMaskShape(
                     expected: [batch, length],
-                    actual: [attentionMask.count] + (attentionMask.allSatisfy { $0.count == attentionMask.first?.count }
-                                                     ? [attentionMask.first?.count ?? 0] : [-1]))
+                    actual: [attentionMask.count, attentionMask.first(where: { $0.count != length })?.count ?? length])
             }
             keep = attentionMask.map { $0.map { $0 != 0 } }
         } else {
