@@ -66,3 +66,27 @@ func assertClose(_ actual: Tensor, _ expected: Tensor, tolerance: Float, _ what:
     XCTAssertLessThanOrEqual(error, tolerance, "\(what): max relative error \(error) > \(tolerance)",
                              file: file, line: line)
 }
+
+/// The rows of an integer fixture tensor `[B, L]` (token ids, masks; stored as I64, widened to Float).
+func intRows(_ tensor: Tensor) throws -> [[Int]] {
+    guard tensor.rank == 2 else { throw FixtureShapeError(shape: tensor.shape, expected: "[B, L]") }
+    let L = tensor.shape[1]
+    return (0..<tensor.shape[0]).map { b in (0..<L).map { Int(tensor.data[b * L + $0]) } }
+}
+
+struct FixtureShapeError: Error, CustomStringConvertible {
+    let shape: [Int]
+    let expected: String
+    var description: String { "fixture tensor has shape \(shape), expected \(expected); regenerate with: \(Fixtures.regenerate)" }
+}
+
+/// A new empty temporary folder, with copies of `files` in it.
+func temporaryFolder(copying files: URL...) throws -> URL {
+    let folder = FileManager.default.temporaryDirectory
+        .appendingPathComponent("zoetrope-models-\(UUID().uuidString)", isDirectory: true)
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    for file in files {
+        try FileManager.default.copyItem(at: file, to: folder.appendingPathComponent(file.lastPathComponent))
+    }
+    return folder
+}
