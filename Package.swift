@@ -67,7 +67,7 @@ let package = Package(
                     dependencies: ["HistoryStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "SchedulersTests", dependencies: ["Schedulers", "TensorCore"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
-        .testTarget(name: "StudioTests", dependencies: ["Studio", "Engine"]),
+        .testTarget(name: "StudioTests", dependencies: ["Studio", "Engine", "HistoryStore", "Media"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "WeightsIO", "TensorCore"]),
     ]
 )
