@@ -167,3 +167,49 @@ final class StoreHistoryTests: XCTestCase {
                                            guidanceScale: 4.5, sampler: Sampler(kind: .euler), seed: 11, fps: 12))
     }
 }
+
+/// The studio's own keys against the real store: a run finished in the studio is in the
+/// SQLite history, and star, search and delete from the history screen reach it.
+final class StudioOnStoreTests: XCTestCase {
+    func testStudioRecordsStarsSearchesAndDeletesInTheStore() async throws {
+        let folder = FileManager.default.temporaryDirectory
+            .appendingPathComponent("zoetrope-studio-store-tests", isDirectory: true)
+            .appendingPathComponent(UUID().uuidString, isDirectory: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        let store = try HistoryStore.open(at: folder)
+        let history = StoreHistory(store: store, exportFolder: folder.appendingPathComponent("exports"),
+                                   engineVersion: "test")
+        let h = StudioHarness(provider: history)
+        let t0 = Date(timeIntervalSince1970: 10_000)
+
+        await h.type("a green snake")
+        await h.press(.enter)
+        let job = try XCTUnwrap(h.service.jobIDs.first)
+        let request = h.service.submitted[0]
+        let frame = [UInt8](repeating: 90, count: request.width * request.height * 3)
+        let result = JobResult(request: request.withSeed(77), seed: 77, frames: Array(repeating: frame, count: request.frames),
+                               width: request.width, height: request.height, video: [], timings: [:], peakMemoryBytes: 0)
+        await h.emit(.step(index: 1, count: 1, secondsPerStep: 1, etaSeconds: 0), job: job, at: t0)
+        await h.emit(.finished(result), job: job, at: t0 + 1)
+        XCTAssertNil(h.state.message.flatMap { $0.kind == .error ? $0.text : nil })
+
+        var records = try store.runs()
+        XCTAssertEqual(records.map(\.settings.prompt), ["a green snake"])
+        XCTAssertEqual(records.first?.settings.seed, 77)
+        XCTAssertEqual(records.first?.status, .finished)
+
+        // History screen: listed; f stars it in the store; / finds it; d y deletes it.
+        await h.press(.escape, .character("h"))
+        XCTAssertNotNil(h.line(containing: "a green snake"), h.text)
+        await h.press(.character("f"))
+        records = try store.runs(matching: RunFilter(starredOnly: true))
+        XCTAssertEqual(records.count, 1)
+        await h.press(.character("/"))
+        await h.type("snak")
+        await h.press(.enter)
+        XCTAssertEqual(h.state.history.entries.map(\.prompt), ["a green snake"])
+        await h.press(.character("d"), .character("y"))
+        XCTAssertEqual(try store.count(), 0)
+        XCTAssertNil(h.state.message.flatMap { $0.kind == .error ? $0.text : nil })
+    }
+}
