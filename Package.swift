@@ -4,7 +4,7 @@
 // Targets depend one way only:
 //   C libraries (CBLAS, CNCursesW, CPNG + shims)
 //     → TensorCore → WeightsIO → (Tokenizers, Models, Schedulers) → Pipelines → Engine
-//     → (HistoryStore) → Studio → zoetrope (CLI)
+//     → (HistoryStore) → (Studio, HistoryCLI) → zoetrope (CLI)
 //   Media (PNG / GIF / APNG) stands beside TensorCore and is used from Pipelines upward.
 import PackageDescription
 
@@ -48,9 +48,11 @@ let package = Package(
         .target(name: "HistoryStore",
                 dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Studio", dependencies: ["Engine", "HistoryStore", "Media", "CCursesShim"]),
+        // What `zoetrope history` does, apart from argument parsing (so tests can call it).
+        .target(name: "HistoryCLI", dependencies: ["HistoryStore", "Media"]),
         .executableTarget(
             name: "zoetrope",
-            dependencies: ["Studio", "Engine", "HistoryStore", "Pipelines",
+            dependencies: ["Studio", "Engine", "HistoryStore", "HistoryCLI", "Pipelines",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "zoetrope-store-crasher", dependencies: ["HistoryStore"],
                           path: "Sources/StoreCrasher"),
@@ -67,7 +69,9 @@ let package = Package(
                     dependencies: ["HistoryStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "SchedulersTests", dependencies: ["Schedulers", "TensorCore"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
-        .testTarget(name: "StudioTests", dependencies: ["Studio", "Engine"]),
+        .testTarget(name: "HistoryCLITests",
+                    dependencies: ["HistoryCLI", "HistoryStore", "Media", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "StudioTests", dependencies: ["Studio", "Engine", "HistoryStore", "Media"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "WeightsIO", "TensorCore"]),
     ]
 )

@@ -21,6 +21,17 @@ extension HistoryStore {
         }
     }
 
+    /// Ids of runs that start with `prefix` (ASCII letters compared without case), at most
+    /// `limit` of them, so a person can name a run by the first few characters of its id.
+    public func runIDs(startingWith prefix: String, limit: Int = 10) throws -> [String] {
+        let escaped = prefix.replacingOccurrences(of: "\\", with: "\\\\")
+            .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+        return try read { db in
+            try String.fetchAll(db, sql: "SELECT id FROM run WHERE id LIKE ? ESCAPE '\\' ORDER BY id LIMIT ?",
+                                arguments: [escaped + "%", max(0, limit)])
+        }
+    }
+
     /// Runs matching `filter`, newest first, one page at a time.
     /// - Parameters:
     ///   - limit: the page size (at most this many records).

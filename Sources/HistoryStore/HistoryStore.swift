@@ -30,6 +30,9 @@ public final class HistoryStore: Sendable {
         }
     }
 
+    /// The name of the index file inside the data folder (`history.sqlite`).
+    public static let indexFileName = StoreLayout.indexFileName
+
     /// The data folder.
     public let directory: URL
     /// The SQLite index file.

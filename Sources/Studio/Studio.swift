@@ -15,16 +15,19 @@ public struct StudioOptions: Sendable {
     public var environment: [String: String]
     /// Ask the terminal about graphics before starting (300 ms at most).
     public var queryTerminal: Bool
+    /// Messages to show once the studio is up (e.g. the history store opened read-only).
+    public var warnings: [String]
 
     public init(graphics: String? = nil, theme: String? = nil, service: GenerationService? = nil,
                 history: HistoryProviding? = nil, environment: [String: String] = ProcessInfo.processInfo.environment,
-                queryTerminal: Bool = true) {
+                queryTerminal: Bool = true, warnings: [String] = []) {
         self.graphics = graphics
         self.theme = theme
         self.service = service
         self.history = history
         self.environment = environment
         self.queryTerminal = queryTerminal
+        self.warnings = warnings
     }
 }
 
@@ -44,7 +47,7 @@ public enum Studio {
         let service = options.service
             ?? EngineGenerationService(engine: Engine(loader: UnavailableModelLoader()))
         let history = options.history ?? InMemoryHistory()
-        let warnings = config.warnings + themes.warnings + [tierWarning, themeWarning].compactMap { $0 }
+        let warnings = options.warnings + config.warnings + themes.warnings + [tierWarning, themeWarning].compactMap { $0 }
         let app = StudioApp(performer: EffectPerformer(service: service, history: history), themes: themes,
                             theme: theme.name, tier: tier, truecolor: capabilities.truecolor || tier.usesPixels,
                             colours: capabilities.anyColour ? .palette256 : .none, warnings: warnings,

@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import HistoryStore
 import Studio
 
 @main
@@ -20,8 +22,34 @@ struct StudioCommand: AsyncParsableCommand {
     @Option(help: "Theme name (dark, light, high-contrast, monochrome, or one in ~/.config/zoetrope/themes).")
     var theme: String?
 
+    @Option(name: .customLong("data-dir"), help: ArgumentHelp(
+        "The data folder for history (default: $ZOETROPE_DATA_DIR, $XDG_DATA_HOME/zoetrope or ~/.local/share/zoetrope).",
+        valueName: "dir"))
+    var dataDir: String?
+
+    @Option(name: .customLong("export-dir"), help: ArgumentHelp(
+        "Where exported runs go (default: the current folder).", valueName: "dir"))
+    var exportDir: String?
+
     func run() async throws {
-        try await Studio.run(StudioOptions(graphics: graphics, theme: theme))
+        let (history, warnings) = openHistory()
+        try await Studio.run(StudioOptions(graphics: graphics, theme: theme, history: history, warnings: warnings))
+    }
+
+    /// The history store at the data folder, with its notices; if it cannot be opened at all
+    /// the studio still opens, keeping history in memory, and says so.
+    func openHistory() -> (HistoryProviding?, [String]) {
+        let directory = StoreLocation.dataDirectory(flag: dataDir)
+        let exports = URL(fileURLWithPath: (exportDir.map { ($0 as NSString).expandingTildeInPath })
+                          ?? FileManager.default.currentDirectoryPath, isDirectory: true)
+        do {
+            let store = try HistoryStore.open(at: directory)
+            let history = StoreHistory(store: store, exportFolder: exports,
+                                       engineVersion: Zoetrope.configuration.version)
+            return (history, store.notices.map(\.description))
+        } catch {
+            return (nil, ["History is kept in memory for this session only: \(error)"])
+        }
     }
 }
 
@@ -33,9 +61,4 @@ struct GenerateCommand: AsyncParsableCommand {
 struct ModelsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "models", abstract: "List and inspect models.")
     func run() async throws { throw ValidationError("model listing is not built yet") }
-}
-
-struct HistoryCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "history", abstract: "Browse past runs.")
-    func run() async throws { throw ValidationError("history is not built yet") }
 }

@@ -14,10 +14,12 @@ final class StudioHarness {
     private var streams: [JobID: AsyncStream<TimedEvent>.AsyncIterator] = [:]
     private(set) var effects: [StudioEffect] = []
 
-    init(columns: Int = 120, rows: Int = 40, history entries: [HistoryEntry] = [], graphics: GraphicsTier = .halfBlock256) {
+    /// - Parameter provider: a history store to use instead of `history` (e.g. a `StoreHistory`).
+    init(columns: Int = 120, rows: Int = 40, history entries: [HistoryEntry] = [], graphics: GraphicsTier = .halfBlock256,
+         provider: HistoryProviding? = nil) {
         screen = HeadlessScreen(columns: columns, rows: rows)
         history = InMemoryHistory(entries: entries)
-        performer = EffectPerformer(service: service, history: history)
+        performer = EffectPerformer(service: service, history: provider ?? history)
         let themes = ThemeCatalog(userFolder: nil)
         core = StudioCore(state: StudioState(columns: columns, rows: rows, now: Date(timeIntervalSince1970: 1000),
                                              themeNames: themes.names, graphics: graphics),

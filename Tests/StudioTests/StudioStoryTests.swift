@@ -8,7 +8,7 @@ final class StudioStoryTests: XCTestCase {
     let t0 = Date(timeIntervalSince1970: 10_000)
 
     func olderRun() -> HistoryEntry {
-        HistoryEntry(id: 1, date: Date(timeIntervalSince1970: 5_000), status: .finished,
+        HistoryEntry(id: "1", date: Date(timeIntervalSince1970: 5_000), status: .finished,
                      request: JobRequest(prompt: "a red ball bouncing", seed: 7), durationSeconds: 12)
     }
 

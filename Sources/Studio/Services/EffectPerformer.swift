@@ -47,7 +47,8 @@ public final class EffectPerformer: Sendable {
             case .recordRun(let record):
                 let result = results.withLock { $0.removeValue(forKey: record.job) }
                 let entry = try await history.record(request: record.request, status: record.status, result: result,
-                                                     started: record.started, durationSeconds: record.durationSeconds)
+                                                     started: record.started, durationSeconds: record.durationSeconds,
+                                                     failureMessage: record.failureMessage)
                 return ([.historyRecorded(entry, job: record.job)], nil)
             case .star(let id, let starred):
                 try await history.setStarred(id, starred)

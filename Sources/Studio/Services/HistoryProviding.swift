@@ -1,9 +1,14 @@
 import Foundation
 import Engine
 
-/// How a past run ended.
+/// Where a past run is: how it ended, or that it is still running (in this or another
+/// process) or was cut short by a process that died.
 public enum RunStatus: String, Codable, Sendable, CaseIterable {
     case finished, failed, cancelled
+    /// Generation is under way (possibly in another Zoetrope process).
+    case running
+    /// The process that ran it ended before it finished; its settings are kept.
+    case interrupted
 }
 
 /// A small RGB picture (row-major RGB8).
@@ -29,7 +34,8 @@ public struct PixelImage: Equatable, Sendable {
 
 /// One past run as the history browser lists it.
 public struct HistoryEntry: Equatable, Sendable, Identifiable {
-    public var id: Int64
+    /// The store's run id (a UUID string for the SQLite store; also its folder name).
+    public var id: String
     public var date: Date
     public var status: RunStatus
     /// The settings, with the seed actually used.
@@ -38,7 +44,7 @@ public struct HistoryEntry: Equatable, Sendable, Identifiable {
     public var starred: Bool
     public var thumbnail: PixelImage?
 
-    public init(id: Int64, date: Date, status: RunStatus, request: JobRequest, durationSeconds: Double,
+    public init(id: String, date: Date, status: RunStatus, request: JobRequest, durationSeconds: Double,
                 starred: Bool = false, thumbnail: PixelImage? = nil) {
         self.id = id
         self.date = date
@@ -83,30 +89,33 @@ public protocol HistoryProviding: Sendable {
     /// Runs matching `query`, newest first.
     func entries(matching query: HistoryQuery) async throws -> [HistoryEntry]
     /// Records a run that ended; returns its entry.
+    /// - Parameters:
+    ///   - result: the frames and seed of a finished run; nil for failed and cancelled runs.
+    ///   - failureMessage: why a failed run failed (kept with the run), nil otherwise.
     func record(request: JobRequest, status: RunStatus, result: JobResult?, started: Date,
-                durationSeconds: Double) async throws -> HistoryEntry
-    func setStarred(_ id: Int64, _ starred: Bool) async throws
-    func delete(_ id: Int64) async throws
-    /// The settings of a run, for remix.
-    func request(of id: Int64) async throws -> JobRequest?
-    /// The frames of a run, to play it.
-    func frames(of id: Int64) async throws -> [PixelImage]
+                durationSeconds: Double, failureMessage: String?) async throws -> HistoryEntry
+    func setStarred(_ id: String, _ starred: Bool) async throws
+    func delete(_ id: String) async throws
+    /// The settings of a run, for remix; nil if no run has this id.
+    func request(of id: String) async throws -> JobRequest?
+    /// The frames of a run, to play it (empty for runs without frames).
+    func frames(of id: String) async throws -> [PixelImage]
     /// Exports a run (frames and metadata); returns where it went.
-    func export(_ id: Int64) async throws -> URL
+    func export(_ id: String) async throws -> URL
 }
 
 /// History kept in memory: for tests, and for running the studio without a store.
 public actor InMemoryHistory: HistoryProviding {
     private var items: [HistoryEntry] = []
-    private var clips: [Int64: [PixelImage]] = [:]
-    private var nextID: Int64 = 1
+    private var clips: [String: [PixelImage]] = [:]
+    private var nextNumber = 1
     private let exportFolder: URL
     /// Ids exported, in order.
-    public private(set) var exported: [Int64] = []
+    public private(set) var exported: [String] = []
 
     public init(entries: [HistoryEntry] = [], exportFolder: URL = URL(fileURLWithPath: "/tmp/zoetrope-export")) {
         items = entries
-        nextID = (entries.map(\.id).max() ?? 0) + 1
+        nextNumber = (entries.compactMap { Int($0.id) }.max() ?? 0) + 1
         self.exportFolder = exportFolder
     }
 
@@ -115,34 +124,34 @@ public actor InMemoryHistory: HistoryProviding {
     }
 
     public func record(request: JobRequest, status: RunStatus, result: JobResult?, started: Date,
-                       durationSeconds: Double) -> HistoryEntry {
+                       durationSeconds: Double, failureMessage: String?) -> HistoryEntry {
         var images: [PixelImage] = []
         if let result {
             images = result.frames.map { PixelImage(width: result.width, height: result.height, rgb: $0) }
         }
-        let entry = HistoryEntry(id: nextID, date: started, status: status,
+        let entry = HistoryEntry(id: String(nextNumber), date: started, status: status,
                                  request: result?.request ?? request, durationSeconds: durationSeconds,
                                  thumbnail: images.first)
-        nextID += 1
+        nextNumber += 1
         items.append(entry)
         clips[entry.id] = images
         return entry
     }
 
-    public func setStarred(_ id: Int64, _ starred: Bool) {
+    public func setStarred(_ id: String, _ starred: Bool) {
         if let i = items.firstIndex(where: { $0.id == id }) { items[i].starred = starred }
     }
 
-    public func delete(_ id: Int64) {
+    public func delete(_ id: String) {
         items.removeAll { $0.id == id }
         clips[id] = nil
     }
 
-    public func request(of id: Int64) -> JobRequest? { items.first { $0.id == id }?.request }
+    public func request(of id: String) -> JobRequest? { items.first { $0.id == id }?.request }
 
-    public func frames(of id: Int64) -> [PixelImage] { clips[id] ?? [] }
+    public func frames(of id: String) -> [PixelImage] { clips[id] ?? [] }
 
-    public func export(_ id: Int64) -> URL {
+    public func export(_ id: String) -> URL {
         exported.append(id)
         return exportFolder.appendingPathComponent("run-\(id)")
     }

@@ -14,8 +14,8 @@ public enum StudioEvent: Sendable {
     case queueChanged(QueueState)
     case historyLoaded([HistoryEntry])
     case historyRecorded(HistoryEntry, job: JobID)
-    case historyFrames(id: Int64, [PixelImage])
-    case exported(id: Int64, URL)
+    case historyFrames(id: String, [PixelImage])
+    case exported(id: String, URL)
     /// An effect failed: shown to the user.
     case effectFailed(String)
 }
@@ -32,10 +32,10 @@ public enum StudioEffect: Equatable, Sendable {
     case refreshQueue
     case loadHistory(HistoryQuery)
     case recordRun(RunRecord)
-    case star(Int64, Bool)
-    case delete(Int64)
-    case loadFrames(Int64)
-    case export(Int64)
+    case star(String, Bool)
+    case delete(String)
+    case loadFrames(String)
+    case export(String)
     case quit
 }
 
@@ -46,12 +46,16 @@ public struct RunRecord: Equatable, Sendable {
     public var status: RunStatus
     public var started: Date
     public var durationSeconds: Double
+    /// Why a failed run failed; nil otherwise.
+    public var failureMessage: String?
 
-    public init(job: JobID, request: JobRequest, status: RunStatus, started: Date, durationSeconds: Double) {
+    public init(job: JobID, request: JobRequest, status: RunStatus, started: Date, durationSeconds: Double,
+                failureMessage: String? = nil) {
         self.job = job
         self.request = request
         self.status = status
         self.started = started
         self.durationSeconds = durationSeconds
+        self.failureMessage = failureMessage
     }
 }

@@ -82,7 +82,8 @@ public enum StudioReducer {
             case .failed(let failure):
                 state.message = StatusMessage(text: "failed: \(failure.message)", kind: .error)
                 effects.append(.recordRun(RunRecord(job: id, request: run.request, status: .failed,
-                                                    started: run.submitted, durationSeconds: duration)))
+                                                    started: run.submitted, durationSeconds: duration,
+                                                    failureMessage: failure.message)))
             case .cancelled(let atStep):
                 state.message = StatusMessage(text: atStep.map { "cancelled at step \($0)" } ?? "cancelled before it started",
                                               kind: .info)

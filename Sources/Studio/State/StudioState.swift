@@ -17,7 +17,7 @@ public enum ComposeFocus: Equatable, Sendable {
 /// Something drawn over the current screen.
 public enum StudioOverlay: Equatable, Sendable {
     case help
-    case confirmDelete(Int64)
+    case confirmDelete(String)
 }
 
 /// The compose screen's fields.
@@ -50,7 +50,7 @@ public struct HistoryBrowserState: Sendable {
     public var searching = false
     public var starredOnly = false
     /// Frames of the selected run, once loaded.
-    public var frames: [Int64: [PixelImage]] = [:]
+    public var frames: [String: [PixelImage]] = [:]
 
     public var current: HistoryEntry? { entries.indices.contains(selected) ? entries[selected] : nil }
     public var historyQuery: HistoryQuery { HistoryQuery(text: query.text, starredOnly: starredOnly) }
@@ -76,7 +76,7 @@ public struct StudioState: Sendable {
     /// Jobs submitted and not yet ended, with what was asked.
     public var openJobs: [JobID: LiveRun] = [:]
     /// History entries recorded for jobs of this session (for ★ on the last result).
-    public var recorded: [JobID: Int64] = [:]
+    public var recorded: [JobID: String] = [:]
     public var queueSelection = 0
     public var columns: Int
     public var rows: Int

@@ -41,6 +41,8 @@ enum HistoryView {
             case .finished: status = "✓"
             case .failed: status = "✗"
             case .cancelled: status = "–"
+            case .running: status = "…"
+            case .interrupted: status = "!"
             }
             c += p.text(status + " ", row: row, column: c, selected ? .selection : (entry.status == .finished ? .success : .error))
             c += p.text(timeFormat.string(from: entry.date) + "  ", row: row, column: c, selected ? .selection : .muted)

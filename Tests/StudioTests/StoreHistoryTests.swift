@@ -1,0 +1,215 @@
+import XCTest
+import Engine
+import HistoryStore
+import Media
+@testable import Studio
+
+/// `StoreHistory` against a real SQLite store in a temporary folder.
+final class StoreHistoryTests: XCTestCase {
+    let t0 = Date(timeIntervalSince1970: 1_700_000_000)
+
+    func makeFolder() throws -> URL {
+        let url = FileManager.default.temporaryDirectory
+            .appendingPathComponent("zoetrope-storehistory-tests", isDirectory: true)
+            .appendingPathComponent(UUID().uuidString, isDirectory: true)
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+        return url
+    }
+
+    func makeHistory() throws -> (StoreHistory, URL) {
+        let folder = try makeFolder()
+        let store = try HistoryStore.open(at: folder.appendingPathComponent("data"))
+        return (StoreHistory(store: store, exportFolder: folder.appendingPathComponent("exports"),
+                             engineVersion: "test"), folder)
+    }
+
+    /// Frame f is filled with grey level 40·f + 10, so frames are told apart after a round trip.
+    func result(for request: JobRequest, seed: UInt64) -> JobResult {
+        let frames = (0..<request.frames).map { f in
+            [UInt8](repeating: UInt8(40 * f + 10), count: request.width * request.height * 3)
+        }
+        return JobResult(request: request.withSeed(seed), seed: seed, frames: frames, width: request.width,
+                         height: request.height, video: [], timings: [.denoising: 1.5, .decoding: 0.25],
+                         peakMemoryBytes: 0)
+    }
+
+    let request = JobRequest(prompt: "a yellow square moving up", negativePrompt: "blurry", frames: 3,
+                             width: 16, height: 8, steps: 4, guidanceScale: 5, sampler: Sampler(kind: .unipc, flowShift: 3),
+                             seed: nil, fps: 8)
+
+    func testFinishedRunRoundTrip() async throws {
+        let (history, folder) = try makeHistory()
+        let entry = try await history.record(request: request, status: .finished,
+                                             result: result(for: request, seed: 42), started: t0,
+                                             durationSeconds: 2.5, failureMessage: nil)
+        XCTAssertEqual(entry.status, .finished)
+        XCTAssertEqual(entry.request, request.withSeed(42), "the seed used is kept")
+        XCTAssertEqual(entry.date, t0)
+        XCTAssertEqual(entry.durationSeconds, 2.5, accuracy: 1e-6)
+        XCTAssertEqual(entry.thumbnail?.width, 16)
+        XCTAssertEqual(entry.thumbnail?.pixel(0, 0).0, 10, "the thumbnail is the first frame")
+
+        // Listed, newest first, with the thumbnail read back.
+        let other = try await history.record(request: JobRequest(prompt: "a red ball bouncing", frames: 1, width: 8, height: 8),
+                                             status: .finished, result: result(for: JobRequest(prompt: "a red ball bouncing",
+                                                                                                 frames: 1, width: 8, height: 8), seed: 7),
+                                             started: t0 + 10, durationSeconds: 1, failureMessage: nil)
+        var all = try await history.entries(matching: HistoryQuery())
+        XCTAssertEqual(all.map(\.id), [other.id, entry.id])
+        XCTAssertEqual(all.last?.thumbnail, entry.thumbnail)
+
+        // Search goes through the store's prompt index (prefix words).
+        let found = try await history.entries(matching: HistoryQuery(text: "yell squ"))
+        XCTAssertEqual(found.map(\.id), [entry.id])
+
+        // Star, then only starred.
+        try await history.setStarred(entry.id, true)
+        let starred = try await history.entries(matching: HistoryQuery(starredOnly: true))
+        XCTAssertEqual(starred.map(\.id), [entry.id])
+        XCTAssertTrue(starred[0].starred)
+
+        // Remix and play.
+        let remix = try await history.request(of: entry.id)
+        XCTAssertEqual(remix, request.withSeed(42))
+        let missing = try await history.request(of: "no-such-run")
+        XCTAssertNil(missing)
+        let frames = try await history.frames(of: entry.id)
+        XCTAssertEqual(frames.count, 3)
+        XCTAssertEqual(frames.map { $0.pixel(5, 5).1 }, [10, 50, 90])
+
+        // Export: a folder whose PNGs carry both chunks, and the settings load back.
+        let exported = try await history.export(entry.id)
+        let names = try FileManager.default.contentsOfDirectory(atPath: exported.path).sorted()
+        XCTAssertEqual(names, ["frame_0000.png", "frame_0001.png", "frame_0002.png", "run.json",
+                               "thumbnail.png", "video.apng"])
+        let png = try PNG.read(contentsOf: exported.appendingPathComponent("frame_0001.png"))
+        XCTAssertEqual(png.texts.map(\.keyword), ["parameters", "zoetrope"])
+        XCTAssertTrue(png.texts[0].text.contains("Seed: 42"), png.texts[0].text)
+        let settings = try ZoetropeMetadata.settings(fromTextChunks: png.texts.map { ($0.keyword, $0.text) })
+        XCTAssertEqual(settings.seed, 42)
+        XCTAssertEqual(StoreHistory.request(from: settings), request.withSeed(42))
+        let again = try await history.export(entry.id)
+        XCTAssertNotEqual(again, exported, "a second export never overwrites the first")
+
+        // Delete removes the row and the folder.
+        let runFolder = history.store.folderURL(for: try XCTUnwrap(history.store.run(id: entry.id)))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: runFolder.path))
+        try await history.delete(entry.id)
+        all = try await history.entries(matching: HistoryQuery())
+        XCTAssertEqual(all.map(\.id), [other.id])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: runFolder.path))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: exported.path), "exports are the user's")
+
+        // The history survives reopening the store.
+        let reopened = StoreHistory(store: try HistoryStore.open(at: folder.appendingPathComponent("data")),
+                                    exportFolder: folder, engineVersion: "test")
+        let afterReopen = try await reopened.entries(matching: HistoryQuery())
+        XCTAssertEqual(afterReopen.map(\.id), [other.id])
+    }
+
+    func testCancelledAndFailedRunsKeepSettingsButNoFrames() async throws {
+        let (history, _) = try makeHistory()
+        let cancelled = try await history.record(request: request.withSeed(9), status: .cancelled, result: nil,
+                                                 started: t0, durationSeconds: 1, failureMessage: nil)
+        XCTAssertEqual(cancelled.status, .cancelled)
+        XCTAssertNil(cancelled.thumbnail)
+        let remix = try await history.request(of: cancelled.id)
+        XCTAssertEqual(remix, request.withSeed(9))
+        let frames = try await history.frames(of: cancelled.id)
+        XCTAssertEqual(frames, [])
+        let record = try XCTUnwrap(history.store.run(id: cancelled.id))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: history.store.folderURL(for: record).path))
+
+        let failed = try await history.record(request: request, status: .failed, result: nil, started: t0 + 1,
+                                              durationSeconds: 1, failureMessage: "out of memory in the VAE")
+        XCTAssertEqual(failed.status, .failed)
+        XCTAssertEqual(try history.store.run(id: failed.id)?.errorMessage, "out of memory in the VAE")
+        XCTAssertNil(failed.request.seed, "a seed never drawn is not invented")
+
+        // Neither can be exported (no folder), and the message says so.
+        do {
+            _ = try await history.export(cancelled.id)
+            XCTFail("exported a run without frames")
+        } catch let error as HistoryStoreError {
+            guard case .missingRunFolder = error else { return XCTFail("\(error)") }
+        }
+    }
+
+    func testRefusesWhatCannotBeRecordedAndUnknownIds() async throws {
+        let (history, _) = try makeHistory()
+        do {
+            _ = try await history.record(request: request, status: .finished, result: nil, started: t0,
+                                         durationSeconds: 1, failureMessage: nil)
+            XCTFail("recorded a finished run without frames")
+        } catch let error as StoreHistoryError {
+            XCTAssertEqual(error, .finishedWithoutFrames)
+        }
+        let count = try history.store.count()
+        XCTAssertEqual(count, 0, "nothing is written for a refused run")
+        for call in [{ try await history.setStarred("nope", true) }, { try await history.delete("nope") },
+                     { _ = try await history.frames(of: "nope") }] {
+            do {
+                try await call()
+                XCTFail("no error for an unknown id")
+            } catch let error as HistoryStoreError {
+                XCTAssertEqual(error, .runNotFound(id: "nope"))
+            }
+        }
+    }
+
+    func testForeignRequestJSONFallsBackToColumns() {
+        let settings = RunSettings(modelID: "wan-1.3b", prompt: "p", frameCount: 5, width: 32, height: 16,
+                                   stepCount: 7, guidanceScale: 4.5, sampler: "euler shift 2", seed: 11, fps: 12,
+                                   requestJSON: #"{"something":"else"}"#)
+        let request = StoreHistory.request(from: settings)
+        XCTAssertEqual(request, JobRequest(model: "wan-1.3b", prompt: "p", frames: 5, width: 32, height: 16, steps: 7,
+                                           guidanceScale: 4.5, sampler: Sampler(kind: .euler), seed: 11, fps: 12))
+    }
+}
+
+/// The studio's own keys against the real store: a run finished in the studio is in the
+/// SQLite history, and star, search and delete from the history screen reach it.
+final class StudioOnStoreTests: XCTestCase {
+    func testStudioRecordsStarsSearchesAndDeletesInTheStore() async throws {
+        let folder = FileManager.default.temporaryDirectory
+            .appendingPathComponent("zoetrope-studio-store-tests", isDirectory: true)
+            .appendingPathComponent(UUID().uuidString, isDirectory: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        let store = try HistoryStore.open(at: folder)
+        let history = StoreHistory(store: store, exportFolder: folder.appendingPathComponent("exports"),
+                                   engineVersion: "test")
+        let h = StudioHarness(provider: history)
+        let t0 = Date(timeIntervalSince1970: 10_000)
+
+        await h.type("a green snake")
+        await h.press(.enter)
+        let job = try XCTUnwrap(h.service.jobIDs.first)
+        let request = h.service.submitted[0]
+        let frame = [UInt8](repeating: 90, count: request.width * request.height * 3)
+        let result = JobResult(request: request.withSeed(77), seed: 77, frames: Array(repeating: frame, count: request.frames),
+                               width: request.width, height: request.height, video: [], timings: [:], peakMemoryBytes: 0)
+        await h.emit(.step(index: 1, count: 1, secondsPerStep: 1, etaSeconds: 0), job: job, at: t0)
+        await h.emit(.finished(result), job: job, at: t0 + 1)
+        XCTAssertNil(h.state.message.flatMap { $0.kind == .error ? $0.text : nil })
+
+        var records = try store.runs()
+        XCTAssertEqual(records.map(\.settings.prompt), ["a green snake"])
+        XCTAssertEqual(records.first?.settings.seed, 77)
+        XCTAssertEqual(records.first?.status, .finished)
+
+        // History screen: listed; f stars it in the store; / finds it; d y deletes it.
+        await h.press(.escape, .character("h"))
+        XCTAssertNotNil(h.line(containing: "a green snake"), h.text)
+        await h.press(.character("f"))
+        records = try store.runs(matching: RunFilter(starredOnly: true))
+        XCTAssertEqual(records.count, 1)
+        await h.press(.character("/"))
+        await h.type("snak")
+        await h.press(.enter)
+        XCTAssertEqual(h.state.history.entries.map(\.prompt), ["a green snake"])
+        await h.press(.character("d"), .character("y"))
+        XCTAssertEqual(try store.count(), 0)
+        XCTAssertNil(h.state.message.flatMap { $0.kind == .error ? $0.text : nil })
+    }
+}
