@@ -1,0 +1,65 @@
+// diffusers `WanEncoder3d` (models/autoencoders/autoencoder_kl_wan.py, diffusers 0.42.1),
+// Wan 2.1 layout (`is_residual = False`): a flat list of down blocks (MODELS.md §6.2).
+import TensorCore
+import WeightsIO
+
+/// Video `[B, 3, F, H, W]` → `[B, 2z, F', H/2ⁿ, W/2ⁿ]` (mean and log-variance, before `quant_conv`).
+struct WanEncoder3d: Sendable {
+    /// One entry of the flat `down_blocks` list.
+    enum DownLayer: Sendable {
+        case residual(WanResidualBlock)
+        case resample(WanResample)
+    }
+
+    let convIn: WanCausalConv3d
+    /// `down_blocks.0 …`: `numResBlocks` residual blocks per level, then a resample except
+    /// after the last level.
+    let downBlocks: [DownLayer]
+    let midBlock: WanMidBlock
+    let normOut: WanRMSNorm
+    let convOut: WanCausalConv3d
+
+    init(_ source: some WeightSource, config: WanVAEConfig) throws {
+        // dims = base · [1] + dim_mult, e.g. [96, 96, 192, 384, 384]
+        let dims = ([1] + config.dimMult).map { config.baseDim * $0 }
+        convIn = try WanCausalConv3d(source.scoped("conv_in."), inChannels: config.inChannels, outChannels: dims[0],
+                                     kernel: (3, 3, 3), padding: (1, 1, 1))
+        var layers: [DownLayer] = []
+        for level in 0..<config.dimMult.count {
+            var inDim = dims[level]
+            let outDim = dims[level + 1]
+            for _ in 0..<config.numResBlocks {
+                let block = try WanResidualBlock(source.scoped("down_blocks.\(layers.count)."),
+                                                 inChannels: inDim, outChannels: outDim)
+                layers.append(.residual(block))
+                inDim = outDim
+            }
+            if level != config.dimMult.count - 1 {
+                let mode: WanResample.Mode = config.temporalDownsample[level] ? .downsample3d : .downsample2d
+                layers.append(.resample(try WanResample(source.scoped("down_blocks.\(layers.count)."),
+                                                        channels: outDim, mode: mode)))
+            }
+        }
+        downBlocks = layers
+        let top = dims[dims.count - 1]
+        midBlock = try WanMidBlock(source.scoped("mid_block."), channels: top)
+        normOut = try WanRMSNorm(source.scoped("norm_out."), channels: top, trailingOnes: 3)
+        convOut = try WanCausalConv3d(source.scoped("conv_out."), inChannels: top, outChannels: 2 * config.zDim,
+                                      kernel: (3, 3, 3), padding: (1, 1, 1))
+    }
+
+    /// One chunk. x: [B, 3, F, H, W] -> [B, 2z, F', H', W']
+    func callAsFunction(_ x: Tensor, cache: inout WanCausalCache) -> Tensor {
+        cache.beginChunk()
+        var h = convIn(x, cache: &cache)
+        for layer in downBlocks {
+            switch layer {
+            case let .residual(block): h = block(h, cache: &cache)
+            case let .resample(resample): h = resample(h, cache: &cache)
+            }
+        }
+        h = midBlock(h, cache: &cache)
+        h = normOut(h).silu()
+        return convOut(h, cache: &cache)
+    }
+}
