@@ -44,7 +44,8 @@ let package = Package(
                 dependencies: ["TensorCore", "WeightsIO", "Tokenizers", "Models", "Schedulers", "Media"]),
 
         // MARK: Product
-        .target(name: "Engine", dependencies: ["Pipelines", "Media"]),
+        .target(name: "BundledModels", resources: [.copy("Resources")]),
+        .target(name: "Engine", dependencies: ["Pipelines", "Media", "BundledModels", "WeightsIO", "TensorCore"]),
         .target(name: "HistoryStore",
                 dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Studio", dependencies: ["Engine", "HistoryStore", "Media", "CCursesShim"]),
@@ -52,7 +53,8 @@ let package = Package(
         .target(name: "HistoryCLI", dependencies: ["HistoryStore", "Media"]),
         .executableTarget(
             name: "zoetrope",
-            dependencies: ["Studio", "Engine", "HistoryStore", "HistoryCLI", "Pipelines",
+            dependencies: ["Studio", "Engine", "HistoryStore", "HistoryCLI", "Pipelines", "BundledModels", "Media",
+                           "TensorCore", "WeightsIO",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "zoetrope-store-crasher", dependencies: ["HistoryStore"],
                           path: "Sources/StoreCrasher"),
@@ -73,5 +75,7 @@ let package = Package(
                     dependencies: ["HistoryCLI", "HistoryStore", "Media", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "StudioTests", dependencies: ["Studio", "Engine", "HistoryStore", "Media"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "WeightsIO", "TensorCore"]),
+        .testTarget(name: "PipelinesTests",
+                    dependencies: ["Pipelines", "Models", "Schedulers", "Tokenizers", "WeightsIO", "TensorCore", "Media"]),
     ]
 )

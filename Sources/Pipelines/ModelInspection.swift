@@ -1,0 +1,65 @@
+// `zoetrope models inspect PATH`: what a diffusers folder holds and whether this version
+// can run it — without loading any weights.
+import Foundation
+import WeightsIO
+
+/// What a model folder is, and why it can or cannot run here.
+public struct ModelInspection: Sendable {
+    public struct Component: Sendable {
+        public var name: String
+        public var className: String
+        public var supported: Bool
+        /// Weight files and their total size, when the folder has them.
+        public var weightBytes: Int
+    }
+
+    public var path: String
+    public var pipelineClassName: String
+    public var components: [Component]
+    /// nil when the folder can run; otherwise the reason.
+    public var problem: String?
+
+    public var runnable: Bool { problem == nil }
+
+    /// The classes each WanPipeline component may have.
+    static let supportedClasses: [String: [String]] = [
+        "tokenizer": WanPipeline.unigramTokenizers + WanPipeline.bpeTokenizers,
+        "text_encoder": WanPipeline.t5Encoders + WanPipeline.clipEncoders,
+        "transformer": ["WanTransformer3DModel"],
+        "vae": ["AutoencoderKLWan"],
+        "scheduler": ["UniPCMultistepScheduler", "FlowMatchEulerDiscreteScheduler"],
+    ]
+
+    /// Reads `model_index.json` and the component folders of `url`.
+    public static func inspect(_ url: URL) throws -> ModelInspection {
+        let folder = try DiffusersModelFolder(url: url)
+        var components: [Component] = []
+        var problems: [String] = []
+        if folder.pipelineClassName != WanPipeline.className {
+            problems.append("the pipeline class \(folder.pipelineClassName) is not supported (supported: \(WanPipeline.className))")
+        }
+        for name in folder.modelIndex.components.keys.sorted() {
+            guard let component = folder.modelIndex.components[name], component.isPresent,
+                  let className = component.className else { continue }
+            let allowed = supportedClasses[name]
+            let supported = allowed?.contains(className) ?? false
+            if !supported {
+                problems.append("component \(name) is a \(className)"
+                    + (allowed.map { " (supported: \($0.joined(separator: ", ")))" } ?? " (not used by any supported pipeline)"))
+            }
+            let sub = url.appendingPathComponent(name)
+            let files = (try? FileManager.default.contentsOfDirectory(atPath: sub.path)) ?? []
+            if files.isEmpty { problems.append("the \(name) folder is missing or empty") }
+            let bytes = files.filter { $0.hasSuffix(".safetensors") }.reduce(0) { sum, file in
+                let size = (try? FileManager.default.attributesOfItem(atPath: sub.appendingPathComponent(file).path)[.size])
+                return sum + ((size as? NSNumber)?.intValue ?? 0)
+            }
+            components.append(Component(name: name, className: className, supported: supported, weightBytes: bytes))
+        }
+        for required in supportedClasses.keys.sorted() where !components.contains(where: { $0.name == required }) {
+            problems.append("it has no \(required) component")
+        }
+        return ModelInspection(path: url.path, pipelineClassName: folder.pipelineClassName, components: components,
+                               problem: problems.isEmpty ? nil : problems.joined(separator: "; "))
+    }
+}

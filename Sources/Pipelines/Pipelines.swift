@@ -1,2 +1,0 @@
-// The Pipelines module. See Package.swift for where it sits.
-enum PipelinesModule {}

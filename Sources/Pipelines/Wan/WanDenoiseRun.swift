@@ -1,0 +1,100 @@
+// The denoising loop of WanPipeline.__call__ (diffusers 0.42.1), one step per call:
+//   for t in timesteps:
+//       noise_pred = transformer(latents, t.expand(B), prompt_embeds)          # cond first
+//       if guidance > 1: noise_uncond = transformer(latents, t, negative_embeds)
+//                        noise_pred = noise_uncond + g · (noise_pred − noise_uncond)
+//       latents = scheduler.step(noise_pred, t, latents)
+import Models
+import Schedulers
+import TensorCore
+
+/// What one denoising step produced.
+public struct DenoiseStepResult: Sendable {
+    /// The step just taken, 0-based.
+    public var index: Int
+    public var count: Int
+    /// The latents after the step: `[1, C, F, h, w]`.
+    public var latents: Tensor
+    /// The clean latents the model predicted at this step, `x₀ = x_t − σ_t · v` for flow
+    /// prediction: what previews show.
+    public var predictedClean: Tensor
+}
+
+/// One text-to-video run in progress: the latents, the sampler state and the prompt
+/// embeddings. A value owned by one job; the pipeline it came from is shared.
+public struct WanDenoiseRun: Sendable {
+    public let pipeline: WanPipeline
+    public let settings: VideoSettings
+    /// `[1, L, D]` each; `negative` is nil when guidance is off.
+    public let promptEmbeds: Tensor
+    public let negativeEmbeds: Tensor?
+    public private(set) var latents: Tensor
+    public private(set) var scheduler: any Scheduler
+
+    public var stepCount: Int { scheduler.stepCount }
+    public var nextStep: Int { scheduler.nextStepIndex }
+    public var isFinished: Bool { nextStep >= stepCount }
+
+    /// Starts a run from `noise` (`[1, C, F, h, w]`, the pipeline's `latents=`), with the
+    /// prompt embeddings already computed (see `WanPipeline.encodePrompt`).
+    public init(pipeline: WanPipeline, settings: VideoSettings, promptEmbeds: Tensor, negativeEmbeds: Tensor?,
+                noise: Tensor) throws {
+        self.pipeline = pipeline
+        self.settings = settings
+        self.promptEmbeds = promptEmbeds
+        self.negativeEmbeds = settings.usesGuidance ? negativeEmbeds : nil
+        scheduler = try pipeline.makeScheduler(settings.sampler, flowShift: settings.flowShift, steps: settings.steps)
+        latents = noise * scheduler.initNoiseSigma
+    }
+
+    /// Takes the next step. Checks `cancellation` inside the transformer (per block).
+    public mutating func step(cancellation: CancellationFlag? = nil) throws -> DenoiseStepResult {
+        let index = scheduler.nextStepIndex
+        let t = scheduler.timesteps[index]
+        let input = scheduler.scaleModelInput(latents, stepIndex: index)
+        let timestep = [Float](repeating: t, count: input.shape[0])
+        // noise_pred: [1, C, F, h, w]
+        var prediction = try pipeline.transformer(input, timestep: timestep, encoderHiddenStates: promptEmbeds,
+                                                  cancellation: cancellation)
+        if let negativeEmbeds {
+            let uncond = try pipeline.transformer(input, timestep: timestep, encoderHiddenStates: negativeEmbeds,
+                                                  cancellation: cancellation)
+            prediction = classifierFreeGuidance(uncond: uncond, cond: prediction, scale: settings.guidanceScale)
+        }
+        let sigma = scheduler.sigmas[index]
+        let predictedClean = latents - prediction * sigma
+        latents = scheduler.step(modelOutput: prediction, stepIndex: index, sample: latents)
+        return DenoiseStepResult(index: index, count: stepCount, latents: latents, predictedClean: predictedClean)
+    }
+}
+
+extension WanPipeline {
+    /// Encodes the prompts and starts a run from `noise`.
+    public func start(_ settings: VideoSettings, noise: Tensor) throws -> WanDenoiseRun {
+        let settings = try resolved(settings)
+        let expected = latentShape(frames: settings.frames, height: settings.height, width: settings.width)
+        guard noise.shape == expected else {
+            throw PipelineError.noiseShape(file: "initial noise", shape: noise.shape, expected: expected)
+        }
+        let length = settings.maxSequenceLength ?? defaultMaxSequenceLength
+        let prompt = try encodePrompt(settings.prompt, maxSequenceLength: length)
+        let negative = settings.usesGuidance ? try encodePrompt(settings.negativePrompt, maxSequenceLength: length) : nil
+        return try WanDenoiseRun(pipeline: self, settings: settings, promptEmbeds: prompt, negativeEmbeds: negative,
+                                 noise: noise)
+    }
+
+    /// The seeded initial noise: `torch.randn(shape, generator=torch.Generator("cpu").manual_seed(seed))`,
+    /// which is what `prepare_latents` draws.
+    public func noise(frames: Int, height: Int, width: Int, seed: UInt64) -> Tensor {
+        var generator = TorchGenerator(seed: seed)
+        return generator.randn(latentShape(frames: frames, height: height, width: width))
+    }
+
+    /// Denormalises the final latents (`z / (1 / std) + mean`) and decodes them to frames
+    /// `[F, H, W, 3]` in [0, 1]. Checks `cancellation` between the VAE's temporal chunks.
+    public func decode(_ latents: Tensor, cancellation: CancellationFlag? = nil,
+                       progress: ((_ chunk: Int, _ count: Int) -> Void)? = nil) throws -> Tensor {
+        let video = try vae.decode(vae.denormalize(latents), cancellation: cancellation, progress: progress)
+        return WanPipeline.postprocess(video)
+    }
+}

@@ -1,0 +1,79 @@
+// Loading a WanPipeline folder (diffusers `DiffusionPipeline.from_pretrained` for WanPipeline):
+// model_index.json names each component's class; each is read from its own sub-folder.
+import Foundation
+import Models
+import Schedulers
+import Tokenizers
+import WeightsIO
+
+extension WanPipeline {
+    /// Tokenizer classes read as a sentencepiece Unigram model (T5 / UMT5).
+    static let unigramTokenizers = ["T5Tokenizer", "T5TokenizerFast", "AutoTokenizer"]
+    /// Tokenizer classes read as CLIP byte-level BPE.
+    static let bpeTokenizers = ["CLIPTokenizer", "CLIPTokenizerFast"]
+    static let t5Encoders = ["UMT5EncoderModel", "T5EncoderModel"]
+    static let clipEncoders = ["CLIPTextModel", "CLIPTextModelWithProjection"]
+
+    /// Loads every component of the WanPipeline folder `url`, reporting each component's
+    /// name and the fraction of components loaded so far before it starts.
+    public static func load(folder url: URL,
+                            progress: (_ component: String, _ fraction: Double) -> Void = { _, _ in }) throws -> WanPipeline {
+        let folder = try DiffusersModelFolder(url: url)
+        guard folder.pipelineClassName == className else {
+            throw PipelineError.unsupportedPipeline(path: url.path, className: folder.pipelineClassName,
+                                                    supported: [className])
+        }
+        if let second = folder.modelIndex.components["transformer_2"], second.isPresent {
+            throw PipelineError.unsupportedComponent(
+                path: url.path, component: "transformer_2", className: second.className ?? "?",
+                supported: ["none (Wan 2.2's two-expert transformers are not supported yet)"])
+        }
+        func componentClass(_ name: String) throws -> String {
+            guard let component = folder.modelIndex.components[name], component.isPresent,
+                  let className = component.className else {
+                throw PipelineError.missingComponent(path: url.path, component: name)
+            }
+            return className
+        }
+        func require(_ name: String, _ supported: [String]) throws -> String {
+            let className = try componentClass(name)
+            guard supported.contains(className) else {
+                throw PipelineError.unsupportedComponent(path: url.path, component: name, className: className,
+                                                         supported: supported)
+            }
+            return className
+        }
+        let steps = ["tokenizer", "text_encoder", "transformer", "vae", "scheduler"]
+        func report(_ name: String) { progress(name, Double(steps.firstIndex(of: name) ?? 0) / Double(steps.count)) }
+
+        report("tokenizer")
+        let tokenizerClass = try require("tokenizer", unigramTokenizers + bpeTokenizers)
+        let tokenizerFolder = try folder.componentFolder("tokenizer")
+        let tokenizer: any Tokenizer = bpeTokenizers.contains(tokenizerClass)
+            ? try BPETokenizer(directory: tokenizerFolder)
+            : try UnigramTokenizer(directory: tokenizerFolder)
+
+        report("text_encoder")
+        let encoderClass = try require("text_encoder", t5Encoders + clipEncoders)
+        let encoderFolder = try folder.componentFolder("text_encoder")
+        let textEncoder: any TextEncoder = clipEncoders.contains(encoderClass)
+            ? try CLIPTextModel.load(folder: encoderFolder)
+            : try UMT5EncoderModel.load(folder: encoderFolder)
+
+        report("transformer")
+        _ = try require("transformer", ["WanTransformer3DModel"])
+        let transformer = try WanTransformer3DModel.load(folder: try folder.componentFolder("transformer"))
+
+        report("vae")
+        _ = try require("vae", ["AutoencoderKLWan"])
+        let vae = try AutoencoderKLWan.load(folder: try folder.componentFolder("vae"))
+
+        report("scheduler")
+        _ = try require("scheduler", SchedulerClass.allCases.map(\.rawValue))
+        let scheduler = try SchedulerConfig.load(contentsOf: try folder.schedulerConfigURL())
+        progress("scheduler", 1)
+
+        return WanPipeline(folder: url, tokenizer: tokenizer, textEncoder: textEncoder, transformer: transformer,
+                           vae: vae, schedulerConfig: scheduler)
+    }
+}

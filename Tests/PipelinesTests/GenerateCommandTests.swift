@@ -1,0 +1,133 @@
+// `zoetrope generate` end to end: the real binary on the tiny random WanPipeline fixture,
+// checked against diffusers' frames, and its answers to bad input.
+import Foundation
+import Media
+import TensorCore
+import WeightsIO
+import XCTest
+
+final class GenerateCommandTests: XCTestCase {
+    var temp: URL!
+
+    override func setUpWithError() throws {
+        temp = FileManager.default.temporaryDirectory.appendingPathComponent("zoetrope-generate-\(UUID())")
+        try FileManager.default.createDirectory(at: temp, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: temp)
+    }
+
+    /// The `zoetrope` executable built beside the tests.
+    func binary() throws -> URL {
+        var folders = [URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()]
+        folders += Bundle.allBundles.filter { $0.bundleURL.pathExtension == "xctest" }
+            .map { $0.bundleURL.deletingLastPathComponent() }
+        for folder in folders {
+            let url = folder.appendingPathComponent("zoetrope")
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+        }
+        XCTFail("zoetrope is not built beside the tests (looked in \(folders.map(\.path))); run `swift build` first")
+        throw CancellationError()
+    }
+
+    struct Outcome { var status: Int32; var stdout: String; var stderr: String }
+
+    func run(_ arguments: [String]) throws -> Outcome {
+        let process = Process()
+        process.executableURL = try binary()
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                       stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    /// The fixture call's flags (wan_fixtures.py PIPELINE_CALL).
+    var fixtureCall: [String] {
+        ["generate", "--model", PipelineFixtures.pipelineFolder.path,
+         "--prompt", PipelineFixtures.prompt, "--negative-prompt", PipelineFixtures.negativePrompt,
+         "--frames", "\(PipelineFixtures.frames)", "--height", "\(PipelineFixtures.height)",
+         "--width", "\(PipelineFixtures.width)", "--steps", "\(PipelineFixtures.steps)",
+         "--guidance", "\(PipelineFixtures.guidance)", "--max-sequence-length", "\(PipelineFixtures.maxSequenceLength)"]
+    }
+
+    func savedVideo(_ url: URL) throws -> Tensor {
+        try SafetensorsFile(url: url).tensor("video")
+    }
+
+    func testInitNoiseReproducesDiffusersFrames() throws {
+        let cases = try PipelineFixtures.cases("pipeline_unipc_latents")
+        let noise = temp.appendingPathComponent("noise.safetensors")
+        try SafetensorsWriter.write(["latents": try cases.tensor("latents")], to: noise)
+        let tensor = temp.appendingPathComponent("video.safetensors")
+        let output = temp.appendingPathComponent("out")
+        let result = try run(fixtureCall + ["--init-noise", noise.path, "--save-tensor", tensor.path,
+                                            "--output", output.path])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let video = try savedVideo(tensor)
+        XCTAssertEqual(video.shape, [9, 16, 32, 3])
+        XCTAssertGreaterThanOrEqual(psnr(video, try cases.tensor("video")), 40)
+
+        // Every frame carries the settings; they load back.
+        let frame = try PNG.read(contentsOf: output.appendingPathComponent("frame_0000.png"))
+        XCTAssertEqual(frame.image.width, 32)
+        let json = try XCTUnwrap(frame.texts.text(forKeyword: "zoetrope"))
+        XCTAssertTrue(json.contains(PipelineFixtures.prompt), json)
+        XCTAssertTrue(frame.texts.text(forKeyword: "parameters")?.contains("Steps: 3") ?? false)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: output.appendingPathComponent("video.apng").path))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: output.appendingPathComponent("video.gif").path))
+    }
+
+    func testSeedAloneReproducesDiffusersFrames() throws {
+        let cases = try PipelineFixtures.cases("pipeline_unipc_generator")
+        let tensor = temp.appendingPathComponent("video.safetensors")
+        let result = try run(fixtureCall + ["--seed", "\(PipelineFixtures.generatorSeed)", "--save-tensor", tensor.path,
+                                            "--output", temp.appendingPathComponent("out").path, "--json"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertGreaterThanOrEqual(psnr(try savedVideo(tensor), try cases.tensor("video")), 40)
+        // --json: one object per line, in order, ending with the written clip.
+        let events = result.stdout.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }.compactMap { $0["event"] as? String }
+        XCTAssertEqual(events.first, "queued")
+        XCTAssertEqual(events.filter { $0 == "step" }.count, 3)
+        XCTAssertEqual(Array(events.suffix(2)), ["finished", "written"])
+    }
+
+    func testBadInputGetsAMessageAndItsOwnExitCode() throws {
+        // An unknown folder and an unsupported pipeline: 3 (bad model).
+        var result = try run(["generate", "--model", temp.appendingPathComponent("nowhere").path, "--prompt", "x"])
+        XCTAssertEqual(result.status, 3, result.stderr)
+        XCTAssertTrue(result.stderr.contains("no model folder"), result.stderr)
+
+        let cog = temp.appendingPathComponent("cog")
+        try FileManager.default.createDirectory(at: cog, withIntermediateDirectories: true)
+        try Data(#"{"_class_name": "CogVideoXPipeline"}"#.utf8).write(to: cog.appendingPathComponent("model_index.json"))
+        result = try run(["generate", "--model", cog.path, "--prompt", "x"])
+        XCTAssertEqual(result.status, 3, result.stderr)
+        XCTAssertTrue(result.stderr.contains("CogVideoXPipeline"), result.stderr)
+        result = try run(["models", "inspect", cog.path])
+        XCTAssertEqual(result.status, 3)
+        XCTAssertTrue(result.stdout.contains("cannot run"), result.stdout)
+
+        // Frames, size and a noise file the model cannot take: 2 (bad request).
+        result = try run(fixtureCall.map { $0 == "9" ? "8" : $0 })
+        XCTAssertEqual(result.status, 2, result.stderr)
+        XCTAssertTrue(result.stderr.contains("frames 8") && result.stderr.contains("nearest: 9"), result.stderr)
+        result = try run(fixtureCall.map { $0 == "32" ? "20" : $0 })
+        XCTAssertEqual(result.status, 2, result.stderr)
+        XCTAssertTrue(result.stderr.contains("width 20"), result.stderr)
+        let noise = temp.appendingPathComponent("small.safetensors")
+        try SafetensorsWriter.write(["latents": Tensor(zeros: [1, 16, 2, 2, 4])], to: noise)
+        result = try run(fixtureCall + ["--init-noise", noise.path])
+        XCTAssertEqual(result.status, 2, result.stderr)
+        XCTAssertTrue(result.stderr.contains("[1, 16, 3, 2, 4]"), result.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "zoetrope-output/never"), "nothing written on failure")
+    }
+}
