@@ -18,11 +18,18 @@ public struct JobRequest: Codable, Sendable, Equatable {
     public var seed: UInt64?
     public var fps: Int
     public var preview: PreviewSettings
+    /// A safetensors file whose tensor `latents` replaces the seeded initial noise (the
+    /// diffusers pipeline's `latents=` argument), to check a run against diffusers.
+    public var initNoisePath: String?
+    /// Text tokens the prompt is padded to (the diffusers pipeline's `max_sequence_length`);
+    /// nil uses the pipeline's default (512 for UMT5, 77 for CLIP).
+    public var maxSequenceLength: Int?
 
     public init(model: String = JobRequest.bundledModelID, prompt: String, negativePrompt: String = "",
                 frames: Int = 17, width: Int = 64, height: Int = 64, steps: Int = 20,
                 guidanceScale: Double = 5.0, sampler: Sampler = .default, seed: UInt64? = nil,
-                fps: Int = 8, preview: PreviewSettings = .default) {
+                fps: Int = 8, preview: PreviewSettings = .default, initNoisePath: String? = nil,
+                maxSequenceLength: Int? = nil) {
         self.model = model
         self.prompt = prompt
         self.negativePrompt = negativePrompt
@@ -35,6 +42,8 @@ public struct JobRequest: Codable, Sendable, Equatable {
         self.seed = seed
         self.fps = fps
         self.preview = preview
+        self.initNoisePath = initNoisePath
+        self.maxSequenceLength = maxSequenceLength
     }
 
     /// The id of the model shipped with Zoetrope.
