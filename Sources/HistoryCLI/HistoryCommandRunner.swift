@@ -220,8 +220,7 @@ public struct HistoryCommandRunner: Sendable {
     }
 
     private func fail(_ error: Error) -> Int32 {
-        let message: String
-        if let error = error as? CustomStringConvertible { message = error.description } else { message = "\(error)" }
+        let message = "\(error)"
         console.err("error: \(message)\n")
         return 1
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 import Foundation
 import HistoryStore
 import Studio
@@ -33,7 +34,10 @@ struct StudioCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (history, warnings) = openHistory()
-        try await Studio.run(StudioOptions(graphics: graphics, theme: theme, history: history, warnings: warnings))
+        let engine = Engine(loader: PipelineLoader())
+        try await Studio.run(StudioOptions(graphics: graphics, theme: theme,
+                                           service: EngineGenerationService(engine: engine),
+                                           history: history, warnings: warnings))
     }
 
     /// The history store at the data folder, with its notices; if it cannot be opened at all
@@ -51,14 +55,4 @@ struct StudioCommand: AsyncParsableCommand {
             return (nil, ["History is kept in memory for this session only: \(error)"])
         }
     }
-}
-
-struct GenerateCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "generate", abstract: "Generate a video from a prompt.")
-    func run() async throws { throw ValidationError("generation is not built yet") }
-}
-
-struct ModelsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "models", abstract: "List and inspect models.")
-    func run() async throws { throw ValidationError("model listing is not built yet") }
 }

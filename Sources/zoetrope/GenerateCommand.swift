@@ -1,0 +1,102 @@
+import ArgumentParser
+import Engine
+import Foundation
+
+struct GenerateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "Generate a video from a prompt.",
+        discussion: """
+            Writes PNG frames (with every setting in their text chunks), video.apng and video.gif \
+            (video.mp4 when ffmpeg is on the PATH) into --output.
+            Exit codes: 0 written, 1 generation or writing failed, 2 bad request, 3 bad model folder, \
+            130 interrupted.
+            """)
+
+    @Option(help: "A bundled model id or a diffusers model folder.")
+    var model: String = JobRequest.bundledModelID
+    @Option(help: "What the video shows.")
+    var prompt: String
+    @Option(name: .customLong("negative-prompt"), help: "What to steer away from.")
+    var negativePrompt: String = ""
+    @Option(help: "Pixel frames (4k + 1 for Wan-family models).")
+    var frames: Int = 17
+    @Option var width: Int = 64
+    @Option var height: Int = 64
+    @Option(help: "Denoising steps.")
+    var steps: Int = 20
+    @Option(help: "Classifier-free guidance scale (1 or less turns guidance off).")
+    var guidance: Double = 5.0
+    @Option(help: "default (the model's own), unipc or euler.")
+    var sampler: Sampler.Kind = .modelDefault
+    @Option(name: .customLong("flow-shift"), help: "Override the sampler's flow shift.")
+    var flowShift: Double?
+    @Option(help: "Seed (random when not given; the one used is printed).")
+    var seed: UInt64?
+    @Option(help: "Frames per second of the animated files.")
+    var fps: Int = 8
+    @Option(help: "Folder to write into (default: ./zoetrope-output/<time>-<seed>).")
+    var output: String?
+    @Option(name: .customLong("init-noise"),
+            help: "A safetensors file with one tensor `latents` in the diffusers pipeline's `latents=` shape; replaces the seeded noise.")
+    var initNoise: String?
+    @Option(name: .customLong("save-tensor"),
+            help: "Also write the decoded video as float32 tensor `video` [frames, height, width, 3] in [0, 1].")
+    var saveTensor: String?
+    @Option(name: .customLong("max-sequence-length"),
+            help: "Text tokens the prompt is padded to (diffusers' max_sequence_length; default 512, or 77 for CLIP).")
+    var maxSequenceLength: Int?
+    @Flag(help: "One JSON line per event on stdout instead of a progress bar.")
+    var json = false
+
+    func run() async throws {
+        let request = JobRequest(model: model, prompt: prompt, negativePrompt: negativePrompt, frames: frames,
+                                 width: width, height: height, steps: steps, guidanceScale: guidance,
+                                 sampler: Sampler(kind: sampler, flowShift: flowShift), seed: seed, fps: fps,
+                                 preview: .none, initNoisePath: initNoise, maxSequenceLength: maxSequenceLength)
+        let engine = Engine(loader: PipelineLoader())
+        let handle = await engine.submit(request)
+        let interrupt = InterruptWatcher { Task { await handle.cancel() } }
+        defer { interrupt.stop() }
+        let reporter = ProgressReporter(json: json)
+        var final: JobEvent?
+        for await timed in handle.events {
+            reporter.report(timed)
+            if timed.event.isFinal { final = timed.event }
+        }
+        reporter.finish()
+        switch final {
+        case .finished(let result):
+            let folder = URL(fileURLWithPath: output ?? Self.defaultOutput(seed: result.seed))
+            do {
+                let written = try ClipWriter.write(result, to: folder)
+                if let saveTensor { try ClipWriter.saveTensor(result, to: URL(fileURLWithPath: saveTensor)) }
+                reporter.wrote(folder: folder, result: result, written: written)
+            } catch {
+                reporter.error("cannot write the clip: \(error)")
+                throw ZoetropeExit.failure
+            }
+        case .failed(let failure):
+            reporter.error(failure.message)
+            switch failure.kind {
+            case .badRequest: throw ZoetropeExit.badRequest
+            case .badModel: throw ZoetropeExit.badModel
+            case .generation, .output: throw ZoetropeExit.failure
+            }
+        case .cancelled:
+            reporter.error("interrupted; nothing was written")
+            throw ZoetropeExit.cancelled
+        default:
+            reporter.error("the engine ended the job without a result")
+            throw ZoetropeExit.failure
+        }
+    }
+
+    static func defaultOutput(seed: UInt64) -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        return "zoetrope-output/\(formatter.string(from: Date()))-\(seed)"
+    }
+}
+
+extension Sampler.Kind: ExpressibleByArgument {}

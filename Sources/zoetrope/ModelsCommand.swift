@@ -1,0 +1,49 @@
+import ArgumentParser
+import BundledModels
+import Engine
+import Foundation
+import Pipelines
+
+struct ModelsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "models", abstract: "List and inspect models.",
+        subcommands: [List.self, Inspect.self], defaultSubcommand: List.self)
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the bundled models.")
+        func run() async throws {
+            let ids = BundledModels.ids
+            if ids.isEmpty { print("no bundled models in \(BundledModels.root.path)") }
+            for id in ids {
+                print("\(id)\t\(BundledModels.folder(id)?.path ?? "")")
+            }
+        }
+    }
+
+    struct Inspect: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Say what a model folder holds and whether this version can run it (exit 3 when not).")
+        @Argument(help: "A bundled model id or a diffusers model folder.")
+        var model: String
+
+        func run() async throws {
+            let inspection: ModelInspection
+            do {
+                inspection = try ModelInspection.inspect(try PipelineLoader.folder(for: model))
+            } catch {
+                FileHandle.standardError.write(Data("zoetrope: \(error)\n".utf8))
+                throw ZoetropeExit.badModel
+            }
+            print("\(inspection.path)\npipeline: \(inspection.pipelineClassName)")
+            for c in inspection.components {
+                let size = c.weightBytes > 0 ? String(format: ", %.1f MB of weights", Double(c.weightBytes) / 1e6) : ""
+                print("  \(c.name): \(c.className)\(c.supported ? "" : " (not supported)")\(size)")
+            }
+            if let problem = inspection.problem {
+                print("cannot run: \(problem)")
+                throw ZoetropeExit.badModel
+            }
+            print("runnable: yes")
+        }
+    }
+}
