@@ -160,7 +160,10 @@ def stage_vae(args) -> None:
     vae.train()
     while step < args.vae_steps and not stop_requested and time.time() < t_end:
         t0 = time.time()
-        x, _ = batch_clips(rng, 8, 5, 32, held)  # short crops: the VAE is causal and convolutional
+        # Short crops (the VAE is convolutional), but 9 frames: the first chunk, one chunk after
+        # it, and one chunk after a non-first chunk, which is the state every later chunk of a
+        # 17-frame clip decodes from (5-frame crops leave latent frames ≥ 2 untrained).
+        x, _ = batch_clips(rng, 8, 9, 32, held)
         post = vae.encode(x).latent_dist
         z = post.sample()
         y = vae.decode(z).sample
@@ -308,16 +311,43 @@ def stage_export(args) -> None:
         save_file({k: v.half() for k, v in t.items()}, p, metadata={"format": "pt"})
     import shutil
     shutil.copy(path("tokenizer", "spiece.model"), os.path.join(args.out, "tokenizer", "spiece.model"))
+    write_latent_preview(pipe.vae, os.path.join(args.out, "latent_preview.json"))
     print("exported to", args.out)
+
+
+@torch.no_grad()
+def write_latent_preview(vae, out: str, clips: int = 64) -> None:
+    """Fits the engine's cheap preview: normalised latent channels -> RGB in [-1, 1], a linear
+    map with bias, by least squares against the clips the latents came from (each latent
+    frame against the mean of the pixel frames it stands for, pooled to latent resolution)."""
+    rng = random.Random(97)
+    x, _ = batch_clips(rng, clips, FRAMES, SIZE, None)  # [B, 3, 17, 64, 64]
+    mean = torch.tensor(vae.config.latents_mean).view(1, -1, 1, 1, 1)
+    std = torch.tensor(vae.config.latents_std).view(1, -1, 1, 1, 1)
+    z = (vae.encode(x).latent_dist.mean - mean) / std  # [B, C, 5, 16, 16]
+    t, s = vae.config.scale_factor_temporal, vae.config.scale_factor_spatial
+    # pixel frames of latent frame k: 0 for k = 0, else 1 + t(k-1) .. t k
+    groups = [x[:, :, :1]] + [x[:, :, 1 + t * (k - 1): 1 + t * k] for k in range(1, z.shape[2])]
+    target = torch.stack([g.mean(dim=2) for g in groups], dim=2)  # [B, 3, 5, 64, 64]
+    target = F.avg_pool3d(target, kernel_size=(1, s, s))  # [B, 3, 5, 16, 16]
+    X = z.permute(0, 2, 3, 4, 1).reshape(-1, z.shape[1])
+    X = torch.cat([X, torch.ones(X.shape[0], 1)], dim=1).double()
+    Y = target.permute(0, 2, 3, 4, 1).reshape(-1, 3).double()
+    W = torch.linalg.lstsq(X, Y).solution  # [C + 1, 3]
+    residual = ((X @ W - Y) ** 2).mean().sqrt().item()
+    with open(out, "w") as f:
+        json.dump({"weights": W[:-1].T.tolist(), "bias": W[-1].tolist(),
+                   "fit": {"clips": clips, "rms_error": round(residual, 4)}}, f, indent=1)
+    print(f"latent preview map: rms error {residual:.3f} (pixels in [-1, 1])")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("stage", choices=["tokenizer", "vae", "latents", "dit", "export", "all"])
     ap.add_argument("--minutes", type=float, default=1e9, help="stop this stage after this long (resumable)")
-    ap.add_argument("--vae-steps", type=int, default=3000)
-    ap.add_argument("--dit-steps", type=int, default=12000)
-    ap.add_argument("--pool", type=int, default=8192, help="clips encoded to latents for the DiT")
+    ap.add_argument("--vae-steps", type=int, default=4000)
+    ap.add_argument("--dit-steps", type=int, default=6000)
+    ap.add_argument("--pool", type=int, default=4096, help="clips encoded to latents for the DiT")
     ap.add_argument("--out", default=os.path.join(HERE, "..", "..", "Sources", "BundledModels", "Resources", "tiny-shapes"))
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
