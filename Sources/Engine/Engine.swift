@@ -121,6 +121,19 @@ public actor Engine {
     /// The id of the model currently in memory.
     public var loadedModelID: String? { loaded?.id }
 
+    /// The model currently in memory (for tests).
+    var loadedModel: LoadedModel? { loaded }
+
+    // MARK: Memory
+
+    /// Asks the loaded model to free what it can rebuild before its next job (a WanPipeline
+    /// frees its text encoder, which the next job reads again). Runs on the worker thread,
+    /// so never during a job: after the running one, before the next.
+    public func releaseTransientMemory() async {
+        guard let model = loaded else { return }
+        await worker.run { model.releaseTransientMemory() }
+    }
+
     // MARK: Running
 
     private func startDriving() {
