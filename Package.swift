@@ -60,6 +60,9 @@ let package = Package(
                           path: "Sources/StoreCrasher"),
         .executableTarget(name: "zoetrope-bench", dependencies: ["TensorCore", "CBLAS"],
                           path: "Sources/Benchmarks"),
+        // Cancel and event-delivery latency of the engine under a busy CPU (release build).
+        .executableTarget(name: "zoetrope-engine-bench", dependencies: ["Engine"],
+                          path: "Sources/EngineBenchmarks"),
 
         // MARK: Tests
         .target(name: "Reference", dependencies: [], path: "Tests/Reference"),

@@ -46,12 +46,17 @@ public actor Engine {
         let id = JobID()
         let (stream, continuation) = AsyncStream<TimedEvent>.makeStream(bufferingPolicy: .unbounded)
         let channel = JobChannel(id: id, request: request, continuation: continuation)
+        let cancellation = channel.cancellation
         continuation.onTermination = { [weak self] termination in
-            // The consumer went away: nobody will see the result, so stop computing it.
-            if case .cancelled = termination, let self {
-                Task { await self.cancel(id) }
-            }
+            // The consumer went away: nobody will see the result, so stop computing it. The
+            // flag is set here, synchronously, so the drop takes effect before the engine's
+            // next step: the running job stops at its next check, and a waiting job is gone
+            // from the queue for every engine call made after the drop (`settle()`).
+            guard case .cancelled = termination else { return }
+            cancellation.cancel()
+            Task { await self?.settle() }
         }
+        settle()
         waiting.append(channel)
         channel.send(.queued(position: waiting.count - 1))
         startDriving()
@@ -61,6 +66,7 @@ public actor Engine {
     /// Cancels a job: a waiting job ends at once with `cancelled(atStep: nil)`; the running
     /// job stops at its next check (inside a step, between VAE chunks).
     public func cancel(_ id: JobID) {
+        settle()
         if let index = waiting.firstIndex(where: { $0.id == id }) {
             let channel = waiting.remove(at: index)
             end(channel, with: .cancelled(atStep: nil))
@@ -73,6 +79,7 @@ public actor Engine {
     /// Removes a waiting job (the same as cancelling it). Returns false if it was not waiting.
     @discardableResult
     public func remove(_ id: JobID) -> Bool {
+        settle()
         guard waiting.contains(where: { $0.id == id }) else { return false }
         cancel(id)
         return true
@@ -80,6 +87,7 @@ public actor Engine {
 
     /// Moves a waiting job to `position` (clamped) in the queue.
     public func move(_ id: JobID, to position: Int) {
+        settle()
         guard let index = waiting.firstIndex(where: { $0.id == id }) else { return }
         let channel = waiting.remove(at: index)
         waiting.insert(channel, at: max(0, min(position, waiting.count)))
@@ -98,16 +106,33 @@ public actor Engine {
     }
 
     public var queue: QueueSnapshot {
-        QueueSnapshot(running: running.map { JobSummary(id: $0.id, request: $0.request) },
+        settle()
+        return QueueSnapshot(running: running.map { JobSummary(id: $0.id, request: $0.request) },
                       waiting: waiting.map { JobSummary(id: $0.id, request: $0.request) },
                       pausedAfterCurrent: paused)
     }
 
     /// The final event a job ended with, if it has ended (kept for the life of the engine).
-    public func outcome(of id: JobID) -> JobEvent? { outcomes[id] }
+    public func outcome(of id: JobID) -> JobEvent? {
+        settle()
+        return outcomes[id]
+    }
 
     /// The id of the model currently in memory.
     public var loadedModelID: String? { loaded?.id }
+
+    /// The model currently in memory (for tests).
+    var loadedModel: LoadedModel? { loaded }
+
+    // MARK: Memory
+
+    /// Asks the loaded model to free what it can rebuild before its next job (a WanPipeline
+    /// frees its text encoder, which the next job reads again). Runs on the worker thread,
+    /// so never during a job: after the running one, before the next.
+    public func releaseTransientMemory() async {
+        guard let model = loaded else { return }
+        await worker.run { model.releaseTransientMemory() }
+    }
 
     // MARK: Running
 
@@ -118,11 +143,20 @@ public actor Engine {
     }
 
     private func drive() async {
-        while !paused, !waiting.isEmpty {
+        // Everything between two awaits runs without interleaving on the actor, so a pause
+        // or a dropped stream seen by `settle()` here is seen before the next job starts.
+        while true {
+            settle()
+            guard !paused, !waiting.isEmpty else { break }
             let channel = waiting.removeFirst()
             announcePositions()
             running = channel
             let seed = channel.request.seed ?? seedSource()
+            if let current = loaded, current.id != channel.request.model {
+                // Switching models: this was the last reference to the old weights, so they
+                // are freed before the new ones load and the two never share memory.
+                loaded = nil
+            }
             let cache = loaded
             let loader = self.loader
             let (event, model) = await worker.run {
@@ -137,6 +171,16 @@ public actor Engine {
 
     private func end(_ channel: JobChannel, with event: JobEvent) {
         if channel.finish(event) { outcomes[channel.id] = event }
+    }
+
+    /// Ends the waiting jobs whose consumers dropped their streams (see `submit`), so that
+    /// the queue never shows, moves or starts a job nobody is listening to.
+    private func settle() {
+        let abandoned = waiting.filter { $0.cancellation.isCancelled }
+        guard !abandoned.isEmpty else { return }
+        waiting.removeAll { $0.cancellation.isCancelled }
+        for channel in abandoned { end(channel, with: .cancelled(atStep: nil)) }
+        announcePositions()
     }
 
     private func announcePositions() {
@@ -170,8 +214,9 @@ public actor Engine {
                                    timings: timings, peakMemoryBytes: peakResidentBytes())
             return (.finished(result), model)
         } catch is CancelledError {
-            // The step being computed when the cancel took effect (1-based).
-            let atStep = channel.lastStep.map { $0 + 1 } ?? (context.reachedDenoising ? 1 : nil)
+            // The step being computed when the cancel took effect (1-based); the last step when
+            // it took effect while decoding.
+            let atStep = channel.lastStep.map { min($0.index + 1, $0.count) } ?? (context.reachedDenoising ? 1 : nil)
             return (.cancelled(atStep: atStep), model)
         } catch let failure as JobFailure {
             return (.failed(failure), model)

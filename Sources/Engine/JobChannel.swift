@@ -9,7 +9,8 @@ final class JobChannel: Sendable {
     let request: JobRequest
     let cancellation = CancellationFlag()
     private let continuation: AsyncStream<TimedEvent>.Continuation
-    private let state = Mutex<(finished: Bool, finalEvent: JobEvent?, lastStep: Int?)>((false, nil, nil))
+    private let state = Mutex<(finished: Bool, finalEvent: JobEvent?, lastStep: (index: Int, count: Int)?)>(
+        (false, nil, nil))
 
     init(id: JobID, request: JobRequest, continuation: AsyncStream<TimedEvent>.Continuation) {
         self.id = id
@@ -21,7 +22,7 @@ final class JobChannel: Sendable {
     func send(_ event: JobEvent) {
         precondition(!event.isFinal, "final events go through finish(_:)")
         let open = state.withLock { s -> Bool in
-            if case .step(let index, _, _, _) = event { s.lastStep = index }
+            if case .step(let index, let count, _, _) = event { s.lastStep = (index, count) }
             return !s.finished
         }
         if open { continuation.yield(TimedEvent(job: id, event: event)) }
@@ -43,8 +44,8 @@ final class JobChannel: Sendable {
         return true
     }
 
-    /// The last step reported done, if any.
-    var lastStep: Int? { state.withLock { $0.lastStep } }
+    /// The last step reported done (1-based) and the job's step count, if a step was reported.
+    var lastStep: (index: Int, count: Int)? { state.withLock { $0.lastStep } }
 
     var isFinished: Bool { state.withLock { $0.finished } }
     var finalEvent: JobEvent? { state.withLock { $0.finalEvent } }

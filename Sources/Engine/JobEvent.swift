@@ -101,7 +101,8 @@ public enum JobEvent: Sendable {
     case decoding(chunk: Int, count: Int)
     case finished(JobResult)
     case failed(JobFailure)
-    /// Cancelled during step `atStep` (nil: before denoising started).
+    /// Cancelled during step `atStep` (nil: before denoising started; the last step when
+    /// cancelled while decoding).
     case cancelled(atStep: Int?)
 
     /// Whether this event ends the job.

@@ -83,7 +83,8 @@ public struct Sampler: Codable, Sendable, Equatable {
 public struct PreviewSettings: Codable, Sendable, Equatable {
     /// Project the predicted clean latent to RGB with the model's linear map every step.
     public var projectEveryStep: Bool
-    /// Run a real VAE decode of the current estimate every N steps (0 = never).
+    /// Run a real VAE decode of the current estimate every N steps (0 = never). The last
+    /// step is left to the final decode, which follows it at once.
     public var decodeEvery: Int
     /// Preview the noisy latent instead of the denoised estimate x0.
     public var showNoisy: Bool

@@ -57,7 +57,7 @@ public final class PipelineModel: LoadedModel {
         context.emit(.encodingText)
         var run: WanDenoiseRun
         do {
-            run = try pipeline.start(settings, noise: noise)
+            run = try pipeline.start(settings, noise: noise, cancellation: context.cancellation)
         } catch let error as PipelineError where error.isBadRequest {
             throw JobFailure(.badRequest, error.description)
         }
@@ -83,13 +83,14 @@ public final class PipelineModel: LoadedModel {
                              video: frames.data)
     }
 
-    /// Sends the step's preview: the linear projection every step (when asked), and a real
-    /// decode every `decodeEvery` steps.
+    /// Sends the step's preview: a real decode every `decodeEvery` steps, else the linear
+    /// projection (when asked). The last step gets no real decode: the final decode follows
+    /// at once, and decoding twice would double the time to the result.
     private func sendPreview(_ result: DenoiseStepResult, request: JobRequest, context: JobContext) throws {
         let settings = request.preview
         let latents = settings.showNoisy ? result.latents : result.predictedClean
         let step = result.index + 1
-        if settings.decodeEvery > 0, step % settings.decodeEvery == 0 || step == result.count {
+        if settings.decodeEvery > 0, step % settings.decodeEvery == 0, step < result.count {
             let frames = try pipeline.decode(latents, cancellation: context.cancellation)
             let clip = GeneratedClip(width: frames.shape[2], height: frames.shape[1], frameCount: frames.shape[0],
                                      video: frames.data)
@@ -102,5 +103,6 @@ public final class PipelineModel: LoadedModel {
         }
     }
 
-    public func releaseTransientMemory() {}
+    /// Frees the text encoder's weights; the next job reads them again from the model folder.
+    public func releaseTransientMemory() { pipeline.releaseTextEncoder() }
 }

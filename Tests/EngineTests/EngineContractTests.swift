@@ -1,4 +1,5 @@
 import Foundation
+import TensorCore
 import XCTest
 @testable import Engine
 
@@ -68,28 +69,28 @@ final class EngineContractTests: XCTestCase {
         guard case .cancelled(nil) = events.last else { return XCTFail("\(events)") }
     }
 
-    func testCancelMidStepStopsWithinABlock() async {
-        // 50 ms blocks, 4 per step: a cancel must land within about one block, not one step.
-        let engine = Engine(loader: FakeLoader(blocksPerStep: 4, blockMicroseconds: 50_000))
+    func testCancelMidStepStopsInsideTheNextStep() async {
+        // The worker waits after step 2 until the cancel has landed, so the cancel is seen at
+        // the first block check of step 3: inside the step, before it reports done.
+        let cancelled = CancellationFlag()
+        let engine = Engine(loader: FakeLoader(blocksPerStep: 4, blockMicroseconds: 1_000, afterStep: { step, context in
+            if step == 2 { spin(until: context.cancellation) }
+        }))
         let handle = await engine.submit(request(steps: 50))
         var events: [JobEvent] = []
-        var cancelledAt: Date?
-        var endedAt: Date?
         for await e in handle.events {
             events.append(e.event)
-            if case .step(2, _, _, _) = e.event, cancelledAt == nil {
-                cancelledAt = Date()
+            if case .step(2, _, _, _) = e.event, !cancelled.isCancelled {
+                cancelled.cancel()
                 await handle.cancel()
             }
-            if e.event.isFinal { endedAt = e.time }
         }
         XCTAssertEqual(finals(events).count, 1)
         guard case .cancelled(let step) = events.last else { return XCTFail("\(events.suffix(2))") }
         XCTAssertEqual(step, 3)
-        let latency = endedAt!.timeIntervalSince(cancelledAt!)
-        print("cancel latency (fake model, 50 ms blocks): \(String(format: "%.4f", latency)) s")
-        // One block is 50 ms; a whole step would be 200 ms. Bound generously for loaded CI machines.
-        XCTAssertLessThan(latency, 0.2 + 0.5)
+        let steps = events.compactMap { e -> Int? in if case .step(let i, _, _, _) = e { return i } else { return nil } }
+        XCTAssertEqual(steps, [1, 2])
+        XCTAssertFalse(events.contains { if case .decoding = $0 { return true } else { return false } })
     }
 
     func testConsumerDroppingItsStreamEndsTheJobOnce() async throws {
@@ -140,12 +141,48 @@ final class EngineContractTests: XCTestCase {
     func testMoveReordersTheQueue() async {
         let engine = Engine(loader: FakeLoader())
         await engine.pauseAfterCurrent(true)
-        _ = await engine.submit(request("a"))
-        _ = await engine.submit(request("b"))
+        // The handles are kept: a dropped handle cancels its job (see the next test).
+        let a = await engine.submit(request("a"))
+        let b = await engine.submit(request("b"))
         let c = await engine.submit(request("c"))
         await engine.move(c.id, to: 0)
         let order = await engine.queue.waiting.map(\.request.prompt)
         XCTAssertEqual(order, ["c", "a", "b"])
+        let positions = await engine.queue.waiting.map(\.id)
+        XCTAssertEqual(positions, [c.id, a.id, b.id])
+    }
+
+    func testDroppedHandlesLeaveTheQueueAtOnce() async {
+        let engine = Engine(loader: FakeLoader())
+        await engine.pauseAfterCurrent(true)
+        // Only the id is kept: the handle, and with it the event stream, is dropped here.
+        let a = await engine.submit(request("a")).id
+        let b = await engine.submit(request("b")).id
+        let c = await engine.submit(request("c"))
+        let order = await engine.queue.waiting.map(\.request.prompt)
+        XCTAssertEqual(order, ["c"])
+        for id in [a, b] {
+            let outcome = await engine.outcome(of: id)
+            guard case .cancelled(nil) = outcome else { return XCTFail("\(String(describing: outcome))") }
+        }
+        await engine.pauseAfterCurrent(false)
+        let events = await collect(c)
+        guard case .finished = events.last else { return XCTFail("\(events)") }
+    }
+
+    func testPausedQueueNeverStartsAJob() async throws {
+        let engine = Engine(loader: FakeLoader())
+        await engine.pauseAfterCurrent(true)
+        let handles = [await engine.submit(request("a")), await engine.submit(request("b"))]
+        for _ in 0..<20 { await Task.yield() }
+        try await Task.sleep(nanoseconds: 20_000_000)
+        let queue = await engine.queue
+        XCTAssertNil(queue.running)
+        XCTAssertEqual(queue.waiting.map(\.id), handles.map(\.id))
+        for handle in handles {
+            let outcome = await engine.outcome(of: handle.id)
+            XCTAssertNil(outcome)
+        }
     }
 
     func testSkipCancelsTheRunningJobAndGoesOn() async {
@@ -187,16 +224,35 @@ final class EngineContractTests: XCTestCase {
         XCTAssertEqual(loaded, "fake-b")
     }
 
-    func testEventsArriveWhileTheWorkerIsBusy() async {
-        // The worker keeps a core busy; events must still reach a consumer on another task promptly.
-        let engine = Engine(loader: FakeLoader(blocksPerStep: 1, blockMicroseconds: 30_000))
-        let handle = await engine.submit(request(steps: 20))
-        var delays: [Double] = []
-        for await e in handle.events {
-            delays.append(Date().timeIntervalSince(e.time))
+    func testSwitchingModelsFreesTheOldWeightsBeforeLoading() async {
+        let log = LoadLog()
+        let engine = Engine(loader: FakeLoader(log: log))
+        for model in ["fake-a", "fake-a", "fake-b", "fake-a"] {
+            let events = await collect(await engine.submit(request(model: model)))
+            guard case .finished = events.last else { return XCTFail("\(events)") }
         }
-        let worst = delays.max() ?? 0
-        print("event delivery latency while busy: worst \(String(format: "%.4f", worst)) s over \(delays.count) events")
-        XCTAssertLessThan(worst, 0.5)
+        // Three loads (a, b, a), and no earlier model in memory when each began.
+        XCTAssertEqual(log.aliveAtLoad, [0, 0, 0])
+    }
+
+    func testEventsReachTheConsumerWhileTheWorkerIsBusy() async {
+        // After step 1 the worker keeps a core busy until the consumer has seen step 1: events
+        // are delivered as they happen, not when the worker lets go. (The delay itself is
+        // measured by `zoetrope-engine-bench`, not here.)
+        let seen = CancellationFlag()
+        let gaveUp = CancellationFlag()
+        let engine = Engine(loader: FakeLoader(blocksPerStep: 1, blockMicroseconds: 1_000, afterStep: { step, _ in
+            guard step == 1 else { return }
+            spin(until: seen)
+            if !seen.isCancelled { gaveUp.cancel() }
+        }))
+        let handle = await engine.submit(request(steps: 3))
+        var events: [JobEvent] = []
+        for await e in handle.events {
+            events.append(e.event)
+            if case .step(1, _, _, _) = e.event { seen.cancel() }
+        }
+        XCTAssertFalse(gaveUp.isCancelled, "step 1 did not reach the consumer while the worker was busy")
+        guard case .finished = events.last else { return XCTFail("\(events)") }
     }
 }

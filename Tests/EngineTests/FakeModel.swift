@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TensorCore
 @testable import Engine
 
@@ -10,11 +11,15 @@ final class FakeModel: LoadedModel {
     let id: String
     let blocksPerStep: Int
     let blockMicroseconds: Int
+    /// Called on the worker thread after each step's event is sent (1-based step).
+    let afterStep: (@Sendable (Int, JobContext) -> Void)?
 
-    init(id: String, blocksPerStep: Int = 4, blockMicroseconds: Int = 2_000) {
+    init(id: String, blocksPerStep: Int = 4, blockMicroseconds: Int = 2_000,
+         afterStep: (@Sendable (Int, JobContext) -> Void)? = nil) {
         self.id = id
         self.blocksPerStep = blocksPerStep
         self.blockMicroseconds = blockMicroseconds
+        self.afterStep = afterStep
     }
 
     func validate(_ request: JobRequest) throws {
@@ -39,6 +44,7 @@ final class FakeModel: LoadedModel {
             let perStep = Date().timeIntervalSince(start) / Double(step)
             context.emit(.step(index: step, count: request.steps, secondsPerStep: perStep,
                                etaSeconds: perStep * Double(request.steps - step)))
+            afterStep?(step, context)
         }
         context.begin(.decoding)
         context.emit(.decoding(chunk: 1, count: 1))
@@ -66,11 +72,40 @@ func busyWait(microseconds: Int) {
 struct FakeLoader: ModelLoader {
     var blocksPerStep = 4
     var blockMicroseconds = 2_000
+    var afterStep: (@Sendable (Int, JobContext) -> Void)?
+    var log: LoadLog?
+
     func load(_ model: String, context: JobContext) throws -> LoadedModel {
         guard model.hasPrefix("fake") else {
             throw JobFailure(.badModel, "no model named \(model)")
         }
         context.emit(.loading(component: "transformer", fraction: 1))
-        return FakeModel(id: model, blocksPerStep: blocksPerStep, blockMicroseconds: blockMicroseconds)
+        let loaded = FakeModel(id: model, blocksPerStep: blocksPerStep, blockMicroseconds: blockMicroseconds,
+                               afterStep: afterStep)
+        log?.loaded(loaded)
+        return loaded
     }
+}
+
+/// Which models a loader made, and how many earlier ones were still alive at each load.
+final class LoadLog: Sendable {
+    private struct Weak: @unchecked Sendable { weak var model: FakeModel? }
+    private let state = Mutex<(models: [Weak], aliveAtLoad: [Int])>(([], []))
+
+    func loaded(_ model: FakeModel) {
+        state.withLock { s in
+            s.aliveAtLoad.append(s.models.filter { $0.model != nil }.count)
+            s.models.append(Weak(model: model))
+        }
+    }
+
+    /// For each load, how many models loaded before it were still in memory.
+    var aliveAtLoad: [Int] { state.withLock { $0.aliveAtLoad } }
+}
+
+/// Spins (keeping a core busy, as arithmetic would) until `flag` is set, for at most
+/// `seconds`. Lets a test hold the worker at a point until the test has acted.
+func spin(until flag: CancellationFlag, atMost seconds: Double = 30) {
+    let end = Date().addingTimeInterval(seconds)
+    while !flag.isCancelled && Date() < end { busyWait(microseconds: 200) }
 }

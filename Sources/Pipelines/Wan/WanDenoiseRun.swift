@@ -69,16 +69,19 @@ public struct WanDenoiseRun: Sendable {
 }
 
 extension WanPipeline {
-    /// Encodes the prompts and starts a run from `noise`.
-    public func start(_ settings: VideoSettings, noise: Tensor) throws -> WanDenoiseRun {
+    /// Encodes the prompts and starts a run from `noise`. Checks `cancellation` inside the
+    /// text encoder (per layer).
+    public func start(_ settings: VideoSettings, noise: Tensor,
+                      cancellation: CancellationFlag = .never) throws -> WanDenoiseRun {
         let settings = try resolved(settings)
         let expected = latentShape(frames: settings.frames, height: settings.height, width: settings.width)
         guard noise.shape == expected else {
             throw PipelineError.noiseShape(file: "initial noise", shape: noise.shape, expected: expected)
         }
         let length = settings.maxSequenceLength ?? defaultMaxSequenceLength
-        let prompt = try encodePrompt(settings.prompt, maxSequenceLength: length)
-        let negative = settings.usesGuidance ? try encodePrompt(settings.negativePrompt, maxSequenceLength: length) : nil
+        let prompt = try encodePrompt(settings.prompt, maxSequenceLength: length, cancellation: cancellation)
+        let negative = settings.usesGuidance
+            ? try encodePrompt(settings.negativePrompt, maxSequenceLength: length, cancellation: cancellation) : nil
         return try WanDenoiseRun(pipeline: self, settings: settings, promptEmbeds: prompt, negativeEmbeds: negative,
                                  noise: noise)
     }

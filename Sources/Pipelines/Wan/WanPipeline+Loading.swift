@@ -56,9 +56,11 @@ extension WanPipeline {
         report("text_encoder")
         let encoderClass = try require("text_encoder", t5Encoders + clipEncoders)
         let encoderFolder = try folder.componentFolder("text_encoder")
-        let textEncoder: any TextEncoder = clipEncoders.contains(encoderClass)
-            ? try CLIPTextModel.load(folder: encoderFolder)
-            : try UMT5EncoderModel.load(folder: encoderFolder)
+        let isCLIP = clipEncoders.contains(encoderClass)
+        @Sendable func loadTextEncoder() throws -> any TextEncoder {
+            isCLIP ? try CLIPTextModel.load(folder: encoderFolder) : try UMT5EncoderModel.load(folder: encoderFolder)
+        }
+        let textEncoder = try loadTextEncoder()
 
         report("transformer")
         _ = try require("transformer", ["WanTransformer3DModel"])
@@ -73,7 +75,8 @@ extension WanPipeline {
         let scheduler = try SchedulerConfig.load(contentsOf: try folder.schedulerConfigURL())
         progress("scheduler", 1)
 
-        return WanPipeline(folder: url, tokenizer: tokenizer, textEncoder: textEncoder, transformer: transformer,
-                           vae: vae, schedulerConfig: scheduler)
+        return WanPipeline(folder: url, tokenizer: tokenizer, textEncoder: textEncoder,
+                           reloadTextEncoder: loadTextEncoder, transformer: transformer, vae: vae,
+                           schedulerConfig: scheduler)
     }
 }

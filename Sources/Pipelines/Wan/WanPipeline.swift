@@ -20,21 +20,40 @@ public final class WanPipeline: Sendable {
 
     public let folder: URL
     public let tokenizer: any Tokenizer
-    public let textEncoder: any TextEncoder
+    /// The text encoder, which `releaseTextEncoder()` may drop between jobs.
+    let textEncoderSlot: ReloadableComponent<any TextEncoder>
+    /// The text encoder's hidden width and position limit, kept while its weights are released.
+    public let textHiddenSize: Int
+    public let textMaxPositions: Int?
     public let transformer: WanTransformer3DModel
     public let vae: AutoencoderKLWan
     /// The folder's `scheduler/scheduler_config.json`.
     public let schedulerConfig: SchedulerConfig
 
+    /// - Parameter reloadTextEncoder: reads the text encoder again after `releaseTextEncoder()`;
+    ///   nil keeps it in memory for the life of the pipeline.
     public init(folder: URL, tokenizer: any Tokenizer, textEncoder: any TextEncoder,
+                reloadTextEncoder: (@Sendable () throws -> any TextEncoder)? = nil,
                 transformer: WanTransformer3DModel, vae: AutoencoderKLWan, schedulerConfig: SchedulerConfig) {
         self.folder = folder
         self.tokenizer = tokenizer
-        self.textEncoder = textEncoder
+        textEncoderSlot = ReloadableComponent(textEncoder, reload: reloadTextEncoder)
+        textHiddenSize = textEncoder.hiddenSize
+        textMaxPositions = textEncoder.maxPositions
         self.transformer = transformer
         self.vae = vae
         self.schedulerConfig = schedulerConfig
     }
+
+    /// The text encoder, read again from the folder if it was released.
+    public func textEncoder() throws -> any TextEncoder { try textEncoderSlot.get() }
+
+    /// Frees the text encoder's weights until the next prompt needs them (they are read again
+    /// from the folder then). A job uses the text encoder once, before denoising.
+    public func releaseTextEncoder() { textEncoderSlot.release() }
+
+    /// Whether the text encoder's weights are in memory.
+    public var isTextEncoderLoaded: Bool { textEncoderSlot.isLoaded }
 
     /// Latent channels (the VAE's `z_dim`).
     public var latentChannels: Int { vae.config.zDim }
@@ -52,7 +71,7 @@ public final class WanPipeline: Sendable {
     /// The text length WanPipeline pads every prompt to: 512, or the encoder's position
     /// limit when it has absolute positions (CLIP: 77).
     public var defaultMaxSequenceLength: Int {
-        min(512, textEncoder.maxPositions ?? 512)
+        min(512, textMaxPositions ?? 512)
     }
 
     /// `[1, C, (F − 1)/4 + 1, H/8, W/8]`: the latents `prepare_latents` draws.
@@ -92,7 +111,7 @@ public final class WanPipeline: Sendable {
         try constraints.validate(settings)
         var settings = settings
         let length = settings.maxSequenceLength ?? defaultMaxSequenceLength
-        if let limit = textEncoder.maxPositions, length > limit {
+        if let limit = textMaxPositions, length > limit {
             throw PipelineError.invalidSetting(
                 name: "max sequence length", value: "\(length)",
                 valid: "this model's text encoder has \(limit) positions")
