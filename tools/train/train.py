@@ -160,10 +160,10 @@ def stage_vae(args) -> None:
     vae.train()
     while step < args.vae_steps and not stop_requested and time.time() < t_end:
         t0 = time.time()
-        # Short crops (the VAE is convolutional), but 9 frames: the first chunk, one chunk after
-        # it, and one chunk after a non-first chunk, which is the state every later chunk of a
-        # 17-frame clip decodes from (5-frame crops leave latent frames ≥ 2 untrained).
-        x, _ = batch_clips(rng, 8, 9, 32, held)
+        # Small crops (the VAE is convolutional) but all 17 frames: the causal stack's temporal
+        # receptive field spans several latent frames, and latent frames never seen in training
+        # decode wrong (measured: 5-frame crops broke latent frames 2-4, 9-frame crops 3-4).
+        x, _ = batch_clips(rng, 6, FRAMES, 32, held)
         post = vae.encode(x).latent_dist
         z = post.sample()
         y = vae.decode(z).sample
@@ -345,7 +345,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("stage", choices=["tokenizer", "vae", "latents", "dit", "export", "all"])
     ap.add_argument("--minutes", type=float, default=1e9, help="stop this stage after this long (resumable)")
-    ap.add_argument("--vae-steps", type=int, default=4000)
+    ap.add_argument("--vae-steps", type=int, default=4300)
     ap.add_argument("--dit-steps", type=int, default=6000)
     ap.add_argument("--pool", type=int, default=4096, help="clips encoded to latents for the DiT")
     ap.add_argument("--out", default=os.path.join(HERE, "..", "..", "Sources", "BundledModels", "Resources", "tiny-shapes"))
