@@ -21,7 +21,8 @@ public final class ReloadableComponent<Value: Sendable>: Sendable {
     public func get() throws -> Value {
         try state.withLock { value in
             if let value { return value }
-            guard let reload else { preconditionFailure("released a component that cannot be reloaded") }
+            // `release()` keeps components that cannot be reloaded, so this is unreachable.
+            guard let reload else { throw ReloadError() }
             let loaded = try reload()
             value = loaded
             return loaded
@@ -33,6 +34,10 @@ public final class ReloadableComponent<Value: Sendable>: Sendable {
     public func release() {
         guard reload != nil else { return }
         state.withLock { $0 = nil }
+    }
+
+    struct ReloadError: Error, CustomStringConvertible {
+        var description: String { "a released component could not be read again (it has no reload)" }
     }
 
     /// Whether the component is in memory now.
