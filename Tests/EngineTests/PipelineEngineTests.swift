@@ -257,7 +257,7 @@ final class PipelineEngineTests: XCTestCase {
         let engine = Engine(loader: PipelineLoader())
         let firstRun = await run(engine, request())
         XCTAssertGreaterThan(loads(firstRun), 0)
-        weak var first = await engine.loadedModel
+        weak let first = await engine.loadedModel
         XCTAssertNotNil(first)
         let secondRun = await run(engine, request(seed: 5))
         XCTAssertEqual(loads(secondRun), 0)
