@@ -21,13 +21,15 @@ final class StudioApp: @unchecked Sendable {
     let truecolor: Bool
     let colours: ColourSupport
     let warnings: [String]
+    /// The model the compose screen starts with.
+    let model: String
     let cellPixels: (width: Int, height: Int)?
     let inbox = Inbox()
     /// How long one read waits for a key: the tick rate when idle.
     static let readTimeoutMilliseconds: Int32 = 30
 
     init(performer: EffectPerformer, themes: ThemeCatalog, theme: String, tier: GraphicsTier, truecolor: Bool,
-         colours: ColourSupport, warnings: [String], cellPixels: (width: Int, height: Int)?) {
+         colours: ColourSupport, warnings: [String], model: String, cellPixels: (width: Int, height: Int)?) {
         self.performer = performer
         self.themes = themes
         self.theme = theme
@@ -35,6 +37,7 @@ final class StudioApp: @unchecked Sendable {
         self.truecolor = truecolor
         self.colours = colours
         self.warnings = warnings
+        self.model = model
         self.cellPixels = cellPixels
     }
 
@@ -59,7 +62,7 @@ final class StudioApp: @unchecked Sendable {
         let screen = try CursesScreen(truecolor: truecolor)
         defer { screen.close() }
         var state = StudioState(columns: screen.size.columns, rows: screen.size.rows, themeNames: themes.names,
-                                theme: theme, graphics: tier)
+                                theme: theme, graphics: tier, request: JobRequest(model: model, prompt: ""))
         if let first = warnings.first { state.message = StatusMessage(text: first, kind: .error) }
         let core = StudioCore(state: state, screen: screen, themes: themes,
                               colours: screen.colourCount >= 256 ? colours : (screen.colourCount > 0 ? colours : .none))
