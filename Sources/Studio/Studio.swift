@@ -40,6 +40,15 @@ public enum Studio {
     /// The environment variable naming the studio's starting model.
     public static let modelVariable = "ZOETROPE_MODEL"
 
+    /// Whether cells with RGB colours are written as 24-bit escapes rather than quantised to
+    /// the 256-colour palette: when the terminal says it can, and whenever the tier asked for
+    /// (`--graphics truecolor`, or kitty / sixel with their half-block contact sheets) draws
+    /// true colour — a choice the user made should not depend on `COLORTERM` being passed on
+    /// (tmux, ssh and sudo often drop it).
+    public static func writesTruecolor(tier: GraphicsTier, detected: TerminalCapabilities) -> Bool {
+        detected.truecolor || tier.cellMode == .halfBlockTruecolor
+    }
+
     /// The model the compose screen starts with: the flag, else `$ZOETROPE_MODEL`, else the
     /// bundled model. Empty values count as unset. A path (anything with a `/`) is made
     /// absolute, so history records a folder that still resolves from another directory.
@@ -71,7 +80,7 @@ public enum Studio {
         let history = options.history ?? InMemoryHistory()
         let warnings = options.warnings + config.warnings + themes.warnings + [tierWarning, themeWarning].compactMap { $0 }
         let app = StudioApp(performer: EffectPerformer(service: service, history: history), themes: themes,
-                            theme: theme.name, tier: tier, truecolor: capabilities.truecolor || tier.usesPixels,
+                            theme: theme.name, tier: tier, truecolor: writesTruecolor(tier: tier, detected: capabilities),
                             colours: capabilities.anyColour ? .palette256 : .none, warnings: warnings,
                             model: initialModel(flag: options.model, environment: env),
                             cellPixels: capabilities.cellPixels)
