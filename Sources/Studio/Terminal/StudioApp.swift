@@ -25,6 +25,11 @@ final class StudioApp: @unchecked Sendable {
     let model: String
     let cellPixels: (width: Int, height: Int)?
     let inbox = Inbox()
+    /// Effects being carried out (saving a run, starring …), not counting the pumping of a
+    /// job's events afterwards.
+    private let inFlight = Mutex<Int>(0)
+    /// How long quitting waits for effects still in flight (a run just finished is being saved).
+    static let quitSaveTimeoutSeconds = 15.0
     /// How long one read waits for a key: the tick rate when idle.
     static let readTimeoutMilliseconds: Int32 = 30
 
@@ -112,15 +117,26 @@ final class StudioApp: @unchecked Sendable {
             group.leave()
         }
         _ = group.wait(timeout: .now() + 1)
+        // …and finish what is being saved, so quitting right after a run (or a star) loses
+        // nothing: a finished run is written to history and a pending star lands.
+        let deadline = Date().addingTimeInterval(Self.quitSaveTimeoutSeconds)
+        while Date() < deadline {
+            let events = inbox.drain()
+            for event in events { dispatch(core.send(event)) }
+            if events.isEmpty && inFlight.withLock({ $0 }) == 0 { break }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
     }
 
     /// Carries out effects as tasks; their results come back through the inbox.
     private func dispatch(_ effects: [StudioEffect]) {
         for effect in effects where effect != .quit {
             let performer = self.performer, inbox = self.inbox
-            Task {
+            inFlight.withLock { $0 += 1 }
+            Task { [self] in
                 let (events, job) = await performer.perform(effect)
                 inbox.post(events)
+                inFlight.withLock { $0 -= 1 }
                 if let job {
                     for await event in job.events {
                         performer.observe(event)
