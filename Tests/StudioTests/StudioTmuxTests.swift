@@ -104,8 +104,9 @@ final class StudioTmuxTests: XCTestCase {
         XCTAssertEqual(Self.exitStatus("first", in: screen), 0, screen)
         try assertTerminalRestored(screen)
 
-        // 5. Start again (no subcommand: the studio is the default) and find the run in history.
-        try terminal.type(commandLine(binary, subcommand: nil, marker: "second"))
+        // 5. Start again (no subcommand: the studio is the default; no locale: it must still
+        //    draw in UTF-8) and find the run in history.
+        try terminal.type(commandLine(binary, subcommand: nil, marker: "second", locale: nil))
         try terminal.press("Enter")
         try terminal.waitFor("the compose screen again", timeout: Self.startTimeout) { $0.contains("Zoetrope · compose") }
         try pressEscapeForCommands()
@@ -162,13 +163,16 @@ final class StudioTmuxTests: XCTestCase {
     // MARK: Steps
 
     /// The shell line that runs the studio in the temp folder and then prints its exit status.
-    func commandLine(_ binary: URL, subcommand: String?, marker: String) -> String {
+    /// `locale`: LANG for the studio; nil runs it with no locale at all (as in many
+    /// containers), where it must still draw UTF-8.
+    func commandLine(_ binary: URL, subcommand: String?, marker: String, locale: String? = "C.UTF-8") -> String {
         let q = Self.shellQuoted
+        let localeSetting = locale.map { "LANG=\(q($0))" } ?? "-u LANG -u LC_ALL -u LC_CTYPE"
         let arguments = [subcommand, "--graphics", "truecolor", "--theme", "dark",
                          "--data-dir", q(temp.appendingPathComponent("data").path),
                          "--export-dir", q(temp.appendingPathComponent("exports").path),
                          "--model", q(Self.model)].compactMap { $0 }
-        return "TERM=xterm-256color XDG_CONFIG_HOME=\(q(temp.appendingPathComponent("config").path)) "
+        return "env \(localeSetting) TERM=xterm-256color XDG_CONFIG_HOME=\(q(temp.appendingPathComponent("config").path)) "
             + "\(q(binary.path)) \(arguments.joined(separator: " ")); echo \"\(marker) exited $?\""
     }
 
