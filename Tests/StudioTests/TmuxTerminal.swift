@@ -30,6 +30,8 @@ final class TmuxTerminal {
     let session = "e2e"
     let columns: Int
     let rows: Int
+    /// The server's socket file, removed by `kill()` (tmux leaves it behind).
+    private var socketPath: String?
 
     /// Finds tmux on the PATH.
     static func locate(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> URL {
@@ -56,6 +58,7 @@ final class TmuxTerminal {
         // A fixed size even if a client ever attaches; keep the pane after its program exits.
         try tmuxCommand(["set-option", "-t", session, "window-size", "manual"])
         try tmuxCommand(["set-option", "-t", session, "remain-on-exit", "on"])
+        socketPath = try query("#{socket_path}")
     }
 
     /// Types `text` literally (no key names).
@@ -99,6 +102,8 @@ final class TmuxTerminal {
     /// Stops the private server and whatever still runs in it. Safe to call twice.
     func kill() {
         _ = try? tmuxCommand(["kill-server"])
+        if let socketPath, socketPath.contains(socket) { try? FileManager.default.removeItem(atPath: socketPath) }
+        socketPath = nil
     }
 
     @discardableResult
