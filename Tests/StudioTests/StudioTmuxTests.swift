@@ -72,15 +72,19 @@ final class StudioTmuxTests: XCTestCase {
         let (step, count) = try XCTUnwrap(Self.progressStep(in: screen), screen)
         XCTAssertTrue(step >= 1 && step <= count, "step \(step)/\(count)")
         XCTAssertTrue(screen.contains(String(repeating: "░", count: 5)), "a progress bar:\n\(screen)")
-        var lastProgress = (screen: screen, coloured: try terminal.capture(escapes: true))
+        // For the screenshot: the mid-run screen nearest 60 % done that shows an ETA.
+        var midRun = (screen: screen, coloured: try terminal.capture(escapes: true), step: step)
+        let target = Double(count) * 0.6
         screen = try terminal.waitFor("the finished result", timeout: Self.runTimeout) {
-            if Self.progressStep(in: $0) != nil, let coloured = try? terminal.capture(escapes: true) {
-                lastProgress = ($0, coloured)  // the latest mid-run screen, for the screenshot
+            if let (i, _) = Self.progressStep(in: $0), $0.contains("ETA "),
+               abs(Double(i) - target) < abs(Double(midRun.step) - target) || !midRun.screen.contains("ETA "),
+               let coloured = try? terminal.capture(escapes: true) {
+                midRun = ($0, coloured, i)
             }
             return ($0.contains("Preview · result") && $0.contains("finished in")) || $0.contains("failed")
         }
         XCTAssertFalse(screen.contains("failed"), "the run failed:\n\(screen)")
-        try saveScreenshot("running", screen: lastProgress.screen, coloured: lastProgress.coloured)
+        try saveScreenshot("running", screen: midRun.screen, coloured: midRun.coloured)
         screen = try terminal.waitFor("the header to show the queue empty", timeout: Self.keyTimeout) {
             $0.contains("queue: 0 running · 0 waiting")
         }
