@@ -118,12 +118,13 @@ final class StudioApp: @unchecked Sendable {
         }
         _ = group.wait(timeout: .now() + 1)
         // …and finish what is being saved, so quitting right after a run (or a star) loses
-        // nothing: a finished run is written to history and a pending star lands.
+        // nothing: every open job's final event arrives (a run that finished just as q was
+        // pressed is written to history) and a pending star lands.
         let deadline = Date().addingTimeInterval(Self.quitSaveTimeoutSeconds)
         while Date() < deadline {
             let events = inbox.drain()
             for event in events { dispatch(core.send(event)) }
-            if events.isEmpty && inFlight.withLock({ $0 }) == 0 { break }
+            if events.isEmpty && inFlight.withLock({ $0 }) == 0 && core.state.openJobs.isEmpty { break }
             Thread.sleep(forTimeInterval: 0.01)
         }
     }
