@@ -1,8 +1,10 @@
 #include "CCursesShim.h"
 #define NCURSES_WIDECHAR 1
 #define _XOPEN_SOURCE_EXTENDED 1
+#include <langinfo.h>
 #include <locale.h>
 #include <string.h>
+#include <strings.h>
 #if __has_include(<ncursesw/ncurses.h>)
 #include <ncursesw/ncurses.h>
 #elif __has_include(<ncurses.h>)
@@ -13,8 +15,22 @@
 
 static int zc_active = 0;
 
+// The studio draws in UTF-8 (boxes, half-blocks, prompts in any script). With no UTF-8
+// locale in the environment (LANG unset, as in many containers and CI machines) ncursesw
+// would turn every non-ASCII character into '?'; take a UTF-8 character type instead,
+// keeping the user's other categories.
+static void zc_ensure_utf8_ctype(void) {
+    const char *codeset = nl_langinfo(CODESET);
+    if (codeset && (strcasecmp(codeset, "UTF-8") == 0 || strcasecmp(codeset, "utf8") == 0)) return;
+    static const char *fallbacks[] = { "C.UTF-8", "C.utf8", "en_US.UTF-8", "en_US.utf8" };
+    for (size_t i = 0; i < sizeof fallbacks / sizeof fallbacks[0]; i++) {
+        if (setlocale(LC_CTYPE, fallbacks[i]) != NULL) return;
+    }
+}
+
 int zc_initialize(void) {
     setlocale(LC_ALL, "");
+    zc_ensure_utf8_ctype();
     if (initscr() == NULL) return -1;
     zc_active = 1;
     cbreak();

@@ -7,6 +7,9 @@ public struct StudioOptions: Sendable {
     public var graphics: String?
     /// `--theme`: a theme name.
     public var theme: String?
+    /// `--model`: the compose screen's model at start (a bundled id or a model folder); nil
+    /// takes `$ZOETROPE_MODEL`, else the bundled model.
+    public var model: String?
     /// The generation engine; nil starts an `Engine` whose loader says the model is not
     /// available yet.
     public var service: GenerationService?
@@ -18,11 +21,12 @@ public struct StudioOptions: Sendable {
     /// Messages to show once the studio is up (e.g. the history store opened read-only).
     public var warnings: [String]
 
-    public init(graphics: String? = nil, theme: String? = nil, service: GenerationService? = nil,
+    public init(graphics: String? = nil, theme: String? = nil, model: String? = nil, service: GenerationService? = nil,
                 history: HistoryProviding? = nil, environment: [String: String] = ProcessInfo.processInfo.environment,
                 queryTerminal: Bool = true, warnings: [String] = []) {
         self.graphics = graphics
         self.theme = theme
+        self.model = model
         self.service = service
         self.history = history
         self.environment = environment
@@ -33,6 +37,33 @@ public struct StudioOptions: Sendable {
 
 /// The ncurses studio.
 public enum Studio {
+    /// The environment variable naming the studio's starting model.
+    public static let modelVariable = "ZOETROPE_MODEL"
+
+    /// Whether cells with RGB colours are written as 24-bit escapes rather than quantised to
+    /// the 256-colour palette: when the terminal says it can, and whenever the tier asked for
+    /// (`--graphics truecolor`, or kitty / sixel with their half-block contact sheets) draws
+    /// true colour — a choice the user made should not depend on `COLORTERM` being passed on
+    /// (tmux, ssh and sudo often drop it).
+    public static func writesTruecolor(tier: GraphicsTier, detected: TerminalCapabilities) -> Bool {
+        detected.truecolor || tier.cellMode == .halfBlockTruecolor
+    }
+
+    /// The model the compose screen starts with: the flag, else `$ZOETROPE_MODEL`, else the
+    /// bundled model. Empty values count as unset. A path (anything with a `/`) is made
+    /// absolute, so history records a folder that still resolves from another directory.
+    public static func initialModel(flag: String?, environment: [String: String],
+                                    currentDirectory: String = FileManager.default.currentDirectoryPath) -> String {
+        for candidate in [flag, environment[modelVariable]] {
+            guard let value = candidate?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { continue }
+            guard value.contains("/") else { return value }
+            let expanded = (value as NSString).expandingTildeInPath
+            let absolute = expanded.hasPrefix("/") ? expanded : (currentDirectory as NSString).appendingPathComponent(expanded)
+            return (absolute as NSString).standardizingPath
+        }
+        return JobRequest.bundledModelID
+    }
+
     /// Runs the studio until the user quits. The terminal is restored on every exit path.
     public static func run(_ options: StudioOptions) async throws {
         guard isatty(0) != 0, isatty(1) != 0 else { throw StudioError.notATerminal }
@@ -49,8 +80,9 @@ public enum Studio {
         let history = options.history ?? InMemoryHistory()
         let warnings = options.warnings + config.warnings + themes.warnings + [tierWarning, themeWarning].compactMap { $0 }
         let app = StudioApp(performer: EffectPerformer(service: service, history: history), themes: themes,
-                            theme: theme.name, tier: tier, truecolor: capabilities.truecolor || tier.usesPixels,
+                            theme: theme.name, tier: tier, truecolor: writesTruecolor(tier: tier, detected: capabilities),
                             colours: capabilities.anyColour ? .palette256 : .none, warnings: warnings,
+                            model: initialModel(flag: options.model, environment: env),
                             cellPixels: capabilities.cellPixels)
         try await app.run()
     }

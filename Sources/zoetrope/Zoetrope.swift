@@ -23,6 +23,11 @@ struct StudioCommand: AsyncParsableCommand {
     @Option(help: "Theme name (dark, light, high-contrast, monochrome, or one in ~/.config/zoetrope/themes).")
     var theme: String?
 
+    @Option(help: ArgumentHelp(
+        "The model the compose screen starts with: a bundled id or a diffusers model folder (default: $ZOETROPE_MODEL, else \(JobRequest.bundledModelID)).",
+        valueName: "id-or-path"))
+    var model: String?
+
     @Option(name: .customLong("data-dir"), help: ArgumentHelp(
         "The data folder for history (default: $ZOETROPE_DATA_DIR, $XDG_DATA_HOME/zoetrope or ~/.local/share/zoetrope).",
         valueName: "dir"))
@@ -35,7 +40,7 @@ struct StudioCommand: AsyncParsableCommand {
     func run() async throws {
         let (history, warnings) = openHistory()
         let engine = Engine(loader: PipelineLoader())
-        try await Studio.run(StudioOptions(graphics: graphics, theme: theme,
+        try await Studio.run(StudioOptions(graphics: graphics, theme: theme, model: model,
                                            service: EngineGenerationService(engine: engine),
                                            history: history, warnings: warnings))
     }

@@ -15,14 +15,16 @@ final class StudioHarness {
     private(set) var effects: [StudioEffect] = []
 
     /// - Parameter provider: a history store to use instead of `history` (e.g. a `StoreHistory`).
+    /// - Parameter model: the compose screen's starting model (as `--model` sets it).
     init(columns: Int = 120, rows: Int = 40, history entries: [HistoryEntry] = [], graphics: GraphicsTier = .halfBlock256,
-         provider: HistoryProviding? = nil) {
+         provider: HistoryProviding? = nil, model: String = JobRequest.bundledModelID) {
         screen = HeadlessScreen(columns: columns, rows: rows)
         history = InMemoryHistory(entries: entries)
         performer = EffectPerformer(service: service, history: provider ?? history)
         let themes = ThemeCatalog(userFolder: nil)
         core = StudioCore(state: StudioState(columns: columns, rows: rows, now: Date(timeIntervalSince1970: 1000),
-                                             themeNames: themes.names, graphics: graphics),
+                                             themeNames: themes.names, graphics: graphics,
+                                             request: JobRequest(model: model, prompt: "")),
                           screen: screen, themes: themes, colours: .palette256)
         core.render()
     }

@@ -44,6 +44,17 @@ final class TerminalTests: XCTestCase {
         XCTAssertTrue(bad.warning?.contains("--graphics = hologram") == true)
     }
 
+    /// Found by the tmux test: `--graphics truecolor` drew 256 colours unless COLORTERM said
+    /// truecolor, which tmux does not pass on.
+    func testTruecolorTierWritesTruecolorWithoutColorterm() {
+        let plain = TerminalCapabilities.fromEnvironment(["TERM": "xterm-256color"])
+        XCTAssertFalse(plain.truecolor)
+        XCTAssertTrue(Studio.writesTruecolor(tier: .halfBlockTruecolor, detected: plain), "--graphics truecolor")
+        XCTAssertTrue(Studio.writesTruecolor(tier: .kitty, detected: plain))
+        XCTAssertFalse(Studio.writesTruecolor(tier: .halfBlock256, detected: plain))
+        XCTAssertTrue(Studio.writesTruecolor(tier: .halfBlock256, detected: TerminalCapabilities.fromEnvironment(["COLORTERM": "truecolor"])))
+    }
+
     func testKeyDecoder() {
         var d = KeyDecoder()
         func feed(_ s: String) -> [Key] { s.unicodeScalars.flatMap { d.feed(.character($0.value)) } }

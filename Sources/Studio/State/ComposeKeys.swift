@@ -134,6 +134,12 @@ enum ComposeKeys {
                 state.message = StatusMessage(text: "★ starred", kind: .info)
                 return [.star(entry, true)]
             }
+            if let live = state.live, live.outcome == .finished || live.outcome == .failed {
+                // Ended but still being saved: star it once its entry exists.
+                state.pendingStars.insert(live.id)
+                state.message = StatusMessage(text: "★ starred (saving the run…)", kind: .info)
+                return []
+            }
             state.message = StatusMessage(text: "nothing finished to star yet", kind: .info)
         case .character("l"): state.compose.settings.toggleSeedLock()
         case .character(" "):

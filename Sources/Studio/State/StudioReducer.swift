@@ -39,7 +39,13 @@ public enum StudioReducer {
         case .historyRecorded(let entry, let job):
             state.recorded[job] = entry.id
             state.history.frames[entry.id] = nil
-            return state.mode == .history ? [.loadHistory(state.history.historyQuery)] : []
+            var effects: [StudioEffect] = []
+            if state.pendingStars.remove(job) != nil {
+                effects.append(.star(entry.id, true))
+                if state.live?.id == job { state.message = StatusMessage(text: "★ starred", kind: .info) }
+            }
+            if state.mode == .history { effects.append(.loadHistory(state.history.historyQuery)) }
+            return effects
         case .historyFrames(let id, let frames):
             state.history.frames[id] = frames
             return []

@@ -77,6 +77,9 @@ public struct StudioState: Sendable {
     public var openJobs: [JobID: LiveRun] = [:]
     /// History entries recorded for jobs of this session (for ★ on the last result).
     public var recorded: [JobID: String] = [:]
+    /// Jobs starred after they ended but before their history entry was written: starred as
+    /// soon as it is.
+    public var pendingStars: Set<JobID> = []
     public var queueSelection = 0
     public var columns: Int
     public var rows: Int

@@ -21,13 +21,20 @@ final class StudioApp: @unchecked Sendable {
     let truecolor: Bool
     let colours: ColourSupport
     let warnings: [String]
+    /// The model the compose screen starts with.
+    let model: String
     let cellPixels: (width: Int, height: Int)?
     let inbox = Inbox()
+    /// Effects being carried out (saving a run, starring …), not counting the pumping of a
+    /// job's events afterwards.
+    private let inFlight = Mutex<Int>(0)
+    /// How long quitting waits for effects still in flight (a run just finished is being saved).
+    static let quitSaveTimeoutSeconds = 15.0
     /// How long one read waits for a key: the tick rate when idle.
     static let readTimeoutMilliseconds: Int32 = 30
 
     init(performer: EffectPerformer, themes: ThemeCatalog, theme: String, tier: GraphicsTier, truecolor: Bool,
-         colours: ColourSupport, warnings: [String], cellPixels: (width: Int, height: Int)?) {
+         colours: ColourSupport, warnings: [String], model: String, cellPixels: (width: Int, height: Int)?) {
         self.performer = performer
         self.themes = themes
         self.theme = theme
@@ -35,6 +42,7 @@ final class StudioApp: @unchecked Sendable {
         self.truecolor = truecolor
         self.colours = colours
         self.warnings = warnings
+        self.model = model
         self.cellPixels = cellPixels
     }
 
@@ -59,7 +67,7 @@ final class StudioApp: @unchecked Sendable {
         let screen = try CursesScreen(truecolor: truecolor)
         defer { screen.close() }
         var state = StudioState(columns: screen.size.columns, rows: screen.size.rows, themeNames: themes.names,
-                                theme: theme, graphics: tier)
+                                theme: theme, graphics: tier, request: JobRequest(model: model, prompt: ""))
         if let first = warnings.first { state.message = StatusMessage(text: first, kind: .error) }
         let core = StudioCore(state: state, screen: screen, themes: themes,
                               colours: screen.colourCount >= 256 ? colours : (screen.colourCount > 0 ? colours : .none))
@@ -109,15 +117,27 @@ final class StudioApp: @unchecked Sendable {
             group.leave()
         }
         _ = group.wait(timeout: .now() + 1)
+        // …and finish what is being saved, so quitting right after a run (or a star) loses
+        // nothing: every open job's final event arrives (a run that finished just as q was
+        // pressed is written to history) and a pending star lands.
+        let deadline = Date().addingTimeInterval(Self.quitSaveTimeoutSeconds)
+        while Date() < deadline {
+            let events = inbox.drain()
+            for event in events { dispatch(core.send(event)) }
+            if events.isEmpty && inFlight.withLock({ $0 }) == 0 && core.state.openJobs.isEmpty { break }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
     }
 
     /// Carries out effects as tasks; their results come back through the inbox.
     private func dispatch(_ effects: [StudioEffect]) {
         for effect in effects where effect != .quit {
             let performer = self.performer, inbox = self.inbox
-            Task {
+            inFlight.withLock { $0 += 1 }
+            Task { [self] in
                 let (events, job) = await performer.perform(effect)
                 inbox.post(events)
+                inFlight.withLock { $0 -= 1 }
                 if let job {
                     for await event in job.events {
                         performer.observe(event)

@@ -48,4 +48,19 @@ public enum DisplayWidth {
         }
         return (out, used)
     }
+
+    /// `text` if it fits in `columns`, else "…" and as much of its end as fits: for paths,
+    /// whose last components say the most.
+    public static func keepingEnd(of text: String, fitting columns: Int) -> String {
+        guard of(text) > columns else { return text }
+        guard columns > 1 else { return columns == 1 ? "…" : "" }
+        var tail = "", used = 0
+        for g in text.reversed() {
+            let w = of(g)
+            if used + w > columns - 1 { break }
+            tail.insert(g, at: tail.startIndex)
+            used += w
+        }
+        return "…" + tail
+    }
 }

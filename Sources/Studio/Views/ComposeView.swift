@@ -56,6 +56,8 @@ enum ComposeView {
             var col = column
             col += p.text(label, row: row, column: col, focused ? .focus : .muted)
             let role: ThemeRole = focused ? .selection : (check.isValid ? .text : .error)
+            let room = half - 10 - (check.isValid ? 0 : 2)
+            if field == .model { value = DisplayWidth.keepingEnd(of: value, fitting: room) }
             let shown = check.isValid ? value : value + " !"
             col += p.text(shown, row: row, column: col, role, limit: half - 10)
             if focused && c.editing && field != .sampler {

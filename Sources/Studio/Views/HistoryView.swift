@@ -63,7 +63,7 @@ enum HistoryView {
         let lines: [(String, String)] = [
             ("prompt", r.prompt.replacingOccurrences(of: "\n", with: " ")),
             ("negative", r.negativePrompt.isEmpty ? "—" : r.negativePrompt),
-            ("model", r.model),
+            ("model", DisplayWidth.keepingEnd(of: r.model, fitting: max(1, inner.width - 12))),
             ("frames", "\(r.frames) at \(r.fps) fps, \(r.width)×\(r.height)"),
             ("steps", "\(r.steps), CFG \(ComposeSettings.format(r.guidanceScale))"),
             ("sampler", r.sampler.kind.rawValue + (r.sampler.flowShift.map { ", shift \(ComposeSettings.format($0))" } ?? "")),

@@ -74,8 +74,15 @@ enum HeaderView {
         let waiting = state.queue.waiting.count
         var right = "queue: \(running) running · \(waiting) waiting"
         if state.queue.pausedAfterCurrent { right += " (paused)" }
-        right += " · theme \(state.themeName) · \(state.graphics.rawValue)"
-        p.text(" Zoetrope · \(screen) · model: \(state.compose.settings.text(.model))", row: 0, column: 0, .status)
+        let left = " Zoetrope · \(screen) · model: "
+        // The model (often a long folder path) gets what is left, keeping its end; the theme
+        // and graphics tier give way first when the terminal is narrow.
+        let details = " · theme \(state.themeName) · \(state.graphics.rawValue)"
+        let fixed = DisplayWidth.of(left) + DisplayWidth.of(right) + 3
+        if state.columns - fixed - DisplayWidth.of(details) >= 16 { right += details }
+        let room = max(1, state.columns - DisplayWidth.of(left) - DisplayWidth.of(right) - 3)
+        let model = DisplayWidth.keepingEnd(of: state.compose.settings.text(.model), fitting: room)
+        p.text(left + model, row: 0, column: 0, .status)
         let w = DisplayWidth.of(right)
         p.text(right + " ", row: 0, column: max(0, state.columns - w - 1), .status)
     }

@@ -1,0 +1,158 @@
+import Foundation
+
+/// A real terminal for end-to-end tests: one detached tmux session of a fixed size on a
+/// private server (`tmux -L socket`, no user configuration), driven with `send-keys` and read
+/// with `capture-pane`. `kill()` stops that server and everything running in it.
+final class TmuxTerminal {
+    enum Failure: Error, CustomStringConvertible {
+        /// tmux is not on the PATH.
+        case tmuxMissing(searched: [String])
+        /// A tmux command itself failed.
+        case command([String], status: Int32, stderr: String)
+        /// The screen never showed what was awaited.
+        case timedOut(waitingFor: String, seconds: Double, screen: String)
+
+        var description: String {
+            switch self {
+            case .tmuxMissing(let searched):
+                return "tmux is not installed (looked in \(searched.joined(separator: ":"))); "
+                    + "`tools/setup.sh` installs it (apt-get install tmux)"
+            case .command(let arguments, let status, let stderr):
+                return "`tmux \(arguments.joined(separator: " "))` failed with status \(status): \(stderr)"
+            case .timedOut(let what, let seconds, let screen):
+                return "timed out after \(Int(seconds)) s waiting for \(what); the screen was:\n\(screen)"
+            }
+        }
+    }
+
+    let tmux: URL
+    let socket: String
+    let session = "e2e"
+    let columns: Int
+    let rows: Int
+    /// The server's socket file, removed by `kill()` (tmux leaves it behind).
+    private var socketPath: String?
+
+    /// Finds tmux on the PATH.
+    static func locate(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> URL {
+        let folders = (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init)
+            + ["/usr/bin", "/usr/local/bin", "/opt/homebrew/bin"]
+        for folder in folders {
+            let url = URL(fileURLWithPath: folder).appendingPathComponent("tmux")
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+        }
+        throw Failure.tmuxMissing(searched: folders)
+    }
+
+    init(tmux: URL, columns: Int = 120, rows: Int = 40) {
+        self.tmux = tmux
+        socket = "zoetrope-e2e-\(getpid())-\(UUID().uuidString.prefix(8))"
+        self.columns = columns
+        self.rows = rows
+    }
+
+    /// Starts the session running `command` (argv, executed directly), in `directory`.
+    func start(_ command: [String], in directory: URL) throws {
+        try tmuxCommand(["-f", "/dev/null", "new-session", "-d", "-s", session, "-x", "\(columns)", "-y", "\(rows)",
+                         "-c", directory.path, "--"] + command)
+        // A fixed size even if a client ever attaches; keep the pane after its program exits.
+        try tmuxCommand(["set-option", "-t", session, "window-size", "manual"])
+        try tmuxCommand(["set-option", "-t", session, "remain-on-exit", "on"])
+        socketPath = try query("#{socket_path}")
+    }
+
+    /// Types `text` literally (no key names).
+    func type(_ text: String) throws {
+        try tmuxCommand(["send-keys", "-t", session, "-l", "--", text])
+    }
+
+    /// Presses keys by tmux name: `Enter`, `Escape`, `C-x`, or single characters.
+    func press(_ keys: String...) throws {
+        try tmuxCommand(["send-keys", "-t", session, "--"] + keys)
+    }
+
+    /// The visible pane as text; with `escapes`, including colour and attribute sequences.
+    func capture(escapes: Bool = false) throws -> String {
+        try tmuxCommand(["capture-pane", "-p", "-t", session] + (escapes ? ["-e"] : []))
+    }
+
+    /// A tmux format of the pane, e.g. `#{alternate_on}`.
+    func query(_ format: String) throws -> String {
+        try tmuxCommand(["display-message", "-p", "-t", session, format]).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Polls the screen until `condition` holds; returns that screen, or throws with the last
+    /// one seen.
+    @discardableResult
+    func waitFor(_ what: String, timeout: Double, escapes: Bool = false,
+                 _ condition: (String) -> Bool) throws -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        var screen = ""
+        while true {
+            screen = try capture(escapes: escapes)
+            if condition(screen) { return screen }
+            if Date() > deadline {
+                let plain = escapes ? ((try? capture()) ?? screen) : screen
+                throw Failure.timedOut(waitingFor: what, seconds: timeout, screen: plain)
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+    }
+
+    /// Stops the private server and whatever still runs in it. Safe to call twice.
+    func kill() {
+        _ = try? tmuxCommand(["kill-server"])
+        if let socketPath, socketPath.contains(socket) { try? FileManager.default.removeItem(atPath: socketPath) }
+        socketPath = nil
+    }
+
+    @discardableResult
+    private func tmuxCommand(_ arguments: [String]) throws -> String {
+        // Not Foundation's `Process`: on Linux it learns that a child ended when a socket it
+        // hands the child closes, and the server `new-session` daemonizes keeps that socket, so
+        // `waitUntilExit` would never return. posix_spawn + waitpid, output through files.
+        let folder = FileManager.default.temporaryDirectory
+        let outPath = folder.appendingPathComponent("\(socket)-\(UUID().uuidString).out").path
+        let errPath = folder.appendingPathComponent("\(socket)-\(UUID().uuidString).err").path
+        defer {
+            try? FileManager.default.removeItem(atPath: outPath)
+            try? FileManager.default.removeItem(atPath: errPath)
+        }
+        var environment = ProcessInfo.processInfo.environment
+        environment["TMUX"] = nil  // a test run from inside tmux still gets its own server
+        let status = try Self.spawnAndWait(tmux.path, ["tmux", "-L", socket] + arguments,
+                                           environment: environment.map { "\($0.key)=\($0.value)" },
+                                           stdout: outPath, stderr: errPath)
+        let stdout = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+        guard status == 0 else {
+            let stderr = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+            throw Failure.command(arguments, status: status, stderr: stderr)
+        }
+        return stdout
+    }
+
+    /// Runs `path` with stdin from /dev/null and stdout / stderr into files; returns its exit
+    /// status (128 + signal if killed).
+    private static func spawnAndWait(_ path: String, _ argv: [String], environment: [String],
+                                     stdout: String, stderr: String) throws -> Int32 {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        let cArgv = argv.map { strdup($0) } + [nil]
+        let cEnv = environment.map { strdup($0) } + [nil]
+        defer { (cArgv + cEnv).forEach { free($0) } }
+        var pid = pid_t()
+        let spawned = posix_spawn(&pid, path, &actions, nil, cArgv, cEnv)
+        guard spawned == 0 else { throw Failure.command(Array(argv.dropFirst()), status: -1, stderr: String(cString: strerror(spawned))) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            guard errno == EINTR else { throw Failure.command(Array(argv.dropFirst()), status: -1, stderr: "waitpid: errno \(errno)") }
+        }
+        // WIFEXITED / WEXITSTATUS by hand (they are macros).
+        let signal = status & 0x7f
+        return signal == 0 ? (status >> 8) & 0xff : 128 + signal
+    }
+}
