@@ -153,6 +153,10 @@ final class StudioTmuxTests: XCTestCase {
         try terminal.waitFor("the compose screen", timeout: Self.startTimeout) { $0.contains("Zoetrope · compose") }
         try terminal.type(prompt)
         try terminal.waitFor("the typed prompt", timeout: Self.keyTimeout) { $0.contains("│ " + prompt) }
+        // 1000 steps, so the kill surely lands mid-run (the fixture does ~40 steps a second).
+        try terminal.press("Tab", "Tab", "Tab", "Tab", "Tab", "C-u")
+        try terminal.type("1000")
+        try terminal.waitFor("1000 steps", timeout: Self.keyTimeout) { $0.contains("Steps   1000") }
         try terminal.press("Enter")
         let screen = try terminal.waitFor("progress at a step", timeout: Self.runTimeout) {
             Self.progressStep(in: $0) != nil || $0.contains("failed")
@@ -164,7 +168,10 @@ final class StudioTmuxTests: XCTestCase {
         let deadline = Date().addingTimeInterval(Self.keyTimeout)
         while Foundation.kill(pid, 0) == 0 && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
 
-        // The killed studio left the terminal as it was (alternate screen); the next one copes.
+        // The killed studio could not restore the terminal: the tty is still raw (Enter sends
+        // a bare CR the shell does not end a line on). As a person would: stty sane, with ^J.
+        try terminal.type("stty sane")
+        try terminal.press("C-j")
         try terminal.type(commandLine(binary, subcommand: nil, marker: "restarted"))
         try terminal.press("Enter")
         let restarted = try terminal.waitFor("the compose screen with the recovery notice", timeout: Self.startTimeout) {
@@ -176,7 +183,7 @@ final class StudioTmuxTests: XCTestCase {
         let history = try terminal.waitFor("the interrupted run in history", timeout: Self.keyTimeout) {
             $0.contains("History · 1 run") && $0.contains(self.prompt)
         }
-        let row = try XCTUnwrap(history.split(separator: "\n").first { $0.contains(prompt) && $0.contains("17f") }, history)
+        let row = try XCTUnwrap(history.split(separator: "\n").first { $0.contains(prompt) && $0.contains("1000st") }, history)
         XCTAssertTrue(row.contains("! "), "marked interrupted: \(row)")
         XCTAssertTrue(history.contains("status    interrupted"), history)
         XCTAssertNotNil(history.range(of: #"seed {6}[0-9]+"#, options: .regularExpression),
