@@ -52,10 +52,9 @@ struct StudioCommand: AsyncParsableCommand {
         let exports = URL(fileURLWithPath: (exportDir.map { ($0 as NSString).expandingTildeInPath })
                           ?? FileManager.default.currentDirectoryPath, isDirectory: true)
         do {
-            let store = try HistoryStore.open(at: directory)
-            let history = StoreHistory(store: store, exportFolder: exports,
-                                       engineVersion: Zoetrope.configuration.version)
-            return (history, store.notices.map(\.description))
+            let history = try StoreHistory.open(at: directory, exportFolder: exports,
+                                                engineVersion: Zoetrope.configuration.version)
+            return (history, history.notices)
         } catch {
             return (nil, ["History is kept in memory for this session only: \(error)"])
         }

@@ -11,11 +11,12 @@ final class StarWhileSavingTests: XCTestCase {
         var state = StudioState(now: t0)
         let job = JobID()
         let request = JobRequest(prompt: "a red square", steps: 2)
-        _ = StudioReducer.reduce(&state, .jobSubmitted(job, request, at: t0))
+        _ = StudioReducer.reduce(&state, .jobSubmitted(job, request.withSeed(3), at: t0, historyID: "42"))
         let result = JobResult(request: request.withSeed(3), seed: 3, frames: [], width: 64, height: 64,
                                video: [], timings: [:], peakMemoryBytes: 0)
         let effects = StudioReducer.reduce(&state, .engine(TimedEvent(time: t0 + 1, job: job, event: .finished(result))))
-        XCTAssertTrue(effects.contains { if case .recordRun = $0 { return true }; return false }, "\(effects)")
+        XCTAssertTrue(effects.contains(.endRun(RunEnding(job: job, runID: "42", outcome: .finished, durationSeconds: 1))),
+                      "\(effects)")
 
         // The record effect has not come back yet: Esc, f.
         _ = StudioReducer.reduce(&state, .key(.escape))
@@ -34,7 +35,7 @@ final class StarWhileSavingTests: XCTestCase {
     func testNothingToStarWhileRunning() {
         var state = StudioState()
         let job = JobID()
-        _ = StudioReducer.reduce(&state, .jobSubmitted(job, JobRequest(prompt: "x"), at: Date()))
+        _ = StudioReducer.reduce(&state, .jobSubmitted(job, JobRequest(prompt: "x", seed: 1), at: Date(), historyID: "1"))
         _ = StudioReducer.reduce(&state, .key(.escape))
         XCTAssertEqual(StudioReducer.reduce(&state, .key(.character("f"))), [])
         XCTAssertEqual(state.message?.text, "nothing finished to star yet")

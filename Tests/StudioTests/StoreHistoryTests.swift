@@ -38,11 +38,27 @@ final class StoreHistoryTests: XCTestCase {
                              width: 16, height: 8, steps: 4, guidanceScale: 5, sampler: Sampler(kind: .unipc, flowShift: 3),
                              seed: nil, fps: 8)
 
+    /// Begins `request` with `seed`, then finishes it with frames.
+    func finishedRun(_ history: StoreHistory, _ request: JobRequest, seed: UInt64, started: Date,
+                     durationSeconds: Double) async throws -> HistoryEntry {
+        let id = try await history.begin(request: request.withSeed(seed), started: started)
+        return try await history.finish(id, result: result(for: request, seed: seed), durationSeconds: durationSeconds)
+    }
+
     func testFinishedRunRoundTrip() async throws {
         let (history, folder) = try makeHistory()
-        let entry = try await history.record(request: request, status: .finished,
-                                             result: result(for: request, seed: 42), started: t0,
-                                             durationSeconds: 2.5, failureMessage: nil)
+        // Begun: listed as running with its seed, no frames yet, nothing in runs/.
+        let id = try await history.begin(request: request.withSeed(42), started: t0)
+        let running = try await history.entries(matching: HistoryQuery())
+        XCTAssertEqual(running.map(\.id), [id])
+        XCTAssertEqual(running.first?.status, .running)
+        XCTAssertEqual(running.first?.seed, 42)
+        XCTAssertNil(running.first?.thumbnail)
+        let runFolderBefore = history.store.folderURL(for: try XCTUnwrap(history.store.run(id: id)))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: runFolderBefore.path), "frames go to staging first")
+
+        let entry = try await history.finish(id, result: result(for: request, seed: 42), durationSeconds: 2.5)
+        XCTAssertEqual(entry.id, id, "the row begun is the row finished")
         XCTAssertEqual(entry.status, .finished)
         XCTAssertEqual(entry.request, request.withSeed(42), "the seed used is kept")
         XCTAssertEqual(entry.date, t0)
@@ -51,10 +67,8 @@ final class StoreHistoryTests: XCTestCase {
         XCTAssertEqual(entry.thumbnail?.pixel(0, 0).0, 10, "the thumbnail is the first frame")
 
         // Listed, newest first, with the thumbnail read back.
-        let other = try await history.record(request: JobRequest(prompt: "a red ball bouncing", frames: 1, width: 8, height: 8),
-                                             status: .finished, result: result(for: JobRequest(prompt: "a red ball bouncing",
-                                                                                                 frames: 1, width: 8, height: 8), seed: 7),
-                                             started: t0 + 10, durationSeconds: 1, failureMessage: nil)
+        let other = try await finishedRun(history, JobRequest(prompt: "a red ball bouncing", frames: 1, width: 8, height: 8),
+                                          seed: 7, started: t0 + 10, durationSeconds: 1)
         var all = try await history.entries(matching: HistoryQuery())
         XCTAssertEqual(all.map(\.id), [other.id, entry.id])
         XCTAssertEqual(all.last?.thumbnail, entry.thumbnail)
@@ -108,10 +122,11 @@ final class StoreHistoryTests: XCTestCase {
         XCTAssertEqual(afterReopen.map(\.id), [other.id])
     }
 
-    func testCancelledAndFailedRunsKeepSettingsButNoFrames() async throws {
+    func testCancelledAndFailedRunsKeepSettingsAndSeedButNoFrames() async throws {
         let (history, _) = try makeHistory()
-        let cancelled = try await history.record(request: request.withSeed(9), status: .cancelled, result: nil,
-                                                 started: t0, durationSeconds: 1, failureMessage: nil)
+        let cancelledID = try await history.begin(request: request.withSeed(9), started: t0)
+        try history.store.writeFile(named: "frame_0000.png", data: Data([1, 2, 3]), forRun: cancelledID)
+        let cancelled = try await history.cancel(cancelledID)
         XCTAssertEqual(cancelled.status, .cancelled)
         XCTAssertNil(cancelled.thumbnail)
         let remix = try await history.request(of: cancelled.id)
@@ -120,12 +135,15 @@ final class StoreHistoryTests: XCTestCase {
         XCTAssertEqual(frames, [])
         let record = try XCTUnwrap(history.store.run(id: cancelled.id))
         XCTAssertFalse(FileManager.default.fileExists(atPath: history.store.folderURL(for: record).path))
+        let staging = history.store.directory.appendingPathComponent("staging").appendingPathComponent(cancelledID)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: staging.path), "half-written frames are removed")
 
-        let failed = try await history.record(request: request, status: .failed, result: nil, started: t0 + 1,
-                                              durationSeconds: 1, failureMessage: "out of memory in the VAE")
+        let failedID = try await history.begin(request: request.withSeed(5), started: t0 + 1)
+        let failed = try await history.fail(failedID, message: "out of memory in the VAE")
         XCTAssertEqual(failed.status, .failed)
         XCTAssertEqual(try history.store.run(id: failed.id)?.errorMessage, "out of memory in the VAE")
-        XCTAssertNil(failed.request.seed, "a seed never drawn is not invented")
+        XCTAssertEqual(failed.request.seed, 5, "the seed chosen before the run is kept, not a placeholder")
+        XCTAssertEqual(try history.store.run(id: failed.id)?.settings.seed, 5)
 
         // Neither can be exported (no folder), and the message says so.
         do {
@@ -139,16 +157,37 @@ final class StoreHistoryTests: XCTestCase {
     func testRefusesWhatCannotBeRecordedAndUnknownIds() async throws {
         let (history, _) = try makeHistory()
         do {
-            _ = try await history.record(request: request, status: .finished, result: nil, started: t0,
-                                         durationSeconds: 1, failureMessage: nil)
-            XCTFail("recorded a finished run without frames")
-        } catch let error as StoreHistoryError {
-            XCTAssertEqual(error, .finishedWithoutFrames)
+            _ = try await history.begin(request: request, started: t0)
+            XCTFail("began a run whose seed was never chosen")
+        } catch let error as HistoryWriteError {
+            XCTAssertEqual(error, .seedNotChosen)
         }
-        let count = try history.store.count()
-        XCTAssertEqual(count, 0, "nothing is written for a refused run")
+        XCTAssertEqual(try history.store.count(), 0, "nothing is written for a refused run")
+
+        // A run ends once.
+        let id = try await history.begin(request: request.withSeed(1), started: t0)
+        _ = try await history.cancel(id)
+        do {
+            _ = try await history.finish(id, result: result(for: request, seed: 1), durationSeconds: 1)
+            XCTFail("finished a cancelled run")
+        } catch let error as HistoryStoreError {
+            XCTAssertEqual(error, .wrongStatus(id: id, status: .cancelled, expected: [.running]))
+        }
+        XCTAssertEqual(try history.store.run(id: id)?.status, .cancelled)
+
+        // Frames made with another seed than the row's are not saved under the row's seed.
+        let other = try await history.begin(request: request.withSeed(2), started: t0)
+        do {
+            _ = try await history.finish(other, result: result(for: request, seed: 3), durationSeconds: 1)
+            XCTFail("saved frames of seed 3 as seed 2")
+        } catch let error as HistoryWriteError {
+            XCTAssertEqual(error, .seedMismatch(begun: 2, used: 3))
+        }
+        XCTAssertEqual(try history.store.run(id: other)?.status, .failed, "never left running")
+
         for call in [{ try await history.setStarred("nope", true) }, { try await history.delete("nope") },
-                     { _ = try await history.frames(of: "nope") }] {
+                     { _ = try await history.frames(of: "nope") }, { _ = try await history.fail("nope", message: "x") },
+                     { _ = try await history.cancel("nope") }] {
             do {
                 try await call()
                 XCTFail("no error for an unknown id")
@@ -186,8 +225,9 @@ final class StudioOnStoreTests: XCTestCase {
         await h.press(.enter)
         let job = try XCTUnwrap(h.service.jobIDs.first)
         let request = h.service.submitted[0]
+        let seed = try XCTUnwrap(request.seed, "the studio chose the seed")
         let frame = [UInt8](repeating: 90, count: request.width * request.height * 3)
-        let result = JobResult(request: request.withSeed(77), seed: 77, frames: Array(repeating: frame, count: request.frames),
+        let result = JobResult(request: request, seed: seed, frames: Array(repeating: frame, count: request.frames),
                                width: request.width, height: request.height, video: [], timings: [:], peakMemoryBytes: 0)
         await h.emit(.step(index: 1, count: 1, secondsPerStep: 1, etaSeconds: 0), job: job, at: t0)
         await h.emit(.finished(result), job: job, at: t0 + 1)
@@ -195,7 +235,7 @@ final class StudioOnStoreTests: XCTestCase {
 
         var records = try store.runs()
         XCTAssertEqual(records.map(\.settings.prompt), ["a green snake"])
-        XCTAssertEqual(records.first?.settings.seed, 77)
+        XCTAssertEqual(records.first?.settings.seed, seed)
         XCTAssertEqual(records.first?.status, .finished)
 
         // History screen: listed; f stars it in the store; / finds it; d y deletes it.

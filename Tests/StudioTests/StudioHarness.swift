@@ -1,11 +1,14 @@
 import Foundation
 import Engine
+import Synchronization
 @testable import Studio
 
 /// Drives the studio headless: events go through the state machine, effects are carried out
 /// at once against the scripted engine and the in-memory history, and the screen is redrawn
-/// after every event, as the app would. No threads, no timing.
+/// after every event, as the app would. No threads, no timing. Seeds the studio picks for
+/// "random" are `firstSeed`, `firstSeed + 1`, … in submission order.
 final class StudioHarness {
+    static let firstSeed: UInt64 = 1001
     let screen: HeadlessScreen
     let service = ScriptedGenerationService()
     let history: InMemoryHistory
@@ -20,7 +23,8 @@ final class StudioHarness {
          provider: HistoryProviding? = nil, model: String = JobRequest.bundledModelID) {
         screen = HeadlessScreen(columns: columns, rows: rows)
         history = InMemoryHistory(entries: entries)
-        performer = EffectPerformer(service: service, history: provider ?? history)
+        let seeds = SeedCounter(next: Self.firstSeed)
+        performer = EffectPerformer(service: service, history: provider ?? history, seedSource: { seeds.draw() })
         let themes = ThemeCatalog(userFolder: nil)
         core = StudioCore(state: StudioState(columns: columns, rows: rows, now: Date(timeIntervalSince1970: 1000),
                                              themeNames: themes.names, graphics: graphics,
@@ -62,5 +66,17 @@ final class StudioHarness {
     /// The screen line containing `needle`, if any.
     func line(containing needle: String) -> String? {
         text.split(separator: "\n").map(String.init).first { $0.contains(needle) }
+    }
+}
+
+/// Deterministic "random" seeds for the harness.
+final class SeedCounter: Sendable {
+    private let next: Mutex<UInt64>
+    init(next: UInt64) { self.next = Mutex(next) }
+    func draw() -> UInt64 {
+        next.withLock { next in
+            defer { next += 1 }
+            return next
+        }
     }
 }

@@ -62,12 +62,18 @@ final class StudioStoryTests: XCTestCase {
         await h.press(.backspace)
         await h.type("4")
 
-        // Start: the effect carries the request built from the fields.
+        // Start: the effect carries the request built from the fields; the seed is random, so
+        // the studio draws it and submits it, and the run is in history (running) at once.
         await h.press(.enter)
         XCTAssertEqual(h.service.submitted.count, 1)
         let expected = JobRequest(prompt: "a cat 猫 walking 🐈", negativePrompt: "blurry", frames: 17, width: 64,
                                   height: 64, steps: 4, sampler: Sampler(kind: .modelDefault), seed: nil)
-        XCTAssertEqual(h.service.submitted[0], expected)
+        XCTAssertEqual(h.effects.last { if case .submit = $0 { return true }; return false }, .submit(expected))
+        let seed1 = StudioHarness.firstSeed, seed2 = StudioHarness.firstSeed + 1
+        XCTAssertEqual(h.service.submitted[0], expected.withSeed(seed1))
+        var runs = await h.history.entries(matching: HistoryQuery())
+        XCTAssertEqual(runs.map(\.status), [.running, .finished])
+        XCTAssertEqual(runs.first?.seed, seed1)
         let job1 = try XCTUnwrap(h.service.jobIDs.first)
 
         // Progress: step count, bar, ETA hidden for the first two steps then shown.
@@ -93,17 +99,27 @@ final class StudioStoryTests: XCTestCase {
         XCTAssertTrue(h.service.log.contains("cancel \(job1)"), "\(h.service.log)")
         await h.emit(.cancelled(atStep: 4), job: job1, at: t0 + 3.5)
         XCTAssertNotNil(h.line(containing: "cancelled at step 4"), h.text)
+        // The cancelled run stays in history with its settings and seed, without frames.
+        runs = await h.history.entries(matching: HistoryQuery())
+        XCTAssertEqual(runs.map(\.status), [.cancelled, .finished])
+        XCTAssertEqual(runs.first?.request, expected.withSeed(seed1))
+        let cancelledFrames = await h.history.frames(of: runs[0].id)
+        XCTAssertEqual(cancelledFrames, [])
 
-        // Start again and finish: the seed used is shown, and the run is recorded.
+        // Start again (a new random seed) and finish: the seed used is shown, and the run's
+        // row is finished with its frames.
         await h.press(.enter)
         XCTAssertEqual(h.service.submitted.count, 2)
+        XCTAssertEqual(h.service.submitted[1].seed, seed2)
         let job2 = h.service.jobIDs[1]
         await h.emit(.step(index: 4, count: 4, secondsPerStep: 1, etaSeconds: 0), job: job2, at: t0 + 10)
-        await h.emit(.finished(result(for: expected, seed: 42)), job: job2, at: t0 + 11)
-        XCTAssertNotNil(h.line(containing: "seed 42"), h.text)
-        XCTAssertEqual(h.state.compose.settings.lastSeedUsed, 42)
-        var runs = await h.history.entries(matching: HistoryQuery())
-        XCTAssertEqual(runs.count, 2)
+        await h.emit(.finished(result(for: expected, seed: seed2)), job: job2, at: t0 + 11)
+        XCTAssertNotNil(h.line(containing: "seed \(seed2)"), h.text)
+        XCTAssertEqual(h.state.compose.settings.lastSeedUsed, seed2)
+        runs = await h.history.entries(matching: HistoryQuery())
+        // The older run, the cancelled one and this one (cancelled runs are kept since the
+        // history writes every run's row at submission).
+        XCTAssertEqual(runs.map(\.status), [.finished, .cancelled, .finished])
 
         // Star the result from the run view.
         await h.press(.escape, .character("f"))
@@ -117,7 +133,7 @@ final class StudioStoryTests: XCTestCase {
         await h.press(.character("/"))
         await h.type("猫")
         await h.press(.enter)
-        XCTAssertEqual(h.state.history.entries.count, 1)
+        XCTAssertEqual(h.state.history.entries.map(\.status), [.finished, .cancelled], "this run and the cancelled one")
         XCTAssertNil(h.line(containing: "a red ball bouncing"), h.text)
         XCTAssertNotNil(h.line(containing: "★ ✓"), h.text)
 
@@ -133,19 +149,19 @@ final class StudioStoryTests: XCTestCase {
         XCTAssertEqual(h.state.compose.prompt.text, "a cat 猫 walking 🐈")
         XCTAssertEqual(h.state.compose.negative.text, "blurry")
         XCTAssertEqual(h.state.compose.settings.text(.steps), "4")
-        XCTAssertEqual(h.state.compose.settings.text(.seed), "42")
+        XCTAssertEqual(h.state.compose.settings.text(.seed), "\(seed2)")
         XCTAssertTrue(h.state.compose.settings.seedLocked)
-        XCTAssertEqual(h.state.compose.settings.request(prompt: "p", negativePrompt: "")?.seed, 42)
+        XCTAssertEqual(h.state.compose.settings.request(prompt: "p", negativePrompt: "")?.seed, seed2)
 
         // Delete asks first; n keeps, y deletes.
         await h.press(.escape, .character("h"), .character("d"))
         XCTAssertNotNil(h.line(containing: "Delete “"), h.text)
         await h.press(.character("n"))
         var count = await h.history.entries(matching: HistoryQuery()).count
-        XCTAssertEqual(count, 2)
+        XCTAssertEqual(count, 3)
         await h.press(.character("d"), .character("y"))
         count = await h.history.entries(matching: HistoryQuery()).count
-        XCTAssertEqual(count, 1)
+        XCTAssertEqual(count, 2)
     }
 
     func testGenerateWithEmptyPromptOrInvalidFieldExplains() async {

@@ -2,7 +2,7 @@
 // session (120×40, TERM=xterm-256color, half-block truecolor pictures), driven by keys and
 // read from the screen. It generates a clip, watches progress and the preview, stars the run,
 // quits (the terminal must come back clean), starts again and finds the starred run in
-// history.
+// history; and a studio killed with SIGKILL mid-run leaves that run interrupted.
 //
 // Screenshots: with ZOETROPE_E2E_SCREENSHOTS=<folder> the screens are also written there
 // (`<name>.txt` plain, `<name>.ansi` with colours) — the README's come from this test.
@@ -139,6 +139,64 @@ final class StudioTmuxTests: XCTestCase {
               + "whole story \(String(format: "%.1f", Date().timeIntervalSince(began))) s")
     }
 
+    /// kill -9 in the middle of a run: the run's row, written when the job was submitted, is
+    /// marked interrupted when the studio starts again (which says so), and history lists it
+    /// with its settings.
+    func testKilledMidRunLeavesAnInterruptedRunAfterRestart() throws {
+        let binary = try Self.binary()
+        let terminal = TmuxTerminal(tmux: try TmuxTerminal.locate())
+        self.terminal = terminal
+        try terminal.start(["/usr/bin/env", "PS1=e2e$ ", "/bin/sh"], in: temp)
+        try terminal.waitFor("the shell prompt", timeout: Self.keyTimeout) { $0.contains("e2e$") }
+        try terminal.type(commandLine(binary, subcommand: nil, marker: "killed"))
+        try terminal.press("Enter")
+        try terminal.waitFor("the compose screen", timeout: Self.startTimeout) { $0.contains("Zoetrope · compose") }
+        try terminal.type(prompt)
+        try terminal.waitFor("the typed prompt", timeout: Self.keyTimeout) { $0.contains("│ " + prompt) }
+        // 1000 steps, so the kill surely lands mid-run (the fixture does ~40 steps a second).
+        try terminal.press("Tab", "Tab", "Tab", "Tab", "Tab", "C-u")
+        try terminal.type("1000")
+        try terminal.waitFor("1000 steps", timeout: Self.keyTimeout) { $0.contains("Steps   1000") }
+        try terminal.press("Enter")
+        let screen = try terminal.waitFor("progress at a step", timeout: Self.runTimeout) {
+            Self.progressStep(in: $0) != nil || $0.contains("failed")
+        }
+        XCTAssertFalse(screen.contains("failed"), "the run failed:\n\(screen)")
+        let dataPath = temp.appendingPathComponent("data").path
+        let pid = try XCTUnwrap(Self.processID(running: binary, with: dataPath), "the studio's process")
+        XCTAssertEqual(Foundation.kill(pid, SIGKILL), 0)
+        let deadline = Date().addingTimeInterval(Self.keyTimeout)
+        while Foundation.kill(pid, 0) == 0 && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+
+        // The killed studio could not restore the terminal: the tty is still raw (Enter sends
+        // a bare CR the shell does not end a line on). As a person would: stty sane, with ^J.
+        try terminal.type("stty sane")
+        try terminal.press("C-j")
+        try terminal.type(commandLine(binary, subcommand: nil, marker: "restarted"))
+        try terminal.press("Enter")
+        let restarted = try terminal.waitFor("the compose screen with the recovery notice", timeout: Self.startTimeout) {
+            $0.contains("Zoetrope · compose") && $0.contains("marked interrupted")
+        }
+        XCTAssertTrue(restarted.contains("1 run(s) left running by a process that ended were marked interrupted"), restarted)
+        try pressEscapeForCommands()
+        try terminal.press("h")
+        let history = try terminal.waitFor("the interrupted run in history", timeout: Self.keyTimeout) {
+            $0.contains("History · 1 run") && $0.contains(self.prompt)
+        }
+        let row = try XCTUnwrap(history.split(separator: "\n").first { $0.contains(prompt) && $0.contains("1000st") }, history)
+        XCTAssertTrue(row.contains("! "), "marked interrupted: \(row)")
+        XCTAssertTrue(history.contains("status    interrupted"), history)
+        XCTAssertNotNil(history.range(of: #"seed {6}[0-9]+"#, options: .regularExpression),
+                        "the seed chosen before the run is kept:\n\(history)")
+        try terminal.press("q")
+        try terminal.waitFor("the compose screen", timeout: Self.keyTimeout) { $0.contains("Zoetrope · compose") }
+        try terminal.press("q")
+        let after = try terminal.waitFor("the studio to exit", timeout: Self.startTimeout) {
+            Self.exitStatus("restarted", in: $0) != nil
+        }
+        XCTAssertEqual(Self.exitStatus("restarted", in: after), 0, after)
+    }
+
     /// ^C (SIGINT) while the studio runs: it dies of the signal, as a program should, and
     /// leaves the terminal as it found it.
     func testInterruptRestoresTheTerminal() throws {
@@ -233,6 +291,17 @@ final class StudioTmuxTests: XCTestCase {
             if trimmed.hasPrefix("\(marker) exited "), let status = Int32(trimmed.dropFirst("\(marker) exited ".count)) {
                 return status
             }
+        }
+        return nil
+    }
+
+    /// The process running `binary` with `argument` among its arguments (Linux: /proc).
+    static func processID(running binary: URL, with argument: String) throws -> pid_t? {
+        let names = try FileManager.default.contentsOfDirectory(atPath: "/proc")
+        for name in names {
+            guard let pid = pid_t(name), let data = FileManager.default.contents(atPath: "/proc/\(name)/cmdline") else { continue }
+            let argv = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            if argv.first == binary.path && argv.contains(argument) { return pid }
         }
         return nil
     }

@@ -5,7 +5,10 @@ import Engine
 /// preview (kept, so the user can scrub back through them).
 public struct LiveRun: Sendable {
     public var id: JobID
+    /// What was asked, with the seed the job runs with.
     public var request: JobRequest
+    /// The history row written when the job was submitted (nil: history could not be written).
+    public var historyID: String?
     public var submitted: Date
     public var phase: String = "queued"
     public var queuePosition: Int?
@@ -22,10 +25,13 @@ public struct LiveRun: Sendable {
     public var cancelledAtStep: Int?
     public var decodeChunk: (Int, Int)?
 
-    public init(id: JobID, request: JobRequest, submitted: Date, decodeSeconds: Double?) {
+    public init(id: JobID, request: JobRequest, submitted: Date, decodeSeconds: Double?, historyID: String? = nil) {
         self.id = id
         self.request = request
+        self.historyID = historyID
         self.submitted = submitted
+        // The studio chooses the seed before submitting, so it is known from the start.
+        usedSeed = request.seed
         stepCount = request.steps
         eta = EtaEstimator(decodeSeconds: decodeSeconds)
     }

@@ -5,20 +5,38 @@ import Synchronization
 /// Carries out the studio's effects against a generation service and a history store, and
 /// says what happened as events. Used by the app (with real services) and by tests (with
 /// fakes) alike.
+///
+/// Submitting writes the run's history row first (`running`, with the seed), so a crash or
+/// kill mid-run still leaves its settings; `.endRun` later finishes, fails or cancels it.
 public final class EffectPerformer: Sendable {
     public let service: GenerationService
     public let history: HistoryProviding
-    private let results = Mutex<[JobID: JobResult]>([:])
+    /// Draws the seed of a request that asks for a random one.
+    private let seedSource: @Sendable () -> UInt64
+    private let open = Mutex(OpenRows())
 
-    public init(service: GenerationService, history: HistoryProviding) {
+    /// Jobs with a history row still `running`, and their results once finished.
+    private struct OpenRows {
+        var jobs: Set<JobID> = []
+        var results: [JobID: JobResult] = [:]
+    }
+
+    /// - Parameter seedSource: picks the seed when a request asks for a random one (the
+    ///   studio chooses it, not the engine, so the row written before the run holds it).
+    public init(service: GenerationService, history: HistoryProviding,
+                seedSource: @escaping @Sendable () -> UInt64 = EffectPerformer.randomSeed) {
         self.service = service
         self.history = history
+        self.seedSource = seedSource
     }
+
+    /// A random seed in the range the engine draws from when it picks one itself.
+    @Sendable public static func randomSeed() -> UInt64 { UInt64.random(in: 0..<(1 << 32)) }
 
     /// Notes an engine event on its way to the studio (keeps finished results for history).
     public func observe(_ event: TimedEvent) {
         if case .finished(let result) = event.event {
-            results.withLock { $0[event.job] = result }
+            open.withLock { if $0.jobs.contains(event.job) { $0.results[event.job] = result } }
         }
     }
 
@@ -27,9 +45,21 @@ public final class EffectPerformer: Sendable {
     public func perform(_ effect: StudioEffect) async -> (events: [StudioEvent], job: SubmittedJob?) {
         do {
             switch effect {
-            case .submit(let request):
+            case .submit(let asked):
+                // The engine runs with `request.seed` when it is set, so the seed chosen here is
+                // the one used, and the row can hold it before generation starts.
+                let request = asked.seed == nil ? asked.withSeed(seedSource()) : asked
+                let started = Date()
+                var historyID: String?
+                var problems: [StudioEvent] = []
+                do {
+                    historyID = try await history.begin(request: request, started: started)
+                } catch {
+                    problems.append(.effectFailed("saving the run to history failed (it runs, but is not kept): \(error)"))
+                }
                 let job = await service.submit(request)
-                return ([.jobSubmitted(job.id, request, at: Date())], job)
+                if historyID != nil { open.withLock { _ = $0.jobs.insert(job.id) } }
+                return ([.jobSubmitted(job.id, request, at: started, historyID: historyID)] + problems, job)
             case .cancel(let id):
                 await service.cancel(id)
             case .remove(let id):
@@ -44,12 +74,26 @@ public final class EffectPerformer: Sendable {
                 return ([.queueChanged(await service.queue())], nil)
             case .loadHistory(let query):
                 return ([.historyLoaded(try await history.entries(matching: query))], nil)
-            case .recordRun(let record):
-                let result = results.withLock { $0.removeValue(forKey: record.job) }
-                let entry = try await history.record(request: record.request, status: record.status, result: result,
-                                                     started: record.started, durationSeconds: record.durationSeconds,
-                                                     failureMessage: record.failureMessage)
-                return ([.historyRecorded(entry, job: record.job)], nil)
+            case .endRun(let ending):
+                let result = open.withLock { rows -> JobResult? in
+                    rows.jobs.remove(ending.job)
+                    return rows.results.removeValue(forKey: ending.job)
+                }
+                let entry: HistoryEntry
+                switch ending.outcome {
+                case .finished:
+                    guard let result else {
+                        let failed = try await history.fail(ending.runID, message: "its frames never reached the history")
+                        return ([.historyRecorded(failed, job: ending.job),
+                                 .effectFailed("saving the run to history failed: its frames never reached the history")], nil)
+                    }
+                    entry = try await history.finish(ending.runID, result: result, durationSeconds: ending.durationSeconds)
+                case .failed(let message):
+                    entry = try await history.fail(ending.runID, message: message)
+                case .cancelled:
+                    entry = try await history.cancel(ending.runID)
+                }
+                return ([.historyRecorded(entry, job: ending.job)], nil)
             case .star(let id, let starred):
                 try await history.setStarred(id, starred)
             case .delete(let id):
@@ -80,7 +124,7 @@ extension StudioEffect {
         case .pauseAfterCurrent: return "pausing the queue"
         case .refreshQueue: return "reading the queue"
         case .loadHistory: return "reading history"
-        case .recordRun: return "saving the run to history"
+        case .endRun: return "saving the run to history"
         case .star: return "starring"
         case .delete: return "deleting the run"
         case .loadFrames: return "loading the run's frames"

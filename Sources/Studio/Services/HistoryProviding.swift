@@ -83,17 +83,26 @@ public struct HistoryQuery: Equatable, Sendable {
     }
 }
 
-/// What the history browser needs from the history store. The coordinator adapts the real
-/// SQLite store; `InMemoryHistory` serves tests.
+/// What the studio needs from the history store. The coordinator adapts the real SQLite
+/// store; `InMemoryHistory` serves tests.
+///
+/// A run is written in two moves, as the store keeps it: `begin` when the job is submitted
+/// (the row is `running` with the seed and settings, so a crash still leaves them), then
+/// exactly one of `finish`, `fail` or `cancel` on that row when the job ends.
 public protocol HistoryProviding: Sendable {
     /// Runs matching `query`, newest first.
     func entries(matching query: HistoryQuery) async throws -> [HistoryEntry]
-    /// Records a run that ended; returns its entry.
-    /// - Parameters:
-    ///   - result: the frames and seed of a finished run; nil for failed and cancelled runs.
-    ///   - failureMessage: why a failed run failed (kept with the run), nil otherwise.
-    func record(request: JobRequest, status: RunStatus, result: JobResult?, started: Date,
-                durationSeconds: Double, failureMessage: String?) async throws -> HistoryEntry
+    /// Records a run as `running` before generation starts; returns its id.
+    /// - Parameter request: the settings, with the seed that will be used (never nil: pick
+    ///   the seed before beginning, or the row could not say which one was used).
+    /// - Throws: `HistoryWriteError.seedNotChosen` for a request without a seed.
+    func begin(request: JobRequest, started: Date) async throws -> String
+    /// Stores the frames of a run begun with `begin` and marks it `finished`; returns its entry.
+    func finish(_ id: String, result: JobResult, durationSeconds: Double) async throws -> HistoryEntry
+    /// Marks a running run `failed`, keeping why; returns its entry.
+    func fail(_ id: String, message: String) async throws -> HistoryEntry
+    /// Marks a running run `cancelled`: settings kept, no frames; returns its entry.
+    func cancel(_ id: String) async throws -> HistoryEntry
     func setStarred(_ id: String, _ starred: Bool) async throws
     func delete(_ id: String) async throws
     /// The settings of a run, for remix; nil if no run has this id.
@@ -104,6 +113,31 @@ public protocol HistoryProviding: Sendable {
     func export(_ id: String) async throws -> URL
 }
 
+/// What a history refuses to write.
+public enum HistoryWriteError: Error, Equatable, CustomStringConvertible {
+    /// The request asks for a random seed: the seed must be chosen before the run is begun.
+    case seedNotChosen
+    /// Only a `running` run can be finished, failed or cancelled (nil status: no such run).
+    case notRunning(id: String, status: RunStatus?)
+    /// The result says the engine used another seed than the one the run was begun with.
+    case seedMismatch(begun: UInt64, used: UInt64)
+
+    public var description: String {
+        switch self {
+        case .seedNotChosen:
+            return "A run is recorded with the seed it uses, and this request has none: choose the seed before "
+                + "beginning the run."
+        case let .notRunning(id, nil):
+            return "No run has the id \(id)."
+        case let .notRunning(id, status?):
+            return "Run \(id) is \(status.rawValue), not running, so it cannot end again."
+        case let .seedMismatch(begun, used):
+            return "The run was begun with seed \(begun) but the engine used \(used); its frames were not saved "
+                + "under the wrong seed."
+        }
+    }
+}
+
 /// History kept in memory: for tests, and for running the studio without a store.
 public actor InMemoryHistory: HistoryProviding {
     private var items: [HistoryEntry] = []
@@ -112,6 +146,8 @@ public actor InMemoryHistory: HistoryProviding {
     private let exportFolder: URL
     /// Ids exported, in order.
     public private(set) var exported: [String] = []
+    /// Why each failed run failed, by id.
+    public private(set) var failureMessages: [String: String] = [:]
 
     public init(entries: [HistoryEntry] = [], exportFolder: URL = URL(fileURLWithPath: "/tmp/zoetrope-export")) {
         items = entries
@@ -123,19 +159,36 @@ public actor InMemoryHistory: HistoryProviding {
         items.filter(query.matches).sorted { $0.date > $1.date || ($0.date == $1.date && $0.id > $1.id) }
     }
 
-    public func record(request: JobRequest, status: RunStatus, result: JobResult?, started: Date,
-                       durationSeconds: Double, failureMessage: String?) -> HistoryEntry {
-        var images: [PixelImage] = []
-        if let result {
-            images = result.frames.map { PixelImage(width: result.width, height: result.height, rgb: $0) }
-        }
-        let entry = HistoryEntry(id: String(nextNumber), date: started, status: status,
-                                 request: result?.request ?? request, durationSeconds: durationSeconds,
-                                 thumbnail: images.first)
+    public func begin(request: JobRequest, started: Date) throws -> String {
+        guard request.seed != nil else { throw HistoryWriteError.seedNotChosen }
+        let entry = HistoryEntry(id: String(nextNumber), date: started, status: .running, request: request,
+                                 durationSeconds: 0)
         nextNumber += 1
         items.append(entry)
-        clips[entry.id] = images
+        return entry.id
+    }
+
+    public func finish(_ id: String, result: JobResult, durationSeconds: Double) throws -> HistoryEntry {
+        if let begun = items.first(where: { $0.id == id && $0.status == .running })?.request.seed,
+           begun != result.seed {
+            let error = HistoryWriteError.seedMismatch(begun: begun, used: result.seed)
+            _ = try fail(id, message: "saving the run failed: \(error)")
+            throw error
+        }
+        let images = result.frames.map { PixelImage(width: result.width, height: result.height, rgb: $0) }
+        let entry = try end(id, as: .finished, durationSeconds: durationSeconds, thumbnail: images.first)
+        clips[id] = images
         return entry
+    }
+
+    public func fail(_ id: String, message: String) throws -> HistoryEntry {
+        let entry = try end(id, as: .failed)
+        failureMessages[id] = message
+        return entry
+    }
+
+    public func cancel(_ id: String) throws -> HistoryEntry {
+        try end(id, as: .cancelled)
     }
 
     public func setStarred(_ id: String, _ starred: Bool) {
@@ -154,5 +207,17 @@ public actor InMemoryHistory: HistoryProviding {
     public func export(_ id: String) -> URL {
         exported.append(id)
         return exportFolder.appendingPathComponent("run-\(id)")
+    }
+
+    /// Gives a running run its final status; the duration runs to now unless given.
+    private func end(_ id: String, as status: RunStatus, durationSeconds: Double? = nil,
+                     thumbnail: PixelImage? = nil) throws -> HistoryEntry {
+        guard let i = items.firstIndex(where: { $0.id == id }), items[i].status == .running else {
+            throw HistoryWriteError.notRunning(id: id, status: items.first { $0.id == id }?.status)
+        }
+        items[i].status = status
+        items[i].durationSeconds = durationSeconds ?? max(0, Date().timeIntervalSince(items[i].date))
+        items[i].thumbnail = thumbnail
+        return items[i]
     }
 }

@@ -1,6 +1,7 @@
 // The studio's history on the real SQLite store: each run is written with the store's
-// lifecycle (row first, files into staging, then finish / fail / cancel) and read back as
-// `HistoryEntry`s with their thumbnails.
+// lifecycle — the row `running` when the job is submitted (`begin`), then frames into
+// staging and `finish`, or `fail`, or `cancel` — and read back as `HistoryEntry`s with
+// their thumbnails.
 //
 // A finished run's folder (`runs/<id>/`):
 //   frame_0000.png …   every frame, with a `parameters` text chunk (readable) and a
@@ -41,6 +42,18 @@ public final class StoreHistory: HistoryProviding {
         self.listLimit = listLimit
     }
 
+    /// Opens the history in `directory` as the studio does at start. Runs left `running` by a
+    /// process that has died (killed, crashed, power lost) are marked `interrupted` on the
+    /// way, their half-written frames removed; `notices` says so.
+    public static func open(at directory: URL, exportFolder: URL, engineVersion: String) throws -> StoreHistory {
+        let store = try HistoryStore.open(at: directory, options: HistoryStore.Options(recoversInterruptedRuns: true))
+        return StoreHistory(store: store, exportFolder: exportFolder, engineVersion: engineVersion)
+    }
+
+    /// What happened while the store opened, in words to show once (runs marked interrupted,
+    /// an index moved aside, read-only).
+    public var notices: [String] { store.notices.map(\.description) }
+
     // MARK: HistoryProviding
 
     public func entries(matching query: HistoryQuery) async throws -> [HistoryEntry] {
@@ -49,33 +62,36 @@ public final class StoreHistory: HistoryProviding {
         return try store.runs(matching: filter, limit: listLimit).map(entry(for:))
     }
 
-    public func record(request: JobRequest, status: RunStatus, result: JobResult?, started: Date,
-                       durationSeconds: Double, failureMessage: String?) async throws -> HistoryEntry {
-        guard [.finished, .failed, .cancelled].contains(status) else {
-            throw StoreHistoryError.notAnEnd(status)
-        }
-        if status == .finished, result == nil { throw StoreHistoryError.finishedWithoutFrames }
-        // A finished run's request carries the seed actually used.
-        let settings = Self.settings(for: result?.request ?? request, seed: result?.seed)
-        let id = try store.beginRun(settings, createdAt: started).id
+    public func begin(request: JobRequest, started: Date) async throws -> String {
+        guard request.seed != nil else { throw HistoryWriteError.seedNotChosen }
+        return try store.beginRun(Self.settings(for: request), createdAt: started).id
+    }
+
+    public func finish(_ id: String, result: JobResult, durationSeconds: Double) async throws -> HistoryEntry {
+        let begun = try record(id)
         do {
-            switch status {
-            case .finished:
-                guard let result else { throw StoreHistoryError.finishedWithoutFrames }
-                try writeFiles(of: result, settings: settings, runID: id)
-                let timings = Dictionary(uniqueKeysWithValues: result.timings.map { ($0.key.rawValue, $0.value) })
-                try store.finishRun(id, engineVersion: engineVersion, timings: timings,
-                                    finishedAt: started.addingTimeInterval(max(0, durationSeconds)))
-            case .failed:
-                try store.failRun(id, message: failureMessage ?? "generation failed")
-            default:
-                try store.cancelRun(id)
+            guard result.seed == begun.settings.seed else {
+                throw HistoryWriteError.seedMismatch(begun: begun.settings.seed, used: result.seed)
             }
+            try writeFiles(of: result, settings: begun.settings, runID: id)
+            let timings = Dictionary(uniqueKeysWithValues: result.timings.map { ($0.key.rawValue, $0.value) })
+            try store.finishRun(id, engineVersion: engineVersion, timings: timings,
+                                finishedAt: begun.createdAt.addingTimeInterval(max(0, durationSeconds)))
         } catch {
             // Keep the settings; never leave the row `running` behind a live process.
             try? store.failRun(id, message: "saving the run failed: \(error)")
             throw error
         }
+        return try entry(for: record(id))
+    }
+
+    public func fail(_ id: String, message: String) async throws -> HistoryEntry {
+        try store.failRun(id, message: message)
+        return try entry(for: record(id))
+    }
+
+    public func cancel(_ id: String) async throws -> HistoryEntry {
+        try store.cancelRun(id)
         return try entry(for: record(id))
     }
 
@@ -114,12 +130,9 @@ public final class StoreHistory: HistoryProviding {
 
     // MARK: Mapping
 
-    /// The store's settings for a request: indexed columns plus the request's JSON.
-    /// - Parameter seed: the seed used, when known; else the request's (0 when it asked for
-    ///   a random seed that was never drawn, as for a run cancelled before it started).
-    public static func settings(for request: JobRequest, seed: UInt64? = nil) -> RunSettings {
-        var request = request
-        if let seed { request.seed = seed }
+    /// The store's settings for a request: indexed columns plus the request's JSON. The
+    /// request carries the seed it runs with (`begin` refuses one without).
+    public static func settings(for request: JobRequest) -> RunSettings {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let json = (try? encoder.encode(request)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
@@ -222,21 +235,4 @@ public final class StoreHistory: HistoryProviding {
         f.dateFormat = "yyyyMMdd-HHmmss"
         return f
     }()
-}
-
-/// What `StoreHistory` refuses to record.
-public enum StoreHistoryError: Error, CustomStringConvertible, Equatable {
-    /// Only a run that ended (finished, failed, cancelled) can be recorded.
-    case notAnEnd(RunStatus)
-    /// A finished run must come with its result (frames and seed).
-    case finishedWithoutFrames
-
-    public var description: String {
-        switch self {
-        case .notAnEnd(let status):
-            return "Only a run that ended can be recorded; this one is \(status.rawValue)."
-        case .finishedWithoutFrames:
-            return "A finished run came without its frames, so it cannot be saved as finished."
-        }
-    }
 }

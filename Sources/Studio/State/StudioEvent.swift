@@ -8,8 +8,9 @@ public enum StudioEvent: Sendable {
     case resize(columns: Int, rows: Int)
     /// Time passes (animation, ETA countdown).
     case tick(Date)
-    /// The engine accepted a request.
-    case jobSubmitted(JobID, JobRequest, at: Date)
+    /// The engine accepted a request. `request` carries the seed the job runs with;
+    /// `historyID` is the history row begun for it (`running`), nil if none could be written.
+    case jobSubmitted(JobID, JobRequest, at: Date, historyID: String?)
     case engine(TimedEvent)
     case queueChanged(QueueState)
     case historyLoaded([HistoryEntry])
@@ -31,7 +32,8 @@ public enum StudioEffect: Equatable, Sendable {
     case pauseAfterCurrent(Bool)
     case refreshQueue
     case loadHistory(HistoryQuery)
-    case recordRun(RunRecord)
+    /// Writes how a job ended to the history row begun when it was submitted.
+    case endRun(RunEnding)
     case star(String, Bool)
     case delete(String)
     case loadFrames(String)
@@ -39,23 +41,25 @@ public enum StudioEffect: Equatable, Sendable {
     case quit
 }
 
-/// A run that ended, to be written to history.
-public struct RunRecord: Equatable, Sendable {
+/// A job that ended, to be written to its history row (begun `running` at submission).
+public struct RunEnding: Equatable, Sendable {
+    public enum Outcome: Equatable, Sendable {
+        /// Its frames come with the job's `.finished` event (`EffectPerformer.observe` keeps them).
+        case finished
+        case failed(message: String)
+        /// Settings kept, no frames.
+        case cancelled
+    }
     public var job: JobID
-    public var request: JobRequest
-    public var status: RunStatus
-    public var started: Date
+    /// The history row's id.
+    public var runID: String
+    public var outcome: Outcome
     public var durationSeconds: Double
-    /// Why a failed run failed; nil otherwise.
-    public var failureMessage: String?
 
-    public init(job: JobID, request: JobRequest, status: RunStatus, started: Date, durationSeconds: Double,
-                failureMessage: String? = nil) {
+    public init(job: JobID, runID: String, outcome: Outcome, durationSeconds: Double) {
         self.job = job
-        self.request = request
-        self.status = status
-        self.started = started
+        self.runID = runID
+        self.outcome = outcome
         self.durationSeconds = durationSeconds
-        self.failureMessage = failureMessage
     }
 }

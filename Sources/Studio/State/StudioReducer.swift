@@ -17,8 +17,9 @@ public enum StudioReducer {
         case .tick(let now):
             state.now = now
             return []
-        case .jobSubmitted(let id, let request, let at):
-            let run = LiveRun(id: id, request: request, submitted: at, decodeSeconds: state.lastDecodeSeconds)
+        case .jobSubmitted(let id, let request, let at, let historyID):
+            let run = LiveRun(id: id, request: request, submitted: at, decodeSeconds: state.lastDecodeSeconds,
+                              historyID: historyID)
             state.openJobs[id] = run
             if state.live == nil || state.live?.isActive == false {
                 state.live = run
@@ -78,22 +79,26 @@ public enum StudioReducer {
         if timed.event.isFinal {
             state.openJobs[id] = nil
             let duration = timed.time.timeIntervalSince(run.submitted)
+            let outcome: RunEnding.Outcome?
             switch timed.event {
             case .finished(let result):
                 if let decode = result.timings[.decoding] { state.lastDecodeSeconds = decode }
                 state.compose.settings.lastSeedUsed = result.seed
                 state.message = StatusMessage(text: "finished in \(formatSeconds(duration)) · seed \(result.seed)", kind: .info)
-                effects.append(.recordRun(RunRecord(job: id, request: result.request, status: .finished,
-                                                    started: run.submitted, durationSeconds: duration)))
+                outcome = .finished
             case .failed(let failure):
                 state.message = StatusMessage(text: "failed: \(failure.message)", kind: .error)
-                effects.append(.recordRun(RunRecord(job: id, request: run.request, status: .failed,
-                                                    started: run.submitted, durationSeconds: duration,
-                                                    failureMessage: failure.message)))
+                outcome = .failed(message: failure.message)
             case .cancelled(let atStep):
                 state.message = StatusMessage(text: atStep.map { "cancelled at step \($0)" } ?? "cancelled before it started",
                                               kind: .info)
-            default: break
+                outcome = .cancelled
+            default:
+                outcome = nil
+            }
+            // The row begun at submission gets its end: frames, failure or cancellation.
+            if let runID = run.historyID, let outcome {
+                effects.append(.endRun(RunEnding(job: id, runID: runID, outcome: outcome, durationSeconds: duration)))
             }
             effects.append(.refreshQueue)
         } else {

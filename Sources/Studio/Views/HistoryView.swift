@@ -44,7 +44,14 @@ enum HistoryView {
             case .running: status = "…"
             case .interrupted: status = "!"
             }
-            c += p.text(status + " ", row: row, column: c, selected ? .selection : (entry.status == .finished ? .success : .error))
+            let statusRole: ThemeRole
+            switch entry.status {
+            case .finished: statusRole = .success
+            // Under way, or stopped by the user: nothing went wrong.
+            case .running, .cancelled: statusRole = .muted
+            case .failed, .interrupted: statusRole = .error
+            }
+            c += p.text(status + " ", row: row, column: c, selected ? .selection : statusRole)
             c += p.text(timeFormat.string(from: entry.date) + "  ", row: row, column: c, selected ? .selection : .muted)
             let tail = "  \(entry.frames)f \(entry.width)×\(entry.height) \(entry.steps)st \(formatSeconds(entry.durationSeconds))"
             let room = list.right - 2 - c - DisplayWidth.of(tail)
