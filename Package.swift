@@ -76,9 +76,9 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
         .testTarget(name: "HistoryCLITests",
                     dependencies: ["HistoryCLI", "HistoryStore", "Media", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "StudioTests", dependencies: ["Studio", "Engine", "HistoryStore", "HistoryCLI", "Media"]),
+        .testTarget(name: "StudioTests", dependencies: ["Studio", "Engine", "HistoryStore", "HistoryCLI", "Media"], exclude: ["Screenshots"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "WeightsIO", "TensorCore"]),
         .testTarget(name: "PipelinesTests",
-                    dependencies: ["Pipelines", "Models", "Schedulers", "Tokenizers", "WeightsIO", "TensorCore", "Media"]),
+                    dependencies: ["Pipelines", "Models", "Schedulers", "Tokenizers", "WeightsIO", "TensorCore", "Media", "BundledModels"]),
     ]
 )

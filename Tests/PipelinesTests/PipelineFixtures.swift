@@ -15,8 +15,9 @@ enum PipelineFixtures {
     /// The tiny random WanPipeline folder (UMT5 + WanTransformer3DModel + AutoencoderKLWan + UniPC).
     static var pipelineFolder: URL { root.appendingPathComponent("wan/pipeline") }
 
-    static func cases(_ name: String) throws -> SafetensorsFile {
-        let url = root.appendingPathComponent("wan/\(name).safetensors")
+    /// `Tests/Fixtures/<folder>/<name>.safetensors`.
+    static func cases(_ name: String, folder: String = "wan") throws -> SafetensorsFile {
+        let url = root.appendingPathComponent("\(folder)/\(name).safetensors")
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw FixtureMissing(description: "missing fixture \(url.path); regenerate with: \(regenerate)")
         }
