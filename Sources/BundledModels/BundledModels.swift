@@ -5,9 +5,17 @@ public enum BundledModels {
     /// The id of the default model.
     public static let defaultID = "tiny-shapes"
 
-    /// The folder holding the bundled models, from any working directory.
+    /// The folder holding the bundled models, from any working directory: the package's
+    /// copied `Resources` folder. Foundation reports it as the bundle's resource folder on
+    /// Linux and as a folder inside it elsewhere, so both are looked at.
     public static var root: URL {
-        (Bundle.module.resourceURL ?? Bundle.module.bundleURL).appendingPathComponent("Resources", isDirectory: true)
+        let bundle = Bundle.module
+        let candidates = [bundle.resourceURL, bundle.resourceURL?.appendingPathComponent("Resources"),
+                          bundle.bundleURL.appendingPathComponent("Resources")].compactMap { $0 }
+        let marker = "README.md"
+        return candidates.first {
+            FileManager.default.fileExists(atPath: $0.appendingPathComponent(marker).path)
+        } ?? candidates[0]
     }
 
     /// The folder of the bundled model `id`, if it is shipped.

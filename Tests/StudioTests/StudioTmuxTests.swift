@@ -10,9 +10,9 @@ import Foundation
 import XCTest
 
 final class StudioTmuxTests: XCTestCase {
-    /// The model the test generates with. Switch to `"tiny-shapes"` once the bundled model
-    /// exists; `ZOETROPE_E2E_MODEL` overrides it for one run.
-    static let defaultModel = fixturePipeline
+    /// The model the test generates with: the bundled default, as a person starting the studio
+    /// gets it; `ZOETROPE_E2E_MODEL` overrides it for one run.
+    static let defaultModel = "tiny-shapes"
     static var model: String { ProcessInfo.processInfo.environment["ZOETROPE_E2E_MODEL"] ?? defaultModel }
 
     /// The tiny random diffusers pipeline committed with the tests.

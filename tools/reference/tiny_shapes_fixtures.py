@@ -36,7 +36,9 @@ def main() -> None:
     out.mkdir(parents=True)
     setup_determinism()
     # float32 compute: the fp16-stored weights are widened, as the Swift engine does.
-    pipe = DiffusionPipeline.from_pretrained(str(MODEL), torch_dtype=torch.float32)
+    # (torch_dtype=float32 at load trips transformers' keep-in-fp32 check for UMT5; widening
+    # after the load gives the same float32 values.)
+    pipe = DiffusionPipeline.from_pretrained(str(MODEL)).to(torch.float32)
     pipe.set_progress_bar_config(disable=True)
     vae = pipe.vae.config
     shape = (1, vae.z_dim, (CALL["num_frames"] - 1) // vae.scale_factor_temporal + 1,
