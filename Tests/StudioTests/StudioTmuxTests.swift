@@ -89,7 +89,9 @@ final class StudioTmuxTests: XCTestCase {
             $0.contains("queue: 0 running · 0 waiting")
         }
         let generated = Date().timeIntervalSince(generating)
-        let coloured = try terminal.capture(escapes: true)
+        let coloured = try terminal.waitFor("the preview in half-blocks", timeout: Self.keyTimeout, escapes: true) {
+            Self.halfBlocks(in: $0) >= 200
+        }
         XCTAssertGreaterThanOrEqual(Self.halfBlocks(in: coloured), 200, "the preview is drawn in half-blocks:\n\(screen)")
         XCTAssertTrue(coloured.contains("48;2;"), "half-blocks carry 24-bit colours")
         try saveScreenshot("finished")
@@ -115,8 +117,10 @@ final class StudioTmuxTests: XCTestCase {
         try terminal.waitFor("the compose screen again", timeout: Self.startTimeout) { $0.contains("Zoetrope · compose") }
         try pressEscapeForCommands()
         try terminal.press("h")
+        // Wait for the whole history screen (list and run details), not just its first rows:
+        // on a loaded machine a capture can land between two parts of one redraw.
         screen = try terminal.waitFor("the run in history", timeout: Self.keyTimeout) {
-            $0.contains("History · 1 run") && $0.contains(self.prompt)
+            $0.contains("History · 1 run") && $0.contains(self.prompt) && $0.contains("status    finished")
         }
         let row = try XCTUnwrap(screen.split(separator: "\n").first { $0.contains(prompt) && $0.contains("17f") }, screen)
         XCTAssertTrue(row.contains("★"), "the run is starred after the restart: \(row)")
@@ -181,7 +185,7 @@ final class StudioTmuxTests: XCTestCase {
         try pressEscapeForCommands()
         try terminal.press("h")
         let history = try terminal.waitFor("the interrupted run in history", timeout: Self.keyTimeout) {
-            $0.contains("History · 1 run") && $0.contains(self.prompt)
+            $0.contains("History · 1 run") && $0.contains(self.prompt) && $0.contains("status    interrupted")
         }
         let row = try XCTUnwrap(history.split(separator: "\n").first { $0.contains(prompt) && $0.contains("1000st") }, history)
         XCTAssertTrue(row.contains("! "), "marked interrupted: \(row)")
