@@ -66,19 +66,20 @@ let package = Package(
 
         // MARK: Tests
         .target(name: "Reference", dependencies: [], path: "Tests/Reference"),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "Reference"]),
         .testTarget(name: "WeightsIOTests", dependencies: ["WeightsIO"]),
         .testTarget(name: "MediaTests", dependencies: ["Media"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TensorCore"]),
         .testTarget(name: "HistoryStoreTests",
-                    dependencies: ["HistoryStore", .product(name: "GRDB", package: "GRDB.swift")]),
+                    dependencies: ["TestSupport", "HistoryStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "SchedulersTests", dependencies: ["Schedulers", "TensorCore"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
         .testTarget(name: "HistoryCLITests",
-                    dependencies: ["HistoryCLI", "HistoryStore", "Media", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "StudioTests", dependencies: ["Studio", "Engine", "HistoryStore", "HistoryCLI", "Media"], exclude: ["Screenshots"]),
+                    dependencies: ["TestSupport", "HistoryCLI", "HistoryStore", "Media", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "StudioTests", dependencies: ["TestSupport", "Studio", "Engine", "HistoryStore", "HistoryCLI", "Media"], exclude: ["Screenshots"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "WeightsIO", "TensorCore"]),
         .testTarget(name: "PipelinesTests",
-                    dependencies: ["Pipelines", "Models", "Schedulers", "Tokenizers", "WeightsIO", "TensorCore", "Media", "BundledModels"]),
+                    dependencies: ["TestSupport", "Pipelines", "Models", "Schedulers", "Tokenizers", "WeightsIO", "TensorCore", "Media", "BundledModels"]),
     ]
 )

@@ -1,26 +1,14 @@
 import Foundation
+import TestSupport
 import XCTest
 import HistoryStore
 
 /// The built `zoetrope` binary end to end: argument names, the data-folder flag and
 /// variable, exit codes and streams. Everything else is tested through the runner.
 final class BinarySmokeTests: XCTestCase {
-    /// `$ZOETROPE_BINARY`, else `zoetrope` among the test's build products, else `.build/debug/zoetrope`
-    /// under the package root.
+    /// `$ZOETROPE_BINARY`, else `zoetrope` among the test's build products.
     func binary() throws -> URL {
-        var candidates: [URL] = []
-        if let path = ProcessInfo.processInfo.environment["ZOETROPE_BINARY"] { candidates.append(URL(fileURLWithPath: path)) }
-        // The build products folder: the bundle itself on Linux, its parent for a macOS .xctest.
-        let bundle = Bundle(for: Self.self).bundleURL
-        let products = bundle.pathExtension == "xctest" ? bundle.deletingLastPathComponent() : bundle
-        candidates.append(products.appendingPathComponent("zoetrope"))
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        candidates.append(root.appendingPathComponent(".build/debug/zoetrope"))
-        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-            throw MissingBinary(searched: candidates.map(\.path))
-        }
-        return found
+        try BuiltProducts.executable("zoetrope")
     }
 
     /// Runs the binary with stdin from /dev/null; returns exit code, stdout, stderr.
@@ -67,13 +55,5 @@ final class BinarySmokeTests: XCTestCase {
         (code, out, err) = try zoetrope(["history", "rm", id, "--yes", "--data-dir", data.path])
         XCTAssertEqual(code, 0, err)
         XCTAssertEqual(out, "Deleted run \(id).\n")
-    }
-}
-
-struct MissingBinary: Error, CustomStringConvertible {
-    var searched: [String]
-    var description: String {
-        "No zoetrope binary at \(searched.joined(separator: ", ")). Build it first with "
-            + "`swift build --build-tests` (or point ZOETROPE_BINARY at it)."
     }
 }

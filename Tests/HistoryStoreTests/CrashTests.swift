@@ -2,20 +2,14 @@
 // and a child whose file-size limit (RLIMIT_FSIZE) makes every write fail like a full disk.
 import Foundation
 import GRDB
+import TestSupport
 import XCTest
 @testable import HistoryStore
 
 final class CrashTests: XCTestCase {
     /// The helper executable, built beside the test bundle by `swift build` / `swift test`.
     private func crasherURL() throws -> URL {
-        var candidates: [URL] = [URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()]
-        candidates += Bundle.allBundles.filter { $0.bundleURL.pathExtension == "xctest" }
-            .map { $0.bundleURL.deletingLastPathComponent() }
-        for folder in candidates {
-            let url = folder.appendingPathComponent("zoetrope-store-crasher")
-            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-        }
-        throw XCTSkip("zoetrope-store-crasher is not built beside the tests (looked in \(candidates.map(\.path))); run `swift build` first")
+        try BuiltProducts.executable("zoetrope-store-crasher")
     }
 
     /// Starts the crasher and returns it with a reader of its standard output.

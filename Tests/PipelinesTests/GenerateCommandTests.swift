@@ -4,6 +4,7 @@ import Foundation
 import Media
 import TensorCore
 import WeightsIO
+import TestSupport
 import XCTest
 
 final class GenerateCommandTests: XCTestCase {
@@ -20,15 +21,7 @@ final class GenerateCommandTests: XCTestCase {
 
     /// The `zoetrope` executable built beside the tests.
     func binary() throws -> URL {
-        var folders = [URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()]
-        folders += Bundle.allBundles.filter { $0.bundleURL.pathExtension == "xctest" }
-            .map { $0.bundleURL.deletingLastPathComponent() }
-        for folder in folders {
-            let url = folder.appendingPathComponent("zoetrope")
-            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-        }
-        XCTFail("zoetrope is not built beside the tests (looked in \(folders.map(\.path))); run `swift build` first")
-        throw CancellationError()
+        try BuiltProducts.executable("zoetrope")
     }
 
     struct Outcome { var status: Int32; var stdout: String; var stderr: String }

@@ -6,6 +6,7 @@ import Foundation
 import HistoryCLI
 import HistoryStore
 import Synchronization
+import TestSupport
 import XCTest
 import Engine
 @testable import Studio
@@ -216,14 +217,7 @@ final class RunLifecycleOnStoreTests: XCTestCase {
 
     /// `zoetrope-store-crasher`, built beside the test bundle by `swift build`.
     static func crasherURL() throws -> URL {
-        var folders = [URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()]
-        folders += Bundle.allBundles.filter { $0.bundleURL.pathExtension == "xctest" }
-            .map { $0.bundleURL.deletingLastPathComponent() }
-        for folder in folders {
-            let url = folder.appendingPathComponent("zoetrope-store-crasher")
-            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-        }
-        throw XCTSkip("zoetrope-store-crasher is not built beside the tests (looked in \(folders.map(\.path))); run `swift build` first")
+        try BuiltProducts.executable("zoetrope-store-crasher")
     }
 
     /// Reads until a line starts with `prefix` (nil if the child closes its output first).

@@ -7,6 +7,7 @@
 // Screenshots: with ZOETROPE_E2E_SCREENSHOTS=<folder> the screens are also written there
 // (`<name>.txt` plain, `<name>.ansi` with colours) — the README's come from this test.
 import Foundation
+import TestSupport
 import XCTest
 
 final class StudioTmuxTests: XCTestCase {
@@ -320,20 +321,6 @@ final class StudioTmuxTests: XCTestCase {
 
     /// The `zoetrope` executable built beside the test bundle.
     static func binary() throws -> URL {
-        var folders = [URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()]
-        folders += Bundle.allBundles.filter { $0.bundleURL.pathExtension == "xctest" }
-            .map { $0.bundleURL.deletingLastPathComponent() }
-        for folder in folders {
-            let url = folder.appendingPathComponent("zoetrope")
-            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-        }
-        throw MissingBinary(searched: folders.map(\.path))
-    }
-
-    struct MissingBinary: Error, CustomStringConvertible {
-        var searched: [String]
-        var description: String {
-            "the zoetrope binary is not built beside the tests (looked in \(searched)); run `swift build` first"
-        }
+        try BuiltProducts.executable("zoetrope")
     }
 }
