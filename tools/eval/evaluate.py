@@ -20,6 +20,7 @@ import random
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -82,6 +83,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=0, help="0: the engine's default")
     ap.add_argument("--guidance", type=float, default=0.0, help="0: the engine's default")
     ap.add_argument("--seen", action="store_true", help="also score seen combinations")
+    ap.add_argument("--jobs", type=int, default=2, help="Swift processes at once (run with OPENBLAS_NUM_THREADS=1)")
     ap.add_argument("--json", help="write the report here")
     args = ap.parse_args()
 
@@ -93,11 +95,19 @@ def main() -> None:
     for name, specs in groups.items():
         totals: dict[str, int] = {}
         n = 0
-        for spec in specs:
+        cases = [(spec, seed) for spec in specs for seed in range(args.seeds)]
+
+        def run(case):
+            spec, seed = case
             prompt = world.canonical_caption(spec)
-            for seed in range(args.seeds):
-                clip = engine.clip(prompt, seed, args) if engine else swift_clip(args.binary, args.model, prompt, seed, args)
-                for key, ok in scorer.score(np.asarray(clip), spec).items():
+            clip = engine.clip(prompt, seed, args) if engine else swift_clip(args.binary, args.model, prompt, seed, args)
+            return scorer.score(np.asarray(clip), spec)
+
+        # Swift clips are separate processes: `--jobs` of them at once (one core each).
+        jobs = 1 if engine else args.jobs
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            for scores in pool.map(run, cases):
+                for key, ok in scores.items():
                     totals[key] = totals.get(key, 0) + int(ok)
                 n += 1
         report[name] = {k: round(v / n, 4) for k, v in totals.items()} | {"clips": n}
