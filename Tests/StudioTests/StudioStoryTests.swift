@@ -177,6 +177,31 @@ final class StudioStoryTests: XCTestCase {
         XCTAssertNotNil(h.line(containing: "4k+1"), h.text)
     }
 
+    func testIdleLineFitsTheScreenShowing() async {
+        let h = StudioHarness(history: [olderRun()])
+        XCTAssertNotNil(h.line(containing: "write a prompt and press ⏎"), h.text)
+        await h.press(.escape, .character("h"))
+        XCTAssertEqual(h.state.mode, .history)
+        XCTAssertNotNil(h.line(containing: "1 run in history"), h.text)
+        XCTAssertNil(h.line(containing: "write a prompt"), "the history screen has no prompt to write: \(h.text)")
+        await h.press(.escape, .character("u"))
+        XCTAssertEqual(h.state.mode, .queue)
+        XCTAssertNotNil(h.line(containing: "queue empty"), h.text)
+    }
+
+    func testJobsWaitingInTheQueueShowAsQueuedInHistory() async {
+        let h = StudioHarness()
+        await h.type("one")
+        await h.press(.enter, .enter, .enter)
+        XCTAssertEqual(h.state.queue.waiting.count, 2)
+        await h.press(.escape, .character("h"))
+        XCTAssertEqual(h.state.history.entries.map(\.status), [.running, .running, .running])
+        let queued = h.state.history.entries.filter { h.state.isQueued(historyID: $0.id) }
+        XCTAssertEqual(queued.count, 2, "the running job's row is not queued; the two waiting ones are")
+        XCTAssertEqual(h.text.components(separatedBy: "⧗").count - 1, 2, h.text)
+        XCTAssertEqual(h.text.components(separatedBy: " … ").count - 1, 1, h.text)
+    }
+
     func testQueuePanelOperations() async {
         let h = StudioHarness()
         await h.type("one")

@@ -107,6 +107,13 @@ public struct StudioState: Sendable {
         }
     }
 
+    /// True when the history row `id` belongs to a job of this session still waiting in the
+    /// queue: the store keeps it `running` (written at submission so the seed survives a crash),
+    /// and the studio shows it as queued.
+    public func isQueued(historyID id: String) -> Bool {
+        queue.waiting.contains { openJobs[$0.id]?.historyID == id }
+    }
+
     public var themeName: String { themeNames.indices.contains(themeIndex) ? themeNames[themeIndex] : "dark" }
 
     /// Smallest usable terminal.

@@ -41,7 +41,7 @@ enum HistoryView {
             case .finished: status = "✓"
             case .failed: status = "✗"
             case .cancelled: status = "–"
-            case .running: status = "…"
+            case .running: status = state.isQueued(historyID: entry.id) ? "⧗" : "…"
             case .interrupted: status = "!"
             }
             let statusRole: ThemeRole
@@ -75,7 +75,8 @@ enum HistoryView {
             ("steps", "\(r.steps), CFG \(ComposeSettings.format(r.guidanceScale))"),
             ("sampler", r.sampler.kind.rawValue + (r.sampler.flowShift.map { ", shift \(ComposeSettings.format($0))" } ?? "")),
             ("seed", r.seed.map(String.init) ?? "random"),
-            ("status", "\(entry.status.rawValue) in \(formatSeconds(entry.durationSeconds))"),
+            ("status", state.isQueued(historyID: entry.id) ? "queued"
+                : "\(entry.status.rawValue) in \(formatSeconds(entry.durationSeconds))"),
         ]
         let textRows = lines.count
         let pictureRect = Rect(row: inner.row, column: inner.column, width: inner.width, height: max(0, inner.height - textRows - 1))

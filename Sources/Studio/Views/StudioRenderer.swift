@@ -113,7 +113,7 @@ enum ProgressView {
             return
         }
         guard let live = state.live else {
-            p.text(" ready · write a prompt and press ⏎", row: row, column: 0, .muted)
+            p.text(" " + idleText(state), row: row, column: 0, .muted, limit: width - 1)
             return
         }
         let line = progressText(live, now: state.now)
@@ -124,6 +124,21 @@ enum ProgressView {
         column += p.text(String(repeating: "█", count: done), row: row, column: column, .progress)
         column += p.text(String(repeating: "░", count: barWidth - done), row: row, column: column, .track)
         p.text(" " + line, row: row, column: column, live.outcome == .failed ? .error : .text, limit: width - column - 1)
+    }
+
+    /// What the progress line says when no run is followed, for the screen showing.
+    static func idleText(_ state: StudioState) -> String {
+        switch state.mode {
+        case .compose:
+            return "ready · write a prompt and press ⏎"
+        case .history:
+            let count = state.history.entries.count
+            let runs = count == 1 ? "1 run" : "\(count) runs"
+            return state.history.starredOnly ? "\(runs) starred" : "\(runs) in history"
+        case .queue:
+            let waiting = state.queue.waiting.count
+            return waiting == 0 ? "queue empty" : "\(waiting) waiting in the queue"
+        }
     }
 
     /// "12/20 · 0.21 s/it · ETA 2.1 s (incl. decode ≈ 0.4 s) · denoising".
