@@ -24,6 +24,9 @@ public struct UMT5EncoderModel: TextEncoder {
     /// `encoder.final_layer_norm`
     let finalNorm: RMSNorm
 
+    /// Whether the linear weights are held in half precision (a F16 / BF16 checkpoint).
+    public var holdsHalfPrecisionWeights: Bool { blocks.first?.attention.q.isHalf ?? false }
+
     public var hiddenSize: Int { config.modelDim }
     public var maxPositions: Int? { nil }
 

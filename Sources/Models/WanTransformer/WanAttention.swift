@@ -9,10 +9,10 @@ import WeightsIO
 
 /// One Wan attention layer (`attn1` self-attention with RoPE, or `attn2` cross-attention).
 struct WanAttention: Sendable {
-    let toQ: WanLinear
-    let toK: WanLinear
-    let toV: WanLinear
-    let toOut: WanLinear
+    let toQ: Linear
+    let toK: Linear
+    let toV: Linear
+    let toOut: Linear
     let normQ: RMSNorm
     let normK: RMSNorm
     let heads: Int
@@ -20,10 +20,10 @@ struct WanAttention: Sendable {
 
     /// Loads `to_q`, `to_k`, `to_v`, `to_out.0`, `norm_q`, `norm_k` under `source`.
     init(_ source: some WeightSource, dim: Int, heads: Int, eps: Float) throws {
-        toQ = try WanLinear(source.scoped("to_q."), inFeatures: dim, outFeatures: dim)
-        toK = try WanLinear(source.scoped("to_k."), inFeatures: dim, outFeatures: dim)
-        toV = try WanLinear(source.scoped("to_v."), inFeatures: dim, outFeatures: dim)
-        toOut = try WanLinear(source.scoped("to_out.0."), inFeatures: dim, outFeatures: dim)
+        toQ = try Linear(source.scoped("to_q."), inFeatures: dim, outFeatures: dim)
+        toK = try Linear(source.scoped("to_k."), inFeatures: dim, outFeatures: dim)
+        toV = try Linear(source.scoped("to_v."), inFeatures: dim, outFeatures: dim)
+        toOut = try Linear(source.scoped("to_out.0."), inFeatures: dim, outFeatures: dim)
         normQ = try RMSNorm(source.scoped("norm_q."), dim: dim, eps: eps)
         normK = try RMSNorm(source.scoped("norm_k."), dim: dim, eps: eps)
         self.heads = heads

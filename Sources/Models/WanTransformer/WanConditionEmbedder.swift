@@ -10,19 +10,19 @@ import WeightsIO
 /// The timestep and text conditioning of the Wan transformer (`condition_embedder.*`).
 struct WanConditionEmbedder: Sendable {
     let frequencyDim: Int
-    let timeLinear1: WanLinear
-    let timeLinear2: WanLinear
-    let timeProjection: WanLinear
-    let textLinear1: WanLinear
-    let textLinear2: WanLinear
+    let timeLinear1: Linear
+    let timeLinear2: Linear
+    let timeProjection: Linear
+    let textLinear1: Linear
+    let textLinear2: Linear
 
     init(_ source: some WeightSource, dim: Int, frequencyDim: Int, textDim: Int) throws {
         self.frequencyDim = frequencyDim
-        timeLinear1 = try WanLinear(source.scoped("time_embedder.linear_1."), inFeatures: frequencyDim, outFeatures: dim)
-        timeLinear2 = try WanLinear(source.scoped("time_embedder.linear_2."), inFeatures: dim, outFeatures: dim)
-        timeProjection = try WanLinear(source.scoped("time_proj."), inFeatures: dim, outFeatures: 6 * dim)
-        textLinear1 = try WanLinear(source.scoped("text_embedder.linear_1."), inFeatures: textDim, outFeatures: dim)
-        textLinear2 = try WanLinear(source.scoped("text_embedder.linear_2."), inFeatures: dim, outFeatures: dim)
+        timeLinear1 = try Linear(source.scoped("time_embedder.linear_1."), inFeatures: frequencyDim, outFeatures: dim)
+        timeLinear2 = try Linear(source.scoped("time_embedder.linear_2."), inFeatures: dim, outFeatures: dim)
+        timeProjection = try Linear(source.scoped("time_proj."), inFeatures: dim, outFeatures: 6 * dim)
+        textLinear1 = try Linear(source.scoped("text_embedder.linear_1."), inFeatures: textDim, outFeatures: dim)
+        textLinear2 = try Linear(source.scoped("text_embedder.linear_2."), inFeatures: dim, outFeatures: dim)
     }
 
     /// timesteps: B values (int timesteps as exact Floats) -> (temb [B, D], timestep_proj [B, 6D])

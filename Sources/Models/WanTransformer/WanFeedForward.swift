@@ -6,12 +6,12 @@ import WeightsIO
 
 /// Wan's feed-forward: `ffn.net.0.proj` (D → ffn_dim), GELU-tanh, `ffn.net.2` (ffn_dim → D).
 struct WanFeedForward: Sendable {
-    let proj: WanLinear
-    let out: WanLinear
+    let proj: Linear
+    let out: Linear
 
     init(_ source: some WeightSource, dim: Int, innerDim: Int) throws {
-        proj = try WanLinear(source.scoped("net.0.proj."), inFeatures: dim, outFeatures: innerDim)
-        out = try WanLinear(source.scoped("net.2."), inFeatures: innerDim, outFeatures: dim)
+        proj = try Linear(source.scoped("net.0.proj."), inFeatures: dim, outFeatures: innerDim)
+        out = try Linear(source.scoped("net.2."), inFeatures: innerDim, outFeatures: dim)
     }
 
     /// x: [B, S, D] -> [B, S, D]

@@ -25,7 +25,7 @@ public struct WanTransformer3DModel: Sendable {
     let blocks: [WanTransformerBlock]
     /// `[1, 2, D]`: shift and scale offsets of the output norm.
     let scaleShiftTable: Tensor
-    let projOut: WanLinear
+    let projOut: Linear
 
     /// Builds the model from `config` and the weights under `weights` (diffusers key names).
     /// Use inside `WeightStore.load` for strict loading. Throws
@@ -43,7 +43,7 @@ public struct WanTransformer3DModel: Sendable {
             try WanTransformerBlock(weights.scoped("blocks.\(index)."), config: config)
         }
         scaleShiftTable = try weights.tensor("scale_shift_table", shape: [1, 2, dim])
-        projOut = try WanLinear(weights.scoped("proj_out."), inFeatures: dim,
+        projOut = try Linear(weights.scoped("proj_out."), inFeatures: dim,
                                 outFeatures: config.outChannels * pt * ph * pw)
     }
 
