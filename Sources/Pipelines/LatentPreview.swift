@@ -10,10 +10,31 @@ public struct LatentRGBProjection: Sendable, Equatable, Codable {
     public var weights: [[Float]]
     /// `[3]`.
     public var bias: [Float]
+    /// A causal VAE codes its first latent frame from one image and every later one from
+    /// several, so the two kinds of frame have different codes: when given, this map
+    /// (`first_frame` in the file) is used for latent frame 0 and the main one for the rest.
+    public var firstFrame: FrameMap?
 
-    public init(weights: [[Float]], bias: [Float]) {
+    /// One linear map: `weights` `[3][C]`, `bias` `[3]`.
+    public struct FrameMap: Sendable, Equatable, Codable {
+        public var weights: [[Float]]
+        public var bias: [Float]
+
+        public init(weights: [[Float]], bias: [Float]) {
+            self.weights = weights
+            self.bias = bias
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case weights, bias
+        case firstFrame = "first_frame"
+    }
+
+    public init(weights: [[Float]], bias: [Float], firstFrame: FrameMap? = nil) {
         self.weights = weights
         self.bias = bias
+        self.firstFrame = firstFrame
     }
 
     /// The file name of the fitted map inside a model folder.
@@ -24,7 +45,9 @@ public struct LatentRGBProjection: Sendable, Equatable, Codable {
         let url = folder.appendingPathComponent(fileName)
         guard let data = FileManager.default.contents(atPath: url.path),
               let map = try? JSONDecoder().decode(LatentRGBProjection.self, from: data),
-              map.weights.count == 3, map.bias.count == 3, map.weights.allSatisfy({ $0.count == channels })
+              map.weights.count == 3, map.bias.count == 3, map.weights.allSatisfy({ $0.count == channels }),
+              map.firstFrame.map({ $0.weights.count == 3 && $0.bias.count == 3
+                  && $0.weights.allSatisfy { $0.count == channels } }) ?? true
         else { return nil }
         return map
     }
@@ -42,6 +65,9 @@ public struct LatentRGBProjection: Sendable, Equatable, Codable {
         let plane = h * w
         return latents.data.withUnsafeBufferPointer { x in
             (0..<f).map { frame in
+                let map = frame == 0 ? firstFrame ?? FrameMap(weights: weights, bias: bias)
+                    : FrameMap(weights: weights, bias: bias)
+                let (weights, bias) = (map.weights, map.bias)
                 var out = [UInt8](repeating: 0, count: plane * 3)
                 for p in 0..<plane {
                     for r in 0..<3 {
