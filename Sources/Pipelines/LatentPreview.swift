@@ -24,6 +24,11 @@ public struct LatentRGBProjection: Sendable, Equatable, Codable {
             self.weights = weights
             self.bias = bias
         }
+
+        /// Three rows of `channels` weights and three biases.
+        func fits(channels: Int) -> Bool {
+            weights.count == 3 && bias.count == 3 && weights.allSatisfy { $0.count == channels }
+        }
     }
 
     enum CodingKeys: String, CodingKey {
@@ -37,6 +42,9 @@ public struct LatentRGBProjection: Sendable, Equatable, Codable {
         self.firstFrame = firstFrame
     }
 
+    /// The map of every latent frame after the first (and of the first when it has none).
+    var main: FrameMap { FrameMap(weights: weights, bias: bias) }
+
     /// The file name of the fitted map inside a model folder.
     public static let fileName = "latent_preview.json"
 
@@ -45,9 +53,7 @@ public struct LatentRGBProjection: Sendable, Equatable, Codable {
         let url = folder.appendingPathComponent(fileName)
         guard let data = FileManager.default.contents(atPath: url.path),
               let map = try? JSONDecoder().decode(LatentRGBProjection.self, from: data),
-              map.weights.count == 3, map.bias.count == 3, map.weights.allSatisfy({ $0.count == channels }),
-              map.firstFrame.map({ $0.weights.count == 3 && $0.bias.count == 3
-                  && $0.weights.allSatisfy { $0.count == channels } }) ?? true
+              map.main.fits(channels: channels), map.firstFrame?.fits(channels: channels) ?? true
         else { return nil }
         return map
     }
@@ -65,14 +71,12 @@ public struct LatentRGBProjection: Sendable, Equatable, Codable {
         let plane = h * w
         return latents.data.withUnsafeBufferPointer { x in
             (0..<f).map { frame in
-                let map = frame == 0 ? firstFrame ?? FrameMap(weights: weights, bias: bias)
-                    : FrameMap(weights: weights, bias: bias)
-                let (weights, bias) = (map.weights, map.bias)
+                let map = frame == 0 ? firstFrame ?? main : main
                 var out = [UInt8](repeating: 0, count: plane * 3)
                 for p in 0..<plane {
                     for r in 0..<3 {
-                        var v = bias[r]
-                        for ch in 0..<c { v += weights[r][ch] * x[(ch * f + frame) * plane + p] }
+                        var v = map.bias[r]
+                        for ch in 0..<c { v += map.weights[r][ch] * x[(ch * f + frame) * plane + p] }
                         let unit = Swift.min(1, Swift.max(0, v / 2 + 0.5))
                         out[p * 3 + r] = UInt8((unit * 255).rounded())
                     }

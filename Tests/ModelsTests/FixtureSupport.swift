@@ -90,3 +90,26 @@ func temporaryFolder(copying files: URL...) throws -> URL {
     }
     return folder
 }
+
+/// A temporary copy of the fixture model folder `relativeFolder` (its `config.json` and weights
+/// file `fileName`) with every tensor but `dropped` stored in `dtype` — first rounded through
+/// `rounding` when given (half-precision values stored wide).
+func temporaryModelCopy(_ relativeFolder: String, weights fileName: String, dtype: SafetensorsDType,
+                        roundedThrough rounding: SafetensorsDType? = nil, dropping dropped: String? = nil) throws -> URL {
+    let source = Fixtures.url(relativeFolder)
+    let folder = try temporaryFolder(copying: source.appendingPathComponent("config.json"))
+    let target = folder.appendingPathComponent(fileName)
+    func tensors(of url: URL) throws -> [String: Tensor] {
+        let file = try SafetensorsFile(url: url)
+        var out: [String: Tensor] = [:]
+        for name in file.names where name != dropped { out[name] = try file.tensor(name) }
+        return out
+    }
+    var all = try tensors(of: source.appendingPathComponent(fileName))
+    if let rounding {
+        try SafetensorsWriter.write(all, to: target, dtype: rounding)
+        all = try tensors(of: target)
+    }
+    try SafetensorsWriter.write(all, to: target, dtype: dtype)
+    return folder
+}

@@ -97,8 +97,9 @@ final class UMT5EncoderTests: XCTestCase {
         XCTAssertFalse(full.holdsHalfPrecisionWeights)
         let reference = try full(inputIDs: ids, attentionMask: mask)
         for (dtype, bound) in [(SafetensorsDType.float16, Float(5e-3)), (.bfloat16, 3e-2)] {
-            let half = try copy(dtype: dtype)
-            let rounded = try copy(dtype: dtype, thenAs: .float32)
+            let half = try temporaryModelCopy("wan/text_encoder", weights: "model.safetensors", dtype: dtype)
+            let rounded = try temporaryModelCopy("wan/text_encoder", weights: "model.safetensors", dtype: .float32,
+                                                 roundedThrough: dtype)
             defer { [half, rounded].forEach { try? FileManager.default.removeItem(at: $0) } }
             let halfModel = try UMT5EncoderModel.load(folder: half)
             XCTAssertTrue(halfModel.holdsHalfPrecisionWeights, "\(dtype)")
@@ -110,29 +111,6 @@ final class UMT5EncoderTests: XCTestCase {
             print("UMT5 \(dtype) storage: max relative error vs F32 \(error)")
             XCTAssertLessThan(error, bound, "\(dtype)")
         }
-    }
-
-    /// The fixture text encoder rewritten with every tensor in `dtype` (then, if given, in
-    /// `thenAs`: the rounded values stored wide).
-    private func copy(dtype: SafetensorsDType, thenAs wide: SafetensorsDType? = nil) throws -> URL {
-        let source = Fixtures.url("wan/text_encoder")
-        let folder = FileManager.default.temporaryDirectory
-            .appendingPathComponent("umt5-\(UUID().uuidString)", isDirectory: true)
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(at: source.appendingPathComponent("config.json"),
-                                         to: folder.appendingPathComponent("config.json"))
-        let weights = folder.appendingPathComponent("model.safetensors")
-        let file = try SafetensorsFile(url: source.appendingPathComponent("model.safetensors"))
-        var tensors: [String: Tensor] = [:]
-        for name in file.names { tensors[name] = try file.tensor(name) }
-        try SafetensorsWriter.write(tensors, to: weights, dtype: dtype)
-        if let wide {
-            let rounded = try SafetensorsFile(url: weights)
-            var widened: [String: Tensor] = [:]
-            for name in rounded.names { widened[name] = try rounded.tensor(name) }
-            try SafetensorsWriter.write(widened, to: weights, dtype: wide)
-        }
-        return folder
     }
 
     func testTextEncoderProtocol() throws {

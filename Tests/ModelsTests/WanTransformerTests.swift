@@ -225,17 +225,7 @@ final class WanTransformerTests: XCTestCase {
     /// A copy of the fixture transformer folder with every tensor written as `dtype`,
     /// optionally without one key.
     private func temporaryCopy(dtype: SafetensorsDType, dropping dropped: String? = nil) throws -> URL {
-        let source = Fixtures.url("wan/transformer")
-        let folder = FileManager.default.temporaryDirectory
-            .appendingPathComponent("wan-transformer-\(UUID().uuidString)", isDirectory: true)
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(at: source.appendingPathComponent("config.json"),
-                                         to: folder.appendingPathComponent("config.json"))
-        let file = try SafetensorsFile(url: source.appendingPathComponent("diffusion_pytorch_model.safetensors"))
-        var tensors: [String: Tensor] = [:]
-        for name in file.names where name != dropped { tensors[name] = try file.tensor(name) }
-        try SafetensorsWriter.write(tensors, to: folder.appendingPathComponent("diffusion_pytorch_model.safetensors"),
-                                    dtype: dtype)
-        return folder
+        try temporaryModelCopy("wan/transformer", weights: "diffusion_pytorch_model.safetensors", dtype: dtype,
+                               dropping: dropped)
     }
 }
