@@ -13,7 +13,6 @@ with tools/eval/score.py.
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import random
 import sys
@@ -105,17 +104,8 @@ def main() -> None:
         t0 = time.time()
         x0, specs = clips(rng, B, held)
         caps = [world.caption(s, rng) if rng.random() > 0.1 else "" for s in specs]
-        ctx, processor.bias = train.encode_text_compact(tok, te, caps)
-        sigma = train.sample_sigmas(B).view(B, 1, 1, 1, 1)
-        noise = torch.randn_like(x0)
-        pred = dit((1 - sigma) * x0 + sigma * noise, sigma.view(B) * 1000, ctx, return_dict=False)[0]
-        loss = F.mse_loss(pred, noise - x0)
-        lr = 4e-4 * min(1.0, (step + 1) / 200) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / args.steps)))
-        for g in opt.param_groups:
-            g["lr"] = lr
-        opt.zero_grad(); loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step(); step += 1
+        loss = train.flow_matching_step(tok, te, dit, processor, opt, params, x0, caps, step, args.steps)
+        step += 1
         if step % 50 == 0:
             print(f"pixel step {step} loss {loss.item():.4f} ({time.time() - t0:.2f}s/step)", flush=True)
         if step % args.eval_every == 0:

@@ -302,6 +302,27 @@ def sample_sigmas(n: int, shift: float = 3.0, uniform_share: float = 0.25) -> to
     return torch.where(uniform, torch.rand(n), sigma)
 
 
+def flow_matching_step(tok, te, dit, processor, opt, params, x0: torch.Tensor, caps: list[str],
+                       step: int, total_steps: int) -> torch.Tensor:
+    """One optimiser step of flow matching on clean clips `x0` [B, C, F, H, W] with captions
+    `caps` (x_t = (1 - σ) x0 + σ ε, target ε - x0; AdamW at 4e-4 with a 200-step warm-up and a
+    cosine decay to 10% over `total_steps`). Returns the loss."""
+    B = x0.shape[0]
+    ctx, processor.bias = encode_text_compact(tok, te, caps)
+    sigma = sample_sigmas(B).view(B, 1, 1, 1, 1)
+    noise = torch.randn_like(x0)
+    xt = (1 - sigma) * x0 + sigma * noise
+    pred = dit(xt, sigma.view(B) * 1000, ctx, return_dict=False)[0]
+    loss = F.mse_loss(pred, noise - x0)
+    lr = 4e-4 * min(1.0, (step + 1) / 200) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / total_steps)))
+    for g in opt.param_groups:
+        g["lr"] = lr
+    opt.zero_grad(); loss.backward()
+    torch.nn.utils.clip_grad_norm_(params, 1.0)
+    opt.step()
+    return loss
+
+
 def stage_dit(args) -> None:
     from diffusers import WanTransformer3DModel
     from transformers import UMT5Config, UMT5EncoderModel
@@ -338,18 +359,8 @@ def stage_dit(args) -> None:
         idx = [rng.randrange(len(zs)) for _ in range(B)]
         x0 = zs[idx]
         caps = [world.caption(specs[i], rng) if rng.random() > 0.1 else "" for i in idx]
-        ctx, processor.bias = encode_text_compact(tok, te, caps)
-        sigma = sample_sigmas(B).view(B, 1, 1, 1, 1)
-        noise = torch.randn_like(x0)
-        xt = (1 - sigma) * x0 + sigma * noise
-        pred = dit(xt, sigma.view(B) * 1000, ctx, return_dict=False)[0]
-        loss = F.mse_loss(pred, noise - x0)
-        lr = 4e-4 * min(1.0, (step + 1) / 200) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / args.dit_steps)))
-        for g in opt.param_groups:
-            g["lr"] = lr
-        opt.zero_grad(); loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step(); step += 1
+        loss = flow_matching_step(tok, te, dit, processor, opt, params, x0, caps, step, args.dit_steps)
+        step += 1
         log_row("dit", dict(step=step, loss=round(loss.item(), 5), sec=round(time.time() - t0, 3)))
         if step % 50 == 0:
             print(f"dit step {step} loss {loss.item():.4f} ({time.time() - t0:.2f}s/step)", flush=True)
