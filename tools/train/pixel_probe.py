@@ -9,6 +9,7 @@ it samples held-out prompts (FlowMatch Euler, shift 3, 20 steps, guidance 5) and
 with tools/eval/score.py.
 
   .venv/bin/python tools/train/pixel_probe.py --minutes 30 --eval-every 500
+  .venv/bin/python tools/train/pixel_probe.py --run pixel-ln --sigma logit-normal  # an ablation
 """
 from __future__ import annotations
 
@@ -29,8 +30,11 @@ import score as scorer  # noqa: E402
 import shapes_world as world  # noqa: E402
 import train  # noqa: E402
 
-OUT = os.path.join(train.RUNS, "pixel")
 FRAMES, SIZE = 5, 16
+SIGMAS = {
+    "shifted": train.sample_sigmas,  # train.py's: shift-3 logit-normal plus a 25% uniform share
+    "logit-normal": lambda n: torch.sigmoid(torch.randn(n)),  # TRAINING-NOTES' probe
+}
 
 
 def clips(rng: random.Random, n: int, exclude) -> tuple[torch.Tensor, list]:
@@ -45,7 +49,9 @@ def clips(rng: random.Random, n: int, exclude) -> tuple[torch.Tensor, list]:
 
 
 @torch.no_grad()
-def evaluate(tok, te, dit, processor, seeds: int = 2, prompts: int = 30) -> dict:
+def evaluate(tok, te, dit, processor, seeds: int = 2, prompts: int = 30, shift: float = 3.0,
+             guidance: float = 5.0) -> tuple[dict, dict]:
+    """Held-out accuracy per attribute, and for each asked motion the motions the scorer saw."""
     from diffusers import FlowMatchEulerDiscreteScheduler
     specs = [world.Spec(*c) for c in sorted(world.held_out_combos())[:prompts]]
     cases = [(s, seed) for s in specs for seed in range(seeds)]
@@ -54,22 +60,25 @@ def evaluate(tok, te, dit, processor, seeds: int = 2, prompts: int = 30) -> dict
     ctx, bias = train.encode_text_compact(tok, te, caps + [""] * n)
     gen = torch.Generator().manual_seed(0)
     x = torch.randn(n, 3, FRAMES, SIZE, SIZE, generator=gen)
-    sched = FlowMatchEulerDiscreteScheduler(shift=3.0)
+    sched = FlowMatchEulerDiscreteScheduler(shift=shift)
     sched.set_timesteps(20)
     te.eval(); dit.eval()
     for t in sched.timesteps:
         processor.bias = bias
         v = dit(torch.cat([x, x]), t.expand(2 * n), ctx, return_dict=False)[0]
-        v = v[n:] + 5.0 * (v[:n] - v[n:])
+        v = v[n:] + guidance * (v[:n] - v[n:])
         x = sched.step(v, t, x).prev_sample
     te.train(); dit.train()
     totals: dict[str, int] = {}
+    seen: dict[str, dict[str, int]] = {}
     for i, (spec, _) in enumerate(cases):
         clip = ((x[i].clamp(-1, 1) + 1) / 2).permute(1, 2, 3, 0)  # [5, 16, 16, 3]
-        clip = clip.repeat_interleave(4, 1).repeat_interleave(4, 2).numpy()  # 64×64 for the scorer
-        for k, ok in scorer.score(np.asarray(clip), spec).items():
+        clip = np.asarray(clip.repeat_interleave(4, 1).repeat_interleave(4, 2).numpy())  # 64×64 for the scorer
+        for k, ok in scorer.score(clip, spec).items():
             totals[k] = totals.get(k, 0) + int(ok)
-    return {k: round(v / n, 3) for k, v in totals.items()} | {"clips": n}
+        got = scorer.analyse(clip)["motion"]
+        seen.setdefault(spec.motion, {})[got] = seen.setdefault(spec.motion, {}).get(got, 0) + 1
+    return {k: round(v / n, 3) for k, v in totals.items()} | {"clips": n}, seen
 
 
 def main() -> None:
@@ -79,16 +88,21 @@ def main() -> None:
     ap.add_argument("--minutes", type=float, default=30)
     ap.add_argument("--steps", type=int, default=9000, help="cosine schedule length")
     ap.add_argument("--eval-every", type=int, default=500)
+    ap.add_argument("--run", default="pixel", help="checkpoint and log folder under runs/")
+    ap.add_argument("--sigma", choices=list(SIGMAS), default="shifted", help="training noise levels")
+    ap.add_argument("--shift", type=float, default=3.0, help="sampling flow shift")
+    ap.add_argument("--guidance", type=float, default=5.0, help="sampling guidance")
     args = ap.parse_args()
+    out = os.path.join(train.RUNS, args.run)
     torch.set_num_threads(2)
-    os.makedirs(OUT, exist_ok=True)
+    os.makedirs(out, exist_ok=True)
     tok = train.load_tokenizer()
     torch.manual_seed(1)
     te = UMT5EncoderModel(UMT5Config(vocab_size=len(tok), **train.TEXT_CONFIG))
     dit = WanTransformer3DModel(**(train.DIT_CONFIG | dict(in_channels=3, out_channels=3)))
     params = list(te.parameters()) + list(dit.parameters())
     opt = torch.optim.AdamW(params, lr=4e-4, weight_decay=0.01)
-    ck = os.path.join(OUT, "dit.pt")
+    ck = os.path.join(out, "dit.pt")
     step, rng = 0, random.Random(31)
     if os.path.exists(ck):
         state = torch.load(ck, weights_only=False)
@@ -96,7 +110,7 @@ def main() -> None:
         step, rng = state["step"], state["rng"]
     processor = train.use_compact_context(dit)
     held = world.held_out_combos()
-    log = open(os.path.join(OUT, "log.txt"), "a")
+    log = open(os.path.join(out, "log.txt"), "a")
     t_end = time.time() + args.minutes * 60
     te.train(); dit.train()
     B = 32
@@ -104,14 +118,15 @@ def main() -> None:
         t0 = time.time()
         x0, specs = clips(rng, B, held)
         caps = [world.caption(s, rng) if rng.random() > 0.1 else "" for s in specs]
-        loss = train.flow_matching_step(tok, te, dit, processor, opt, params, x0, caps, step, args.steps)
+        loss = train.flow_matching_step(tok, te, dit, processor, opt, params, x0, caps, step, args.steps,
+                                         SIGMAS[args.sigma])
         step += 1
         if step % 50 == 0:
             print(f"pixel step {step} loss {loss.item():.4f} ({time.time() - t0:.2f}s/step)", flush=True)
         if step % args.eval_every == 0:
             torch.save(dict(te=te.state_dict(), dit=dit.state_dict(), opt=opt.state_dict(), step=step, rng=rng), ck)
-            report = evaluate(tok, te, dit, processor)
-            line = f"step {step}: held-out {report}"
+            report, motions = evaluate(tok, te, dit, processor, shift=args.shift, guidance=args.guidance)
+            line = f"step {step}: held-out {report} motions {motions}"
             print(line, flush=True)
             log.write(line + "\n"); log.flush()
     torch.save(dict(te=te.state_dict(), dit=dit.state_dict(), opt=opt.state_dict(), step=step, rng=rng), ck)

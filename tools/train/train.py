@@ -303,13 +303,13 @@ def sample_sigmas(n: int, shift: float = 3.0, uniform_share: float = 0.25) -> to
 
 
 def flow_matching_step(tok, te, dit, processor, opt, params, x0: torch.Tensor, caps: list[str],
-                       step: int, total_steps: int) -> torch.Tensor:
+                       step: int, total_steps: int, sigmas=sample_sigmas) -> torch.Tensor:
     """One optimiser step of flow matching on clean clips `x0` [B, C, F, H, W] with captions
-    `caps` (x_t = (1 - σ) x0 + σ ε, target ε - x0; AdamW at 4e-4 with a 200-step warm-up and a
-    cosine decay to 10% over `total_steps`). Returns the loss."""
+    `caps` (x_t = (1 - σ) x0 + σ ε, target ε - x0, σ drawn by `sigmas(B)`; AdamW at 4e-4 with a
+    200-step warm-up and a cosine decay to 10% over `total_steps`). Returns the loss."""
     B = x0.shape[0]
     ctx, processor.bias = encode_text_compact(tok, te, caps)
-    sigma = sample_sigmas(B).view(B, 1, 1, 1, 1)
+    sigma = sigmas(B).view(B, 1, 1, 1, 1)
     noise = torch.randn_like(x0)
     xt = (1 - sigma) * x0 + sigma * noise
     pred = dit(xt, sigma.view(B) * 1000, ctx, return_dict=False)[0]
@@ -332,6 +332,13 @@ def stage_dit(args) -> None:
     std = torch.tensor(lat["std"]).view(1, -1, 1, 1, 1)
     zs = (torch.stack([z.float() for z in lat["z"]]) - mean) / std
     specs = lat["specs"]
+    # A curriculum: `--motions` trains on the pool's clips of those motions only.
+    motions = set(args.motions.split(",")) if args.motions else set(world.MOTIONS)
+    unknown = motions - set(world.MOTIONS)
+    if unknown:
+        raise SystemExit(f"--motions: unknown {sorted(unknown)}; valid: {','.join(world.MOTIONS)}")
+    pool = [i for i, spec in enumerate(specs) if spec.motion in motions]
+    print(f"dit: {len(pool)} of {len(specs)} pool clips ({', '.join(sorted(motions))})")
     torch.manual_seed(1)
     te = UMT5EncoderModel(UMT5Config(vocab_size=len(tok), **TEXT_CONFIG))
     dit = WanTransformer3DModel(**DIT_CONFIG)
@@ -356,7 +363,7 @@ def stage_dit(args) -> None:
     B = 32
     while step < args.dit_steps and not stop_requested and time.time() < t_end:
         t0 = time.time()
-        idx = [rng.randrange(len(zs)) for _ in range(B)]
+        idx = [pool[rng.randrange(len(pool))] for _ in range(B)]
         x0 = zs[idx]
         caps = [world.caption(specs[i], rng) if rng.random() > 0.1 else "" for i in idx]
         loss = flow_matching_step(tok, te, dit, processor, opt, params, x0, caps, step, args.dit_steps)
@@ -449,6 +456,7 @@ def main() -> None:
     ap.add_argument("--vae-steps", type=int, default=4300)
     ap.add_argument("--dit-steps", type=int, default=6000)
     ap.add_argument("--pool", type=int, default=4096, help="clips encoded to latents for the DiT")
+    ap.add_argument("--motions", default="", help="DiT curriculum: train on these motions only (comma-separated)")
     ap.add_argument("--out", default=os.path.join(HERE, "..", "..", "Sources", "BundledModels", "Resources", "tiny-shapes"))
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
