@@ -303,17 +303,22 @@ def sample_sigmas(n: int, shift: float = 3.0, uniform_share: float = 0.25) -> to
 
 
 def flow_matching_step(tok, te, dit, processor, opt, params, x0: torch.Tensor, caps: list[str],
-                       step: int, total_steps: int, sigmas=sample_sigmas) -> torch.Tensor:
+                       step: int, total_steps: int, sigmas=sample_sigmas,
+                       weight: torch.Tensor | None = None) -> torch.Tensor:
     """One optimiser step of flow matching on clean clips `x0` [B, C, F, H, W] with captions
     `caps` (x_t = (1 - σ) x0 + σ ε, target ε - x0, σ drawn by `sigmas(B)`; AdamW at 4e-4 with a
-    200-step warm-up and a cosine decay to 10% over `total_steps`). Returns the loss."""
+    200-step warm-up and a cosine decay to 10% over `total_steps`). `weight` [B, 1, F, H, W]
+    weights the squared error per position (normalised by its mean). Returns the loss."""
     B = x0.shape[0]
     ctx, processor.bias = encode_text_compact(tok, te, caps)
     sigma = sigmas(B).view(B, 1, 1, 1, 1)
     noise = torch.randn_like(x0)
     xt = (1 - sigma) * x0 + sigma * noise
     pred = dit(xt, sigma.view(B) * 1000, ctx, return_dict=False)[0]
-    loss = F.mse_loss(pred, noise - x0)
+    if weight is None:
+        loss = F.mse_loss(pred, noise - x0)
+    else:
+        loss = (weight * (pred - (noise - x0)) ** 2).mean() / weight.mean()
     lr = 4e-4 * min(1.0, (step + 1) / 200) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / total_steps)))
     for g in opt.param_groups:
         g["lr"] = lr
@@ -321,6 +326,30 @@ def flow_matching_step(tok, te, dit, processor, opt, params, x0: torch.Tensor, c
     torch.nn.utils.clip_grad_norm_(params, 1.0)
     opt.step()
     return loss
+
+
+@torch.no_grad()
+def foreground_weights(zs: torch.Tensor, specs: list, mean: torch.Tensor, std: torch.Tensor,
+                       gain: float) -> torch.Tensor:
+    """Loss weights [N, 1, F, H, W]: 1 + gain on the object, 1 on the background.
+
+    One small object covers about 7% of the latent positions, so a plain MSE spends most of its
+    gradient on the flat background, which the model learns first; colour, shape and above all
+    motion live on the object. The object is where a clip's latents differ from those of its
+    plain background (mean square over channels > 0.3 in normalised units), widened by one
+    latent pixel."""
+    bgs = list(world.BACKGROUNDS)
+    plain = torch.stack([torch.tensor(world.BACKGROUNDS[b], dtype=torch.float32).div(255).view(3, 1, 1, 1)
+                         .expand(3, FRAMES, SIZE, SIZE) for b in bgs]) * 2 - 1
+    zbg = (load_vae().encode(plain).latent_dist.mean - mean) / std  # [10, C, F, H, W]
+    out = torch.empty(len(zs), 1, *zs.shape[2:])
+    for start in range(0, len(zs), 512):
+        z = zs[start:start + 512]
+        ref = zbg[[bgs.index(s.background) for s in specs[start:start + 512]]]
+        obj = (((z - ref) ** 2).mean(1, keepdim=True) > 0.3).float()
+        obj = F.max_pool3d(obj, (1, 3, 3), 1, (0, 1, 1))
+        out[start:start + 512] = 1 + gain * obj
+    return out
 
 
 def stage_dit(args) -> None:
@@ -339,6 +368,9 @@ def stage_dit(args) -> None:
         raise SystemExit(f"--motions: unknown {sorted(unknown)}; valid: {','.join(world.MOTIONS)}")
     pool = [i for i, spec in enumerate(specs) if spec.motion in motions]
     print(f"dit: {len(pool)} of {len(specs)} pool clips ({', '.join(sorted(motions))})")
+    weights = foreground_weights(zs, specs, mean, std, args.object_gain) if args.object_gain else None
+    if weights is not None:
+        print(f"dit: object loss gain {args.object_gain}, object share of positions {(weights > 1).float().mean():.3f}")
     torch.manual_seed(1)
     te = UMT5EncoderModel(UMT5Config(vocab_size=len(tok), **TEXT_CONFIG))
     dit = WanTransformer3DModel(**DIT_CONFIG)
@@ -366,7 +398,8 @@ def stage_dit(args) -> None:
         idx = [pool[rng.randrange(len(pool))] for _ in range(B)]
         x0 = zs[idx]
         caps = [world.caption(specs[i], rng) if rng.random() > 0.1 else "" for i in idx]
-        loss = flow_matching_step(tok, te, dit, processor, opt, params, x0, caps, step, args.dit_steps)
+        loss = flow_matching_step(tok, te, dit, processor, opt, params, x0, caps, step, args.dit_steps,
+                                  weight=None if weights is None else weights[idx])
         step += 1
         log_row("dit", dict(step=step, loss=round(loss.item(), 5), sec=round(time.time() - t0, 3)))
         if step % 50 == 0:
@@ -456,6 +489,7 @@ def main() -> None:
     ap.add_argument("--vae-steps", type=int, default=4300)
     ap.add_argument("--dit-steps", type=int, default=6000)
     ap.add_argument("--pool", type=int, default=4096, help="clips encoded to latents for the DiT")
+    ap.add_argument("--object-gain", type=float, default=0.0, help="DiT: extra loss weight on object positions")
     ap.add_argument("--motions", default="", help="DiT curriculum: train on these motions only (comma-separated)")
     ap.add_argument("--out", default=os.path.join(HERE, "..", "..", "Sources", "BundledModels", "Resources", "tiny-shapes"))
     ap.add_argument("--threads", type=int, default=2)
