@@ -65,7 +65,11 @@ def analyse(clip: np.ndarray) -> dict:
 
 
 def score(clip: np.ndarray, spec: world.Spec) -> dict[str, bool]:
-    a = analyse(clip)
+    return judge(analyse(clip), spec)
+
+
+def judge(a: dict, spec: world.Spec) -> dict[str, bool]:
+    """Whether an `analyse` result matches each of the prompt's attributes."""
     return {
         "colour": a["colour"] == spec.colour,
         "background": a["background"] == spec.background,

@@ -18,6 +18,7 @@ import os
 import random
 import sys
 import time
+from collections import Counter, defaultdict
 
 import numpy as np
 import torch
@@ -69,16 +70,16 @@ def evaluate(tok, te, dit, processor, seeds: int = 2, prompts: int = 30, shift: 
         v = v[n:] + guidance * (v[:n] - v[n:])
         x = sched.step(v, t, x).prev_sample
     te.train(); dit.train()
-    totals: dict[str, int] = {}
-    seen: dict[str, dict[str, int]] = {}
+    totals: Counter = Counter()
+    seen: dict[str, Counter] = defaultdict(Counter)
     for i, (spec, _) in enumerate(cases):
         clip = ((x[i].clamp(-1, 1) + 1) / 2).permute(1, 2, 3, 0)  # [5, 16, 16, 3]
         clip = np.asarray(clip.repeat_interleave(4, 1).repeat_interleave(4, 2).numpy())  # 64×64 for the scorer
-        for k, ok in scorer.score(clip, spec).items():
-            totals[k] = totals.get(k, 0) + int(ok)
-        got = scorer.analyse(clip)["motion"]
-        seen.setdefault(spec.motion, {})[got] = seen.setdefault(spec.motion, {}).get(got, 0) + 1
-    return {k: round(v / n, 3) for k, v in totals.items()} | {"clips": n}, seen
+        analysis = scorer.analyse(clip)
+        totals.update(k for k, ok in scorer.judge(analysis, spec).items() if ok)
+        seen[spec.motion][analysis["motion"]] += 1
+    accuracy = {k: round(totals[k] / n, 3) for k in ("colour", "background", "shape", "motion")}
+    return accuracy | {"clips": n}, {m: dict(c) for m, c in seen.items()}
 
 
 def main() -> None:
