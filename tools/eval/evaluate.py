@@ -20,6 +20,7 @@ import random
 import subprocess
 import sys
 import tempfile
+from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -97,21 +98,29 @@ def main() -> None:
         n = 0
         cases = [(spec, seed) for spec in specs for seed in range(args.seeds)]
 
+        seen_motion: dict[str, Counter] = defaultdict(Counter)  # asked motion -> what the scorer saw
+
         def run(case):
             spec, seed = case
             prompt = world.canonical_caption(spec)
             clip = engine.clip(prompt, seed, args) if engine else swift_clip(args.binary, args.model, prompt, seed, args)
-            return scorer.score(np.asarray(clip), spec)
+            return spec, scorer.analyse(np.asarray(clip))
 
         # Swift clips are separate processes: `--jobs` of them at once (one core each).
         jobs = 1 if engine else args.jobs
         with ThreadPoolExecutor(max_workers=jobs) as pool:
-            for scores in pool.map(run, cases):
-                for key, ok in scores.items():
+            for spec, analysis in pool.map(run, cases):
+                for key, ok in scorer.judge(analysis, spec).items():
                     totals[key] = totals.get(key, 0) + int(ok)
+                seen_motion[spec.motion][analysis["motion"]] += 1
                 n += 1
         report[name] = {k: round(v / n, 4) for k, v in totals.items()} | {"clips": n}
         print(name, report[name], flush=True)
+        for motion in world.MOTIONS:
+            if motion in seen_motion:
+                c = seen_motion[motion]
+                print(f"  {motion:9s} right {c[motion]}/{sum(c.values())}  seen {dict(c.most_common())}", flush=True)
+        report[name]["motion_seen"] = {m: dict(seen_motion[m]) for m in world.MOTIONS if m in seen_motion}
     if args.json:
         with open(args.json, "w") as f:
             json.dump(report, f, indent=2)

@@ -7,6 +7,8 @@ Stages (each checkpoints and resumes; run them in order, or `all`):
   latents    encode a pool of clips to latents; measure per-channel mean / std
   dit        train WanTransformer3DModel + a small UMT5 encoder jointly (flow matching)
   export     write the diffusers folder (fp16 weights) and the model card's numbers
+  adopt      rebuild runs/ from a shipped folder, to go on training on a new machine:
+             train.py adopt --adopt-step 11696 && train.py latents --pool 8192
 
   python tools/train/train.py all            # resumes wherever it stopped
   python tools/train/train.py dit --minutes 60
@@ -151,7 +153,9 @@ def stage_vae(args) -> None:
     step, rng = 0, random.Random(11)
     if os.path.exists(ck):
         state = torch.load(ck, weights_only=False)
-        vae.load_state_dict(state["model"]); opt.load_state_dict(state["opt"])
+        vae.load_state_dict(state["model"])
+        if state["opt"] is not None:  # None after `adopt`: weights only
+            opt.load_state_dict(state["opt"])
         step, rng = state["step"], state["rng"]
     if step >= args.vae_steps:
         print("vae: done"); return
@@ -304,11 +308,12 @@ def sample_sigmas(n: int, shift: float = 3.0, uniform_share: float = 0.25) -> to
 
 def flow_matching_step(tok, te, dit, processor, opt, params, x0: torch.Tensor, caps: list[str],
                        step: int, total_steps: int, sigmas=sample_sigmas,
-                       weight: torch.Tensor | None = None) -> torch.Tensor:
+                       weight: torch.Tensor | None = None, warm_from: int = 0) -> torch.Tensor:
     """One optimiser step of flow matching on clean clips `x0` [B, C, F, H, W] with captions
     `caps` (x_t = (1 - σ) x0 + σ ε, target ε - x0, σ drawn by `sigmas(B)`; AdamW at 4e-4 with a
-    200-step warm-up and a cosine decay to 10% over `total_steps`). `weight` [B, 1, F, H, W]
-    weights the squared error per position (normalised by its mean). Returns the loss."""
+    200-step warm-up from step `warm_from` and a cosine decay to 10% over `total_steps`).
+    `weight` [B, 1, F, H, W] weights the squared error per position (normalised by its mean).
+    Returns the loss."""
     B = x0.shape[0]
     ctx, processor.bias = encode_text_compact(tok, te, caps)
     sigma = sigmas(B).view(B, 1, 1, 1, 1)
@@ -319,7 +324,7 @@ def flow_matching_step(tok, te, dit, processor, opt, params, x0: torch.Tensor, c
         loss = F.mse_loss(pred, noise - x0)
     else:
         loss = (weight * (pred - (noise - x0)) ** 2).mean() / weight.mean()
-    lr = 4e-4 * min(1.0, (step + 1) / 200) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / total_steps)))
+    lr = 4e-4 * min(1.0, (step + 1 - warm_from) / 200) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / total_steps)))
     for g in opt.param_groups:
         g["lr"] = lr
     opt.zero_grad(); loss.backward()
@@ -377,11 +382,16 @@ def stage_dit(args) -> None:
     params = list(te.parameters()) + list(dit.parameters())
     opt = torch.optim.AdamW(params, lr=4e-4, weight_decay=0.01)
     ck = path("dit.pt")
-    step, rng = 0, random.Random(31)
+    step, rng, warm_from = 0, random.Random(31), 0
     if os.path.exists(ck):
         state = torch.load(ck, weights_only=False)
-        te.load_state_dict(state["te"]); dit.load_state_dict(state["dit"]); opt.load_state_dict(state["opt"])
+        te.load_state_dict(state["te"]); dit.load_state_dict(state["dit"])
         step, rng = state["step"], state["rng"]
+        # After `adopt` there are weights but no optimiser moments: warm the learning rate up
+        # again from there, as a fresh AdamW's first steps are full-size sign steps.
+        warm_from = state.get("warm_from", 0)
+        if state["opt"] is not None:
+            opt.load_state_dict(state["opt"])
         torch.set_rng_state(state["torch_rng"])
     if step >= args.dit_steps:
         print("dit: done"); return
@@ -399,17 +409,52 @@ def stage_dit(args) -> None:
         x0 = zs[idx]
         caps = [world.caption(specs[i], rng) if rng.random() > 0.1 else "" for i in idx]
         loss = flow_matching_step(tok, te, dit, processor, opt, params, x0, caps, step, args.dit_steps,
-                                  weight=None if weights is None else weights[idx])
+                                  weight=None if weights is None else weights[idx], warm_from=warm_from)
         step += 1
         log_row("dit", dict(step=step, loss=round(loss.item(), 5), sec=round(time.time() - t0, 3)))
         if step % 50 == 0:
             print(f"dit step {step} loss {loss.item():.4f} ({time.time() - t0:.2f}s/step)", flush=True)
         if step % 200 == 0 or stop_requested:
             save_atomic(dict(te=te.state_dict(), dit=dit.state_dict(), opt=opt.state_dict(), step=step,
-                             rng=rng, torch_rng=torch.get_rng_state()), ck)
+                             rng=rng, torch_rng=torch.get_rng_state(), warm_from=warm_from), ck)
     save_atomic(dict(te=te.state_dict(), dit=dit.state_dict(), opt=opt.state_dict(), step=step,
-                     rng=rng, torch_rng=torch.get_rng_state()), ck)
+                     rng=rng, torch_rng=torch.get_rng_state(), warm_from=warm_from), ck)
     print(f"dit: stopped at step {step}")
+
+
+# ----------------------------------------------------------------------------- adopt
+def stage_adopt(args) -> None:
+    """Rebuilds runs/ from a shipped diffusers folder (by default the bundled model), so that
+    training goes on from the shipped weights on a machine that never trained them.
+
+    runs/ is not in git and does not outlive a machine; the shipped folder does. It holds the
+    tokenizer, the VAE in fp32 and the transformer and text encoder in fp16 (rounded, so a
+    continued run starts within fp16 rounding of where the shipped one stopped). Optimiser
+    moments are not shipped: `dit` warms its learning rate up again from `--adopt-step`. The
+    latent pool is re-encoded by the `latents` stage (same seed, same VAE, same clips)."""
+    import shutil
+    from diffusers import WanTransformer3DModel
+    from safetensors.torch import load_file
+    from transformers import UMT5EncoderModel
+    src = os.path.abspath(args.source)
+    taken = [p for p in ("vae.pt", "dit.pt", os.path.join("tokenizer", "spiece.model"))
+             if os.path.exists(os.path.join(RUNS, p))]
+    if taken:
+        raise SystemExit(f"adopt: {RUNS} already holds {', '.join(taken)}; move them away to adopt {src}")
+    if args.adopt_step <= 0:
+        raise SystemExit("adopt: --adopt-step N is required: the DiT step the shipped weights were "
+                         "exported at (MODEL_CARD.md, 'Training'), so the schedule goes on from there")
+    shutil.copy(os.path.join(src, "tokenizer", "spiece.model"), path("tokenizer", "spiece.model"))
+    vae = load_file(os.path.join(src, "vae", "diffusion_pytorch_model.safetensors"))
+    save_atomic(dict(model={k: v.float() for k, v in vae.items()}, opt=None, step=args.vae_steps,
+                     rng=random.Random(11)), path("vae.pt"))
+    te = UMT5EncoderModel.from_pretrained(os.path.join(src, "text_encoder"), torch_dtype=torch.float32)
+    dit = WanTransformer3DModel.from_pretrained(os.path.join(src, "transformer"), torch_dtype=torch.float32)
+    torch.manual_seed(args.adopt_step)
+    save_atomic(dict(te=te.state_dict(), dit=dit.state_dict(), opt=None, step=args.adopt_step,
+                     rng=random.Random(args.adopt_step), torch_rng=torch.get_rng_state(),
+                     warm_from=args.adopt_step), path("dit.pt"))
+    print(f"adopt: runs/ rebuilt from {src} (DiT step {args.adopt_step}); next: train.py latents --pool N")
 
 
 # ----------------------------------------------------------------------------- export
@@ -484,7 +529,7 @@ def write_latent_preview(vae, out: str, clips: int = 64) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("stage", choices=["tokenizer", "vae", "latents", "dit", "export", "all"])
+    ap.add_argument("stage", choices=["tokenizer", "vae", "latents", "dit", "export", "adopt", "all"])
     ap.add_argument("--minutes", type=float, default=1e9, help="stop this stage after this long (resumable)")
     ap.add_argument("--vae-steps", type=int, default=4300)
     ap.add_argument("--dit-steps", type=int, default=6000)
@@ -493,6 +538,9 @@ def main() -> None:
     ap.add_argument("--motions", default="", help="DiT curriculum: train on these motions only (comma-separated)")
     ap.add_argument("--out", default=os.path.join(HERE, "..", "..", "Sources", "BundledModels", "Resources", "tiny-shapes"))
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--source", default=os.path.join(HERE, "..", "..", "Sources", "BundledModels", "Resources", "tiny-shapes"),
+                    help="adopt: the diffusers folder to continue from")
+    ap.add_argument("--adopt-step", type=int, default=0, help="adopt: the DiT step the source was exported at")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     stages = ["tokenizer", "vae", "latents", "dit", "export"] if args.stage == "all" else [args.stage]
