@@ -40,9 +40,11 @@ struct BroadcastPlan {
         }
     }
 
-    init(_ a: [Int], _ b: [Int]) {
+    /// The plan of `a ⊕ b`; throws when the shapes do not broadcast (NumPy rules).
+    init(_ a: [Int], _ b: [Int], operation: String) throws(TensorShapeError) {
         guard let out = BroadcastPlan.broadcastShape(a, b) else {
-            preconditionFailure("shapes \(a) and \(b) cannot be broadcast together")
+            throw TensorShapeError(operation: operation, shapes: [a, b],
+                                   expected: "shapes that broadcast: right-aligned, each dimension equal or 1")
         }
         self.init(outputShape: out, a: a, b: b)
     }

@@ -1,7 +1,8 @@
 import Foundation
 
 // Elementwise arithmetic with NumPy / PyTorch broadcasting (see Broadcast.swift), scalar
-// arithmetic, and in-place variants. Shape mismatches are programming errors (precondition).
+// arithmetic, and in-place variants. Tensor ⊕ tensor throws `TensorShapeError` when the shapes
+// do not broadcast (torch raises a RuntimeError there); scalar ops cannot fail.
 
 extension Tensor {
     /// The shape two tensors broadcast to (NumPy rules, right-aligned), or nil if incompatible.
@@ -9,8 +10,9 @@ extension Tensor {
         BroadcastPlan.broadcastShape(a, b)
     }
 
-    fileprivate static func binary<Op: BinaryFloatOp>(_ op: Op.Type, _ a: Tensor, _ b: Tensor) -> Tensor {
-        let plan = BroadcastPlan(a.shape, b.shape)
+    fileprivate static func binary<Op: BinaryFloatOp>(_ op: Op.Type, _ a: Tensor, _ b: Tensor,
+                                                       _ name: String) throws(TensorShapeError) -> Tensor {
+        let plan = try BroadcastPlan(a.shape, b.shape, operation: name)
         if plan.outputShape.contains(0) { return Tensor(zeros: plan.outputShape) }
         return Tensor(shape: plan.outputShape) { out in
             a.data.withUnsafeBufferPointer { pa in
@@ -21,10 +23,13 @@ extension Tensor {
         }
     }
 
-    fileprivate mutating func binaryInPlace<Op: BinaryFloatOp>(_ op: Op.Type, _ b: Tensor) {
+    fileprivate mutating func binaryInPlace<Op: BinaryFloatOp>(_ op: Op.Type, _ b: Tensor,
+                                                               _ name: String) throws(TensorShapeError) {
+        guard BroadcastPlan.broadcastShape(shape, b.shape) == shape else {
+            throw TensorShapeError(operation: name, shapes: [shape, b.shape],
+                                   expected: "a right operand that broadcasts to the left one's shape \(shape)")
+        }
         let plan = BroadcastPlan(outputShape: shape, a: shape, b: b.shape)
-        precondition(BroadcastPlan.broadcastShape(shape, b.shape) == shape,
-                     "in-place op: \(b.shape) does not broadcast to \(shape)")
         guard count > 0 else { return }
         b.data.withUnsafeBufferPointer { pb in
             data.withUnsafeMutableBufferPointer { pa in
@@ -36,31 +41,31 @@ extension Tensor {
     // MARK: Tensor ⊕ Tensor (broadcasting)
 
     /// Elementwise sum with broadcasting.
-    public static func + (a: Tensor, b: Tensor) -> Tensor { binary(AddOp.self, a, b) }
+    public static func + (a: Tensor, b: Tensor) throws(TensorShapeError) -> Tensor { try binary(AddOp.self, a, b, "a + b") }
     /// Elementwise difference with broadcasting.
-    public static func - (a: Tensor, b: Tensor) -> Tensor { binary(SubOp.self, a, b) }
+    public static func - (a: Tensor, b: Tensor) throws(TensorShapeError) -> Tensor { try binary(SubOp.self, a, b, "a - b") }
     /// Elementwise product with broadcasting.
-    public static func * (a: Tensor, b: Tensor) -> Tensor { binary(MulOp.self, a, b) }
+    public static func * (a: Tensor, b: Tensor) throws(TensorShapeError) -> Tensor { try binary(MulOp.self, a, b, "a * b") }
     /// Elementwise quotient with broadcasting.
-    public static func / (a: Tensor, b: Tensor) -> Tensor { binary(DivOp.self, a, b) }
+    public static func / (a: Tensor, b: Tensor) throws(TensorShapeError) -> Tensor { try binary(DivOp.self, a, b, "a / b") }
     /// Elementwise maximum with broadcasting.
-    public static func maximum(_ a: Tensor, _ b: Tensor) -> Tensor { binary(MaxOp.self, a, b) }
+    public static func maximum(_ a: Tensor, _ b: Tensor) throws(TensorShapeError) -> Tensor { try binary(MaxOp.self, a, b, "maximum") }
     /// Elementwise minimum with broadcasting.
-    public static func minimum(_ a: Tensor, _ b: Tensor) -> Tensor { binary(MinOp.self, a, b) }
+    public static func minimum(_ a: Tensor, _ b: Tensor) throws(TensorShapeError) -> Tensor { try binary(MinOp.self, a, b, "minimum") }
 
     /// `self += other`, with `other` broadcast to `self.shape` (which does not change).
-    public mutating func addInPlace(_ other: Tensor) { binaryInPlace(AddOp.self, other) }
+    public mutating func addInPlace(_ other: Tensor) throws(TensorShapeError) { try binaryInPlace(AddOp.self, other, "addInPlace") }
     /// `self -= other`, with `other` broadcast to `self.shape`.
-    public mutating func subtractInPlace(_ other: Tensor) { binaryInPlace(SubOp.self, other) }
+    public mutating func subtractInPlace(_ other: Tensor) throws(TensorShapeError) { try binaryInPlace(SubOp.self, other, "subtractInPlace") }
     /// `self *= other`, with `other` broadcast to `self.shape`.
-    public mutating func multiplyInPlace(_ other: Tensor) { binaryInPlace(MulOp.self, other) }
+    public mutating func multiplyInPlace(_ other: Tensor) throws(TensorShapeError) { try binaryInPlace(MulOp.self, other, "multiplyInPlace") }
     /// `self /= other`, with `other` broadcast to `self.shape`.
-    public mutating func divideInPlace(_ other: Tensor) { binaryInPlace(DivOp.self, other) }
+    public mutating func divideInPlace(_ other: Tensor) throws(TensorShapeError) { try binaryInPlace(DivOp.self, other, "divideInPlace") }
 
-    public static func += (a: inout Tensor, b: Tensor) { a.addInPlace(b) }
-    public static func -= (a: inout Tensor, b: Tensor) { a.subtractInPlace(b) }
-    public static func *= (a: inout Tensor, b: Tensor) { a.multiplyInPlace(b) }
-    public static func /= (a: inout Tensor, b: Tensor) { a.divideInPlace(b) }
+    public static func += (a: inout Tensor, b: Tensor) throws(TensorShapeError) { try a.addInPlace(b) }
+    public static func -= (a: inout Tensor, b: Tensor) throws(TensorShapeError) { try a.subtractInPlace(b) }
+    public static func *= (a: inout Tensor, b: Tensor) throws(TensorShapeError) { try a.multiplyInPlace(b) }
+    public static func /= (a: inout Tensor, b: Tensor) throws(TensorShapeError) { try a.divideInPlace(b) }
 
     // MARK: Scalars
 

@@ -5,8 +5,12 @@
 extension Tensor {
     /// Rows of `[B, …, D]` that belong to each batch sample, and the per-sample
     /// parameter stride (D when the parameter has one row per sample, 0 when shared).
-    private func modulationLayout(_ parameter: Tensor, name: String) -> (batch: Int, rowsPerSample: Int, width: Int, sampleStride: Int) {
-        precondition(rank >= 2, "\(name): expected [B, …, D], got \(shape)")
+    private func modulationLayout(_ parameter: Tensor, name: String)
+        throws(TensorShapeError) -> (batch: Int, rowsPerSample: Int, width: Int, sampleStride: Int) {
+        guard rank >= 2 else {
+            throw TensorShapeError(operation: name, shapes: [shape, parameter.shape],
+                                   expected: "an input [B, …, D] of rank 2 or more")
+        }
         let batch = shape[0]
         let width = shape[rank - 1]
         let rowsPerSample = batch == 0 || width == 0 ? 0 : count / (batch * width)
@@ -16,17 +20,20 @@ extension Tensor {
         } else if parameter.count == width {
             sampleStride = 0
         } else {
-            preconditionFailure("\(name): parameter \(parameter.shape) is neither [B, D], [B, 1, D] nor [D] for input \(shape)")
+            throw TensorShapeError(operation: name, shapes: [shape, parameter.shape],
+                                   expected: "a parameter of B·D or D elements ([B, D], [B, 1, D] or [D]) "
+                                       + "for the input's B = \(batch), D = \(width)")
         }
         return (batch, rowsPerSample, width, sampleStride)
     }
 
     /// `x * (1 + scale) + shift` for `x: [B, …, D]` with `scale`, `shift` of shape
     /// `[B, 1, D]`, `[B, D]` (one row per sample) or `[D]` / `[1, 1, D]` (shared).
-    public func modulated(scale: Tensor, shift: Tensor) -> Tensor {
+    /// Throws `TensorShapeError` when `scale` or `shift` fits none of those.
+    public func modulated(scale: Tensor, shift: Tensor) throws(TensorShapeError) -> Tensor {
         // x: [B, S, D], scale/shift: [B, D] (any shape with B·D or D elements)
-        let l = modulationLayout(scale, name: "modulated(scale:)")
-        let l2 = modulationLayout(shift, name: "modulated(shift:)")
+        let l = try modulationLayout(scale, name: "modulated(scale:)")
+        let l2 = try modulationLayout(shift, name: "modulated(shift:)")
         let rows = l.batch * l.rowsPerSample
         let width = l.width
         return Tensor(shape: shape) { out in
@@ -50,10 +57,14 @@ extension Tensor {
     }
 
     /// `self += gate * y` for `self, y: [B, …, D]` and `gate` of shape `[B, 1, D]`, `[B, D]`
-    /// or `[D]` (the gated residual of DiT blocks).
-    public mutating func addGatedInPlace(_ y: Tensor, gate: Tensor) {
-        precondition(y.shape == shape, "addGatedInPlace: y \(y.shape) vs self \(shape)")
-        let l = modulationLayout(gate, name: "addGatedInPlace(gate:)")
+    /// or `[D]` (the gated residual of DiT blocks). Throws `TensorShapeError` when `y` differs
+    /// from `self` in shape or `gate` fits none of those.
+    public mutating func addGatedInPlace(_ y: Tensor, gate: Tensor) throws(TensorShapeError) {
+        guard y.shape == shape else {
+            throw TensorShapeError(operation: "addGatedInPlace", shapes: [shape, y.shape],
+                                   expected: "y of the same shape as self")
+        }
+        let l = try modulationLayout(gate, name: "addGatedInPlace(gate:)")
         let rows = l.batch * l.rowsPerSample
         let width = l.width
         guard rows > 0 else { return }
@@ -75,9 +86,9 @@ extension Tensor {
     }
 
     /// `self + gate * y` (see `addGatedInPlace`).
-    public func addingGated(_ y: Tensor, gate: Tensor) -> Tensor {
+    public func addingGated(_ y: Tensor, gate: Tensor) throws(TensorShapeError) -> Tensor {
         var out = self
-        out.addGatedInPlace(y, gate: gate)
+        try out.addGatedInPlace(y, gate: gate)
         return out
     }
 }

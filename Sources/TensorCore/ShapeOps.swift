@@ -185,9 +185,12 @@ extension Tensor {
     }
 
     /// The tensor broadcast to `newShape` and materialised (torch `expand(...).contiguous()`).
-    public func expanded(to newShape: [Int]) -> Tensor {
-        precondition(Tensor.broadcastShape(shape, newShape) == newShape,
-                     "cannot expand \(shape) to \(newShape)")
-        return self + Tensor(zeros: newShape)
+    /// Throws `TensorShapeError` when `shape` does not broadcast to `newShape`.
+    public func expanded(to newShape: [Int]) throws(TensorShapeError) -> Tensor {
+        guard Tensor.broadcastShape(shape, newShape) == newShape else {
+            throw TensorShapeError(operation: "expanded(to:)", shapes: [shape, newShape],
+                                   expected: "a target shape the tensor broadcasts to")
+        }
+        return try self + Tensor(zeros: newShape)
     }
 }

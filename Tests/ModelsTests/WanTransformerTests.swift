@@ -79,7 +79,7 @@ final class WanTransformerTests: XCTestCase {
         let context = try expect("text_context")
         var x = try expect("patch_embedding")
         for (index, block) in model.blocks.enumerated() {
-            let output = block(x, context: context, timestepProjection: tproj, rotary: rope)
+            let output = try block(x, context: context, timestepProjection: tproj, rotary: rope)
             try check(output, "block\(index)_output")
             x = try expect("block\(index)_output")
         }

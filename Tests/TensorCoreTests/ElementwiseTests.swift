@@ -5,12 +5,12 @@ import Reference
 final class ElementwiseTests: XCTestCase {
     /// One IEEE float op (+ − × ÷) is correctly rounded, and rounding the exact Double
     /// result of two floats to Float gives the same value, so these compare with tolerance 0.
-    private func checkBinary(_ a: [Int], _ b: [Int], file: StaticString = #filePath, line: UInt = #line) {
+    private func checkBinary(_ a: [Int], _ b: [Int], file: StaticString = #filePath, line: UInt = #line) throws {
         let x = randomTensor(a, seed: 1)
         let y = randomTensor(b, seed: 2, in: 0.5...2)
         let cases: [(String, Tensor, (Double, Double) -> Double)] = [
-            ("+", x + y, { $0 + $1 }), ("-", x - y, { $0 - $1 }), ("*", x * y, { $0 * $1 }), ("/", x / y, { $0 / $1 }),
-            ("max", Tensor.maximum(x, y), { Swift.max($0, $1) }),
+            ("+", try x + y, { $0 + $1 }), ("-", try x - y, { $0 - $1 }), ("*", try x * y, { $0 * $1 }),
+            ("/", try x / y, { $0 / $1 }), ("max", try Tensor.maximum(x, y), { Swift.max($0, $1) }),
         ]
         for (name, got, op) in cases {
             let want = Reference.broadcast(x.data, a, y.data, b, op)
@@ -19,37 +19,37 @@ final class ElementwiseTests: XCTestCase {
         }
     }
 
-    func testBroadcastingShapes() {
-        checkBinary([2, 3, 4], [2, 3, 4])          // same shape
-        checkBinary([2, 3, 4], [4])                // trailing dim
-        checkBinary([2, 3, 4], [3, 1])             // middle dim
-        checkBinary([1, 3, 1], [2, 1, 4])          // both sides broadcast
-        checkBinary([2, 3, 2, 3, 2], [1, 3, 1, 1, 1])  // per channel of [B, C, F, H, W]
-        checkBinary([2, 1, 5], [4, 1])             // general, rank mismatch
-        checkBinary([3], [2, 4, 1])
-        checkBinary([2, 3], [])                    // 0-d operand
+    func testBroadcastingShapes() throws {
+        try checkBinary([2, 3, 4], [2, 3, 4])          // same shape
+        try checkBinary([2, 3, 4], [4])                // trailing dim
+        try checkBinary([2, 3, 4], [3, 1])             // middle dim
+        try checkBinary([1, 3, 1], [2, 1, 4])          // both sides broadcast
+        try checkBinary([2, 3, 2, 3, 2], [1, 3, 1, 1, 1])  // per channel of [B, C, F, H, W]
+        try checkBinary([2, 1, 5], [4, 1])             // general, rank mismatch
+        try checkBinary([3], [2, 4, 1])
+        try checkBinary([2, 3], [])                    // 0-d operand
         XCTAssertNil(Tensor.broadcastShape([2, 3], [4]))
         XCTAssertEqual(Tensor.broadcastShape([5, 1, 3], [4, 1]), [5, 4, 3])
     }
 
-    func testLargeBroadcastUsesAllRows() {
+    func testLargeBroadcastUsesAllRows() throws {
         // Large enough for the parallel path; the per-channel factor makes every row distinct.
         let x = randomTensor([2, 16, 3, 20, 24], seed: 3)
         let g = randomTensor([16, 1, 1, 1], seed: 4)
         let want = Reference.broadcast(x.data, x.shape, g.data, g.shape, *)
-        assertClose(x * g, want.data.map { Double(Float($0)) }, tolerance: 0)
+        assertClose(try x * g, want.data.map { Double(Float($0)) }, tolerance: 0)
     }
 
-    func testInPlaceAndScalarOps() {
+    func testInPlaceAndScalarOps() throws {
         var x = randomTensor([2, 3, 4], seed: 5)
         let bias = randomTensor([4], seed: 6)
         let want = Reference.broadcast(x.data, x.shape, bias.data, bias.shape, +).data.map { Double(Float($0)) }
         let original = x
-        x += bias
+        try x += bias
         XCTAssertEqual(x.shape, [2, 3, 4])
         assertClose(x, want, tolerance: 0)
         x = original
-        x.multiplyInPlace(Tensor(shape: [3, 1], data: [1, 2, 3]))
+        try x.multiplyInPlace(Tensor(shape: [3, 1], data: [1, 2, 3]))
         XCTAssertEqual(x[1, 2, 3], original[1, 2, 3] * 3)
         // Scalar ops are single roundings of a·s + b; exact against Float arithmetic.
         XCTAssertEqual((original * 2).data, original.data.map { $0 * 2 })
@@ -62,7 +62,7 @@ final class ElementwiseTests: XCTestCase {
         XCTAssertEqual(Tensor(shape: [3], data: [1, 2, 4]).sum(), 7)
     }
 
-    func testModulationAndGatedResidual() {
+    func testModulationAndGatedResidual() throws {
         // x: [B, S, D], scale/shift/gate: [B, 1, D] and [B, D] and [D]
         let x = randomTensor([2, 5, 6], seed: 7)
         let y = randomTensor([2, 5, 6], seed: 8)
@@ -73,12 +73,45 @@ final class ElementwiseTests: XCTestCase {
             let onePlus = Reference.broadcast(x.data, x.shape, scale.data, p3) { $0 * (1 + $1) }
             let want = zip(onePlus.data, Reference.broadcast(x.data, x.shape, shift.data, p3) { _, s in s }.data).map(+)
             // Three Float roundings on values of magnitude ≤ 2·3 + 2 = 8: |error| ≤ 3 ulp(8) ≈ 3e-6.
-            assertClose(x.modulated(scale: scale, shift: shift), want, tolerance: 3e-6, "\(paramShape)")
+            assertClose(try x.modulated(scale: scale, shift: shift), want, tolerance: 3e-6, "\(paramShape)")
             let gated = Reference.broadcast(y.data, y.shape, scale.data, p3, *).data
             let wantGated = zip(x.data, gated).map { Double($0) + $1 }
             // Two roundings on values ≤ 2 + 4: |error| ≤ 2 ulp(8) ≈ 2e-6.
-            assertClose(x.addingGated(y, gate: scale), wantGated, tolerance: 2e-6, "\(paramShape)")
+            assertClose(try x.addingGated(y, gate: scale), wantGated, tolerance: 2e-6, "\(paramShape)")
         }
+    }
+
+    /// Shapes that do not fit are bad input (they come from checkpoints): a typed error that
+    /// names the operation, both shapes and what would be valid, and the operands unchanged.
+    func testShapeMismatchesThrowTypedErrors() {
+        let x = randomTensor([2, 3, 4], seed: 12)
+        let wrong = randomTensor([5], seed: 13)
+        XCTAssertThrowsError(try x + wrong) { error in
+            XCTAssertEqual(error as? TensorShapeError,
+                           TensorShapeError(operation: "a + b", shapes: [[2, 3, 4], [5]],
+                                            expected: "shapes that broadcast: right-aligned, each dimension equal or 1"))
+            XCTAssertTrue("\(error)".contains("a + b: shapes [2, 3, 4] and [5] do not fit"), "\(error)")
+        }
+        XCTAssertThrowsError(try Tensor.maximum(x, wrong))
+        // In place, the result keeps self's shape: [4] fits, [2, 1, 1, 4] broadcasts but would grow it.
+        var y = x
+        XCTAssertThrowsError(try y.addInPlace(randomTensor([2, 1, 1, 4], seed: 14))) { error in
+            XCTAssertEqual((error as? TensorShapeError)?.operation, "addInPlace")
+        }
+        XCTAssertThrowsError(try y *= wrong)
+        XCTAssertEqual(y.data, x.data, "a failed in-place op leaves its operand as it was")
+        // Modulation parameters: B·D or D elements, nothing else.
+        XCTAssertThrowsError(try x.modulated(scale: randomTensor([3, 4], seed: 15), shift: wrong)) { error in
+            let e = error as? TensorShapeError
+            XCTAssertEqual(e?.operation, "modulated(scale:)")
+            XCTAssertEqual(e?.shapes, [[2, 3, 4], [3, 4]])
+            XCTAssertTrue(e?.expected.contains("B = 2, D = 4") == true, e?.expected ?? "")
+        }
+        XCTAssertThrowsError(try y.addGatedInPlace(randomTensor([2, 3, 5], seed: 16), gate: randomTensor([4], seed: 17)))
+        XCTAssertThrowsError(try y.addGatedInPlace(x, gate: randomTensor([7], seed: 18)))
+        XCTAssertThrowsError(try randomTensor([4], seed: 19).modulated(scale: wrong, shift: wrong))
+        XCTAssertEqual(y.data, x.data)
+        XCTAssertThrowsError(try x.expanded(to: [3, 3, 4]))
     }
 
     func testActivationsAgainstDouble() {

@@ -71,10 +71,10 @@ struct CLIPEncoderLayer: Sendable {
     }
 
     /// x: `[B, L, D]` -> `[B, L, D]`.
-    func callAsFunction(_ x: Tensor, keyMask: Tensor?) -> Tensor {
+    func callAsFunction(_ x: Tensor, keyMask: Tensor?) throws(TensorShapeError) -> Tensor {
         var x = x
-        x += attention(layerNorm1(x), keyMask: keyMask)
-        x += mlp(layerNorm2(x))
+        try x += attention(layerNorm1(x), keyMask: keyMask)
+        try x += mlp(layerNorm2(x))
         return x
     }
 }

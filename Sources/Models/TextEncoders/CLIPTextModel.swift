@@ -120,11 +120,11 @@ public struct CLIPTextModel: TextEncoder {
         let batch = try TokenBatch(inputIDs: inputIDs, attentionMask: attentionMask, vocabSize: config.vocabSize)
         let B = batch.batch, L = batch.length, D = config.hiddenSize
         var x = try tokenEmbedding.rows(batch.ids).reshaped([B, L, D])  // [B, L, D]
-        x += positionEmbedding.sliced(axis: 0, 0..<L)  // + [L, D] positions 0..<L
+        try x += positionEmbedding.sliced(axis: 0, 0..<L)  // + [L, D] positions 0..<L
         let keyMask = batch.additiveKeyMask  // [B, 1, 1, L] or nil
         for layer in layers {
             try cancellation.check()
-            x = layer(x, keyMask: keyMask)
+            x = try layer(x, keyMask: keyMask)
         }
         return (finalLayerNorm(x), batch)
     }

@@ -25,10 +25,10 @@ struct UMT5Block: Sendable {
     }
 
     /// x: `[B, L, D]`, mask: additive `[B or 1, H, L, L]` -> `[B, L, D]`.
-    func callAsFunction(_ x: Tensor, mask: Tensor) -> Tensor {
+    func callAsFunction(_ x: Tensor, mask: Tensor) throws(TensorShapeError) -> Tensor {
         var x = x
-        x += attention(attentionNorm(x), mask: mask)  // x + O(SelfAttn(RMS(x)))
-        x += feedForward(feedForwardNorm(x))  // x + FF(RMS(x))
+        try x += attention(attentionNorm(x), mask: mask)  // x + O(SelfAttn(RMS(x)))
+        try x += feedForward(feedForwardNorm(x))  // x + FF(RMS(x))
         return x
     }
 }

@@ -127,10 +127,10 @@ public struct UMT5EncoderModel: TextEncoder {
             try cancellation.check()
             if let table = block.attention.relativeBias {
                 let bias = UMT5Attention.positionBias(table: table, buckets: buckets, queries: L, keys: L)
-                mask = keyMask.map { bias + $0 } ?? bias
+                mask = try keyMask.map { try bias + $0 } ?? bias
             }
             guard let mask else { break }  // unreachable: layer 0 always owns a table
-            x = block(x, mask: mask)
+            x = try block(x, mask: mask)
             if keepLayerOutputs { layers.append(x) }
         }
         return (layers, finalNorm(x))

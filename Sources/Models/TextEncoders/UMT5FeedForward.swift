@@ -28,12 +28,12 @@ struct UMT5FeedForward: Sendable {
     }
 
     /// h: `[B, L, D]` -> `[B, L, D]`.
-    func callAsFunction(_ h: Tensor) -> Tensor {
+    func callAsFunction(_ h: Tensor) throws(TensorShapeError) -> Tensor {
         switch kind {
         case let .gated(activation):
             var hidden = wi(h)  // [B, L, F]
             hidden.activateInPlace(activation)
-            if let wiGate { hidden *= wiGate(h) }  // act(wi_0 h) ⊙ wi_1 h
+            if let wiGate { try hidden *= wiGate(h) }  // act(wi_0 h) ⊙ wi_1 h
             return wo(hidden)
         case let .dense(activation):
             var hidden = wi(h)  // [B, L, F]

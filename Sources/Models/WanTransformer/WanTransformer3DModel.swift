@@ -89,10 +89,10 @@ public struct WanTransformer3DModel: Sendable {
 
         for block in blocks {
             try cancellation?.check()
-            x = block(x, context: context, timestepProjection: tproj, rotary: rotary)
+            x = try block(x, context: context, timestepProjection: tproj, rotary: rotary)
         }
         try cancellation?.check()
-        return unpatchify(outputProjection(x, temb: temb), grid: grid)
+        return try unpatchify(outputProjection(x, temb: temb), grid: grid)
     }
 
     // MARK: Steps (internal so tests can compare them with diffusers' intermediates)
@@ -133,10 +133,10 @@ public struct WanTransformer3DModel: Sendable {
     }
 
     /// x: [B, S, D], temb: [B, D] -> [B, S, pt·ph·pw·C_out]
-    func outputProjection(_ x: Tensor, temb: Tensor) -> Tensor {
+    func outputProjection(_ x: Tensor, temb: Tensor) throws(TensorShapeError) -> Tensor {
         let (B, D) = (temb.shape[0], temb.shape[1])
-        let m = (scaleShiftTable + temb.reshaped([B, 1, D])).chunked(2, axis: 1)   // shift, scale: [B, 1, D]
-        return projOut(x.layerNorm(eps: config.eps).modulated(scale: m[1], shift: m[0]))
+        let m = try (scaleShiftTable + temb.reshaped([B, 1, D])).chunked(2, axis: 1)   // shift, scale: [B, 1, D]
+        return try projOut(x.layerNorm(eps: config.eps).modulated(scale: m[1], shift: m[0]))
     }
 
     /// x: [B, F'·H'·W', pt·ph·pw·C] (channels ordered pt, ph, pw, c) -> [B, C, F'·pt, H'·ph, W'·pw]

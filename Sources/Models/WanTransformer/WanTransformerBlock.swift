@@ -31,22 +31,22 @@ struct WanTransformerBlock: Sendable {
     }
 
     /// x: [B, S, D], context: [B, L, D], timestepProjection: [B, 6, D], rotary: [S, dh] -> [B, S, D]
-    func callAsFunction(_ x: Tensor, context: Tensor, timestepProjection: Tensor, rotary: RotaryTable) -> Tensor {
+    func callAsFunction(_ x: Tensor, context: Tensor, timestepProjection: Tensor, rotary: RotaryTable) throws(TensorShapeError) -> Tensor {
         // each [B, 1, D], in the order shift, scale, gate, c_shift, c_scale, c_gate
-        let m = (scaleShiftTable + timestepProjection).chunked(6, axis: 1)
+        let m = try (scaleShiftTable + timestepProjection).chunked(6, axis: 1)
         var x = x
 
         // 1. self-attention (gated)
-        let n1 = x.layerNorm(eps: eps).modulated(scale: m[1], shift: m[0])
-        x.addGatedInPlace(selfAttention(n1, rotary: rotary), gate: m[2])
+        let n1 = try x.layerNorm(eps: eps).modulated(scale: m[1], shift: m[0])
+        try x.addGatedInPlace(selfAttention(n1, rotary: rotary), gate: m[2])
 
         // 2. cross-attention (not gated)
         let n2 = norm2.map { $0(x) } ?? x
-        x.addInPlace(crossAttention(n2, context: context))
+        try x.addInPlace(crossAttention(n2, context: context))
 
         // 3. feed-forward (gated)
-        let n3 = x.layerNorm(eps: eps).modulated(scale: m[4], shift: m[3])
-        x.addGatedInPlace(feedForward(n3), gate: m[5])
+        let n3 = try x.layerNorm(eps: eps).modulated(scale: m[4], shift: m[3])
+        try x.addGatedInPlace(feedForward(n3), gate: m[5])
         return x
     }
 }

@@ -95,7 +95,7 @@ public struct AutoencoderKLWan: Sendable {
         while start < frames {
             try cancellation?.check()
             let length = start == 0 ? 1 : step
-            outputs.append(encoder(video.narrowed(axis: 2, start: start, length: length), cache: &cache))
+            outputs.append(try encoder(video.narrowed(axis: 2, start: start, length: length), cache: &cache))
             start += length
         }
         // h: [B, 2z, F', h, w]
@@ -134,7 +134,7 @@ public struct AutoencoderKLWan: Sendable {
             try cancellation?.check()
             // post_quant_conv is pointwise, so it runs per chunk too.
             let z = postQuantConv(latents.narrowed(axis: 2, start: frame, length: 1))   // [B, z, 1, h, w]
-            let chunk = decoder(z, cache: &cache)                                        // [B, 3, f, H, W]
+            let chunk = try decoder(z, cache: &cache)                                        // [B, 3, f, H, W]
             precondition(Array(chunk.shape[...1]) == Array(outShape[...1])
                           && Array(chunk.shape[3...]) == Array(outShape[3...])
                           && written + chunk.shape[2] <= outShape[2],
@@ -152,13 +152,13 @@ public struct AutoencoderKLWan: Sendable {
 
     /// Posterior mean → model space: `(μ − mean_c) / std_c` per channel (as the Wan
     /// pipelines compute it, `(μ − mean_c) · (1 / std_c)`). `mean: [B, z, F, h, w]`.
-    public func normalize(mean: Tensor) -> Tensor {
-        (mean - latentsMean) * latentsInverseStd
+    public func normalize(mean: Tensor) throws(TensorShapeError) -> Tensor {
+        try (mean - latentsMean) * latentsInverseStd
     }
 
     /// Model space → decoder input: `z · std_c + mean_c` per channel. `latents: [B, z, F, h, w]`.
-    public func denormalize(_ latents: Tensor) -> Tensor {
-        latents * latentsStd + latentsMean
+    public func denormalize(_ latents: Tensor) throws(TensorShapeError) -> Tensor {
+        try latents * latentsStd + latentsMean
     }
 }
 

@@ -24,7 +24,7 @@ struct WanAttentionBlock: Sendable {
     }
 
     /// x: [B, C, F, H, W] -> [B, C, F, H, W]
-    func callAsFunction(_ x: Tensor) -> Tensor {
+    func callAsFunction(_ x: Tensor) throws(TensorShapeError) -> Tensor {
         let B = x.shape[0], C = x.shape[1], F = x.shape[2], H = x.shape[3], W = x.shape[4]
         // The norm and the 1×1 convs act per position, so they run on the 5-D tensor.
         let qkv = conv3d(norm(x), weight: toQKVWeight, bias: toQKVBias)      // [B, 3C, F, H, W]
@@ -38,7 +38,7 @@ struct WanAttentionBlock: Sendable {
             .reshaped([B, F, H, W, C])
             .permuted([0, 4, 1, 2, 3])                                       // [B, C, F, H, W]
         var out = conv3d(o, weight: projWeight, bias: projBias)
-        out += x
+        try out += x
         return out
     }
 }

@@ -38,11 +38,11 @@ struct WanDecoder3d: Sendable {
     }
 
     /// One chunk (one latent frame in diffusers' loop). x: [B, z, F, h, w] -> [B, 3, F', H, W]
-    func callAsFunction(_ x: Tensor, cache: inout WanCausalCache) -> Tensor {
+    func callAsFunction(_ x: Tensor, cache: inout WanCausalCache) throws(TensorShapeError) -> Tensor {
         cache.beginChunk()
         var h = convIn(x, cache: &cache)
-        h = midBlock(h, cache: &cache)
-        for block in upBlocks { h = block(h, cache: &cache) }
+        h = try midBlock(h, cache: &cache)
+        for block in upBlocks { h = try block(h, cache: &cache) }
         h = normOut(h).silu()
         return convOut(h, cache: &cache)
     }

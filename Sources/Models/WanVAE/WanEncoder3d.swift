@@ -49,16 +49,16 @@ struct WanEncoder3d: Sendable {
     }
 
     /// One chunk. x: [B, 3, F, H, W] -> [B, 2z, F', H', W']
-    func callAsFunction(_ x: Tensor, cache: inout WanCausalCache) -> Tensor {
+    func callAsFunction(_ x: Tensor, cache: inout WanCausalCache) throws(TensorShapeError) -> Tensor {
         cache.beginChunk()
         var h = convIn(x, cache: &cache)
         for layer in downBlocks {
             switch layer {
-            case let .residual(block): h = block(h, cache: &cache)
+            case let .residual(block): h = try block(h, cache: &cache)
             case let .resample(resample): h = resample(h, cache: &cache)
             }
         }
-        h = midBlock(h, cache: &cache)
+        h = try midBlock(h, cache: &cache)
         h = normOut(h).silu()
         return convOut(h, cache: &cache)
     }

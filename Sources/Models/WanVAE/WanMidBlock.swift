@@ -16,9 +16,9 @@ struct WanMidBlock: Sendable {
     }
 
     /// x: [B, C, F, H, W] -> [B, C, F, H, W]
-    func callAsFunction(_ x: Tensor, cache: inout WanCausalCache) -> Tensor {
-        var h = resnet0(x, cache: &cache)
-        h = attention(h)
-        return resnet1(h, cache: &cache)
+    func callAsFunction(_ x: Tensor, cache: inout WanCausalCache) throws(TensorShapeError) -> Tensor {
+        var h = try resnet0(x, cache: &cache)
+        h = try attention(h)
+        return try resnet1(h, cache: &cache)
     }
 }

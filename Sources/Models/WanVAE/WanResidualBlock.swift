@@ -24,13 +24,13 @@ struct WanResidualBlock: Sendable {
     }
 
     /// x: [B, Cin, F, H, W] -> [B, Cout, F, H, W]
-    func callAsFunction(_ x: Tensor, cache: inout WanCausalCache) -> Tensor {
+    func callAsFunction(_ x: Tensor, cache: inout WanCausalCache) throws(TensorShapeError) -> Tensor {
         let residual = convShortcut.map { $0(x) } ?? x
         var h = norm1(x).silu()
         h = conv1(h, cache: &cache)
         h = norm2(h).silu()
         h = conv2(h, cache: &cache)
-        h += residual
+        try h += residual
         return h
     }
 }

@@ -24,9 +24,9 @@ struct WanUpBlock: Sendable {
     var outChannels: Int { upsampler?.outChannels ?? resnets[resnets.count - 1].conv2.outChannels }
 
     /// x: [B, Cin, F, H, W] -> [B, Cout, F', H', W'] (F' = 2F, H' = 2H with a 3-D upsampler after the first chunk)
-    func callAsFunction(_ x: Tensor, cache: inout WanCausalCache) -> Tensor {
+    func callAsFunction(_ x: Tensor, cache: inout WanCausalCache) throws(TensorShapeError) -> Tensor {
         var h = x
-        for block in resnets { h = block(h, cache: &cache) }
+        for block in resnets { h = try block(h, cache: &cache) }
         if let upsampler { h = upsampler(h, cache: &cache) }
         return h
     }

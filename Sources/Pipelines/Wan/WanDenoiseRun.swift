@@ -62,7 +62,7 @@ public struct WanDenoiseRun: Sendable {
             prediction = classifierFreeGuidance(uncond: uncond, cond: prediction, scale: settings.guidanceScale)
         }
         let sigma = scheduler.sigmas[index]
-        let predictedClean = latents - prediction * sigma
+        let predictedClean = try latents - prediction * sigma
         latents = scheduler.step(modelOutput: prediction, stepIndex: index, sample: latents)
         return DenoiseStepResult(index: index, count: stepCount, latents: latents, predictedClean: predictedClean)
     }
