@@ -60,6 +60,7 @@ def read_log(name: str) -> list[dict]:
 # and the history above starts after them. Their curves: loss_curves_to_11696.png.
 FIRST_VAE = dict(steps=4300, minutes=53)
 FIRST_DIT = dict(steps=11696, minutes=187)
+FIRST_FRAME_GAIN_FROM = 16545  # the last step trained without `--first-frame-gain`
 
 
 BAR = {"colour": 0.9, "background": 0.9, "motion": 0.8}
@@ -75,7 +76,7 @@ def status_line(report: dict | None) -> list[str]:
         return [f"Status: meets the bar the project set ({bar}).", ""]
     return [f"Status: below the bar the project set ({bar}): {', '.join(misses)}.",
             "Training goes on from the shipped weights: `train.py adopt --adopt-step N` (N: the last step "
-            "above), `train.py latents --pool 8192`, then `train.py dit --dit-steps 30000 --object-gain 9`.", ""]
+            "above), `train.py latents --pool 8192`, then `train.py dit --dit-steps 30000 --object-gain 9 --first-frame-gain 2`.", ""]
 
 
 def smooth(values: list[float], window: int) -> list[float]:
@@ -188,10 +189,16 @@ def main() -> None:
         "(curves: [loss_curves_to_11696.png](loss_curves_to_11696.png)). This model drew the right colours and "
         "backgrounds but ignored motion words.",
         f"  - steps {FIRST_DIT['steps'] + 1}–{last_step}: a warm restart decaying over 30000 steps, on 8192 "
-        "clips, with the loss weighted 10× on the object's positions (`--object-gain 9`): the object is about "
-        "7% of the latent positions, and with a plain loss the motion words went unread (the same loss for the "
-        "right, the opposite and a 'still' caption). Continued from the shipped weights (`train.py adopt`); "
+        "clips, with the loss weighted 10× on the object's positions (`--object-gain 9`): the object mask, "
+        "widened by one latent pixel, covers about 15% of the latent positions, and with a plain loss the "
+        "motion words went unread (the same loss for the right, the opposite and a 'still' caption). "
+        "Continued from the shipped weights (`train.py adopt`); "
         f"{dit_sec / 60:.0f} minutes of step time.",
+        *([f"  - from step {FIRST_FRAME_GAIN_FROM + 1}: latent frame 0 weighted 3× (`--first-frame-gain 2`). "
+           "It is the causal VAE's one-frame group, whose decoder turns a latent error into about 8× the pixel "
+           "error of the other groups; with equal weights the first frame came out blotchy, often on the wrong "
+           "background, and its oversized blob made the motion scorer see 'shrinking'."]
+          if last_step > FIRST_FRAME_GAIN_FROM else []),
         "- Machine: 2 CPU cores, PyTorch (versions pinned in tools/train/requirements.txt).",
         "",
         "![loss curves](loss_curves.png)",
