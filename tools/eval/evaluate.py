@@ -54,7 +54,9 @@ def swift_clip(binary: str, model: str, prompt: str, seed: int, args) -> np.ndar
             cmd += ["--steps", str(args.steps)]
         if args.guidance:
             cmd += ["--guidance", str(args.guidance)]
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if done.returncode != 0:  # its progress lines are on stderr: show them only on failure
+            raise RuntimeError(f"{' '.join(cmd)} exited {done.returncode}:\n{done.stderr}")
         return load_file(tensor)["video"]
 
 
@@ -99,6 +101,7 @@ def main() -> None:
         cases = [(spec, seed) for spec in specs for seed in range(args.seeds)]
 
         seen_motion: dict[str, Counter] = defaultdict(Counter)  # asked motion -> what the scorer saw
+        seen_colour: dict[str, Counter] = defaultdict(Counter)  # asked colour -> what the scorer saw
 
         def run(case):
             spec, seed = case
@@ -113,6 +116,7 @@ def main() -> None:
                 for key, ok in scorer.judge(analysis, spec).items():
                     totals[key] = totals.get(key, 0) + int(ok)
                 seen_motion[spec.motion][analysis["motion"]] += 1
+                seen_colour[spec.colour][analysis["colour"]] += 1
                 n += 1
         report[name] = {k: round(v / n, 4) for k, v in totals.items()} | {"clips": n}
         print(name, report[name], flush=True)
@@ -120,7 +124,13 @@ def main() -> None:
             if motion in seen_motion:
                 c = seen_motion[motion]
                 print(f"  {motion:9s} right {c[motion]}/{sum(c.values())}  seen {dict(c.most_common())}", flush=True)
+        for colour in world.COLOURS:
+            if colour in seen_colour:
+                c = seen_colour[colour]
+                print(f"  {colour:9s} right {c[colour]}/{sum(c.values())}  seen {dict(c.most_common())}", flush=True)
         report[name]["motion_seen"] = {m: dict(seen_motion[m]) for m in world.MOTIONS if m in seen_motion}
+        report[name]["colour_seen"] = {k: {str(v): n for v, n in seen_colour[k].items()}
+                                       for k in world.COLOURS if k in seen_colour}
     if args.json:
         with open(args.json, "w") as f:
             json.dump(report, f, indent=2)

@@ -134,9 +134,15 @@ def main() -> None:
     dit_log = read_log("dit")
     dit_log = [r for r in dit_log if int(r["step"]) > FIRST_DIT["steps"]]
     last_step = max([FIRST_DIT["steps"]] + [int(r["step"]) for r in dit_log])
-    plot([(f"DiT flow-matching loss, object-weighted, per {EVERY} steps from step {FIRST_DIT['steps']}",
-           [float(r["loss"]) for r in dit_log])],
-         os.path.join(args.model, "loss_curves.png"))
+    dec_log = read_log("decoder")
+    dec_steps = max([0] + [int(r["step"]) for r in dec_log])
+    dec_sec = sum(float(r["sec"]) for r in dec_log)
+    curves = [(f"DiT flow-matching loss, object-weighted, per {EVERY} steps from step {FIRST_DIT['steps']}",
+               [float(r["loss"]) for r in dit_log])]
+    if dec_log:
+        curves.append((f"VAE decoder fine-tuning at 64×64, L1 + MSE, per {EVERY} steps",
+                       [float(r["loss"]) for r in dec_log]))
+    plot(curves, os.path.join(args.model, "loss_curves.png"))
     counts = param_count(args.model)
     with open(os.path.join(args.model, "transformer", "config.json")) as f:
         dit = json.load(f)
@@ -180,6 +186,11 @@ def main() -> None:
         f"- VAE: {FIRST_VAE['steps']} steps of AdamW, L1 + MSE + 1e-4·KL, on 32×32 crops: 5-frame clips (batch 8) to "
         "step 2564, 9-frame to 3251, then all 17 frames (batch 6) — shorter clips left the later latent frames "
         f"untrained; {FIRST_VAE['minutes']} minutes of step time.",
+        *([f"- VAE decoder (and post_quant_conv) fine-tuned {dec_steps} steps at the full 64×64, 17 frames "
+           "(batch 4, AdamW 3e-4, cosine), on the frozen encoder's latent means, with about half the clips "
+           "bouncing (`train.py decoder`): trained on 32×32, the VAE reconstructed fast motion at 64×64 poorly "
+           "(bouncing MSE 5× the other motions'), and the latents, hence the DiT, stay as they were; "
+           f"{dec_sec / 60:.0f} minutes of step time."] if dec_log else []),
         f"- Denoiser and text encoder jointly, {last_step} steps of flow matching in all (batch 32, AdamW 4e-4 "
         "with warm-up and cosine decay, 10% empty captions for guidance):",
         f"  - steps 1–{FIRST_DIT['steps']}: decay over 4300 steps, then a warm restart from step 4300 decaying "

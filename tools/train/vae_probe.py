@@ -1,0 +1,64 @@
+"""Diagnostic: the ceiling the VAE sets. Renders 64×64, 17-frame clips of each motion (never the
+held-out combinations' seeds: a fixed rng of its own), encodes them to the latent mean, decodes,
+and scores the reconstructions with tools/eval/score.py as if the DiT had drawn them. A DiT
+can do no better than this on colour, shape and motion.
+
+  .venv/bin/python tools/train/vae_probe.py [--vae runs/vae.pt] [--clips 16]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+from collections import Counter
+
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "eval"))
+import score as scorer  # noqa: E402
+import shapes_world as world  # noqa: E402
+import train as T  # noqa: E402
+
+
+@torch.no_grad()
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--vae", default=T.path("vae.pt"))
+    ap.add_argument("--clips", type=int, default=16, help="clips per motion")
+    ap.add_argument("--threads", type=int, default=1)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    from diffusers import AutoencoderKLWan
+    vae = AutoencoderKLWan(**T.VAE_CONFIG, latents_mean=[0.0] * 8, latents_std=[1.0] * 8)
+    vae.load_state_dict(torch.load(args.vae, weights_only=False)["model"])
+    vae.eval()
+    rng = random.Random(3)
+    totals: Counter = Counter()
+    n = 0
+    for motion in world.MOTIONS:
+        specs = []
+        while len(specs) < args.clips:
+            spec = world.sample_spec(rng)
+            if spec.motion == motion:
+                specs.append(spec)
+        clips = np.stack([world.render(s, rng, frames=T.FRAMES, size=T.SIZE) for s in specs])  # [N, F, H, W, 3]
+        x = torch.from_numpy(clips).permute(0, 4, 1, 2, 3) * 2 - 1
+        y = vae.decode(vae.encode(x).latent_dist.mean).sample.clamp(-1, 1)
+        rec = ((y + 1) / 2).permute(0, 2, 3, 4, 1).numpy()
+        right: Counter = Counter()
+        for spec, clip in zip(specs, rec):
+            right.update({k: int(v) for k, v in scorer.score(clip, spec).items()})
+        totals.update(right)
+        n += len(specs)
+        print(f"{motion:9s} mse {((rec - clips) ** 2).mean():.5f}  "
+              + "  ".join(f"{k} {right[k]}/{len(specs)}" for k in ("colour", "background", "shape", "motion")),
+              flush=True)
+    print("all      ", "  ".join(f"{k} {totals[k] / n:.1%}" for k in ("colour", "background", "shape", "motion")))
+
+
+if __name__ == "__main__":
+    main()
