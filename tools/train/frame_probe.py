@@ -35,8 +35,6 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    from diffusers import WanTransformer3DModel
-    from transformers import UMT5Config, UMT5EncoderModel
 
     lat = torch.load(T.path("latents.pt"), weights_only=False)
     mean = torch.tensor(lat["mean"]).view(1, -1, 1, 1, 1)
@@ -59,16 +57,10 @@ def main() -> None:
     if not os.path.exists(T.path("dit.pt")):
         return
     tok = T.load_tokenizer()
-    te = UMT5EncoderModel(UMT5Config(vocab_size=len(tok), **T.TEXT_CONFIG))
-    dit = WanTransformer3DModel(**T.DIT_CONFIG)
-    state = torch.load(T.path("dit.pt"), weights_only=False)
-    te.load_state_dict(state["te"])
-    dit.load_state_dict(state["dit"])
+    te, dit, step = T.load_dit(tok)
     processor = T.use_compact_context(dit)
-    te.eval()
-    dit.eval()
     obj = (T.foreground_weights(zs, specs, mean, std, 1.0) > 1).float()  # [N, 1, F, H, W]
-    print(f"DiT step {state['step']}: flow-matching error per latent frame (all positions | object)")
+    print(f"DiT step {step}: flow-matching error per latent frame (all positions | object)")
     ctx, processor.bias = T.encode_text_compact(tok, te, [T.world.canonical_caption(s) for s in specs])
     for sigma in (0.3, 0.6, 0.9, 1.0):
         noise = torch.randn_like(zs)

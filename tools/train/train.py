@@ -134,14 +134,18 @@ def load_tokenizer():
 
 
 # ----------------------------------------------------------------------------- data
+def clip_tensor(rng: random.Random, spec, frames: int, size: int) -> torch.Tensor:
+    """One rendered clip [3, F, H, W] in [-1, 1]."""
+    return torch.from_numpy(world.render(spec, rng, frames=frames, size=size)).permute(3, 0, 1, 2) * 2 - 1
+
+
 def batch_clips(rng: random.Random, n: int, frames: int, size: int, exclude) -> tuple[torch.Tensor, list]:
     specs, clips = [], []
-    for _ in range(n):
+    for _ in range(n):  # sample, render, sample, …: the rng order the pool and the VAE were made with
         spec = world.sample_spec(rng, exclude)
-        clip = world.render(spec, rng, frames=frames, size=size)
         specs.append(spec)
-        clips.append(torch.from_numpy(clip).permute(3, 0, 1, 2))  # [3, F, H, W]
-    return torch.stack(clips) * 2 - 1, specs  # [B, 3, F, H, W] in [-1, 1]
+        clips.append(clip_tensor(rng, spec, frames, size))
+    return torch.stack(clips), specs  # [B, 3, F, H, W]
 
 
 # ----------------------------------------------------------------------------- vae
@@ -191,10 +195,10 @@ def stage_vae(args) -> None:
     print(f"vae: stopped at step {step}")
 
 
-def load_vae(mean=None, std=None):
+def load_vae(mean=None, std=None, checkpoint: str | None = None):
     from diffusers import AutoencoderKLWan
     vae = AutoencoderKLWan(**VAE_CONFIG, latents_mean=mean or [0.0] * 8, latents_std=std or [1.0] * 8)
-    vae.load_state_dict(torch.load(path("vae.pt"), weights_only=False)["model"])
+    vae.load_state_dict(torch.load(checkpoint or path("vae.pt"), weights_only=False)["model"])
     return vae.eval()
 
 
@@ -241,8 +245,7 @@ def stage_decoder(args) -> None:
                 while spec.motion != "bouncing":
                     spec = world.sample_spec(rng, held)
             specs.append(spec)
-        x = torch.stack([torch.from_numpy(world.render(sp, rng, frames=FRAMES, size=SIZE)).permute(3, 0, 1, 2)
-                         for sp in specs]) * 2 - 1  # [4, 3, 17, 64, 64]
+        x = torch.stack([clip_tensor(rng, spec, FRAMES, SIZE) for spec in specs])  # [4, 3, 17, 64, 64]
         with torch.no_grad():
             z = vae.encode(x).latent_dist.mean  # what the latent pool holds and the DiT learns
         y = vae.decode(z).sample
@@ -534,17 +537,24 @@ def stage_adopt(args) -> None:
 
 
 # ----------------------------------------------------------------------------- export
-def build_pipeline():
-    from diffusers import UniPCMultistepScheduler, WanPipeline, WanTransformer3DModel
+def load_dit(tok):
+    """The text encoder and DiT of runs/dit.pt, in eval mode, and the step they were saved at."""
+    from diffusers import WanTransformer3DModel
     from transformers import UMT5Config, UMT5EncoderModel
-    tok = load_tokenizer()
-    lat = torch.load(path("latents.pt"), weights_only=False)
-    vae = load_vae(lat["mean"], lat["std"])
     state = torch.load(path("dit.pt"), weights_only=False)
     te = UMT5EncoderModel(UMT5Config(vocab_size=len(tok), **TEXT_CONFIG)).eval()
     te.load_state_dict(state["te"])
     dit = WanTransformer3DModel(**DIT_CONFIG).eval()
     dit.load_state_dict(state["dit"])
+    return te, dit, state["step"]
+
+
+def build_pipeline():
+    from diffusers import UniPCMultistepScheduler, WanPipeline
+    tok = load_tokenizer()
+    lat = torch.load(path("latents.pt"), weights_only=False)
+    vae = load_vae(lat["mean"], lat["std"])
+    te, dit, _ = load_dit(tok)
     sched = UniPCMultistepScheduler(prediction_type="flow_prediction", use_flow_sigmas=True, flow_shift=3.0,
                                     num_train_timesteps=1000)
     return WanPipeline(tokenizer=tok, text_encoder=te, vae=vae, transformer=dit, scheduler=sched)

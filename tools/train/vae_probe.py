@@ -32,10 +32,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    from diffusers import AutoencoderKLWan
-    vae = AutoencoderKLWan(**T.VAE_CONFIG, latents_mean=[0.0] * 8, latents_std=[1.0] * 8)
-    vae.load_state_dict(torch.load(args.vae, weights_only=False)["model"])
-    vae.eval()
+    vae = T.load_vae(checkpoint=args.vae)
     rng = random.Random(3)
     totals: Counter = Counter()
     n = 0
