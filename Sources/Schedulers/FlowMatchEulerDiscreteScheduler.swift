@@ -91,7 +91,7 @@ public struct FlowMatchEulerDiscreteSchedulerConfig: Decodable, Sendable, Equata
 ///
 /// The model predicts the velocity `v ≈ ε − x₀` at `timesteps[i] = 1000·σᵢ` (a float), and
 /// `x ← x + (σᵢ₊₁ − σᵢ)·v`.
-public struct FlowMatchEulerDiscreteScheduler: Scheduler {
+public struct FlowMatchEulerDiscreteScheduler: SigmaScheduler {
     /// The settings it was built from.
     public let config: FlowMatchEulerDiscreteSchedulerConfig
     public let stepCount: Int
@@ -141,6 +141,13 @@ public struct FlowMatchEulerDiscreteScheduler: Scheduler {
             self.timesteps = sigmas32.map { $0 * scale }
             self.sigmas = sigmas32 + [0]
         }
+    }
+
+    /// Flow prediction: the model's output is the velocity.
+    public var predictionType: PredictionType { .flowPrediction }
+
+    public func predictedOriginalSample(modelOutput: Tensor, stepIndex: Int, sample: Tensor) -> Tensor {
+        flowPredictedOriginalSample(modelOutput: modelOutput, sample: sample, sigma: sigmas[stepIndex])
     }
 
     public mutating func step(modelOutput: Tensor, stepIndex: Int, sample: Tensor) -> Tensor {

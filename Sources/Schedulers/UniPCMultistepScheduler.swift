@@ -16,7 +16,7 @@ import TensorCore
 /// `timesteps` are `Int64(1000·σᵢ)` (truncated, as diffusers casts to int64) and the model gets
 /// those integers (``integerTimesteps``; ``timesteps`` holds them as floats). With flow sigmas
 /// `αᵢ = 1 − σᵢ`, `λᵢ = ln αᵢ − ln σᵢ`, and a velocity `v` becomes `x₀ = x − σᵢ·v`.
-public struct UniPCMultistepScheduler: Scheduler {
+public struct UniPCMultistepScheduler: SigmaScheduler {
     /// The settings it was built from.
     public let config: UniPCMultistepSchedulerConfig
     public let stepCount: Int
@@ -58,6 +58,13 @@ public struct UniPCMultistepScheduler: Scheduler {
         self.integerTimesteps = integers
         self.timesteps = integers.map { Float($0) }
         self.sigmas = (sigmas + [last]).map { Float($0) }
+    }
+
+    /// Flow prediction: the model's output is the velocity.
+    public var predictionType: PredictionType { .flowPrediction }
+
+    public func predictedOriginalSample(modelOutput: Tensor, stepIndex: Int, sample: Tensor) -> Tensor {
+        flowPredictedOriginalSample(modelOutput: modelOutput, sample: sample, sigma: sigmas[stepIndex])
     }
 
     public mutating func step(modelOutput: Tensor, stepIndex: Int, sample: Tensor) -> Tensor {

@@ -35,7 +35,7 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(config.schedulerClass, .uniPCMultistep)
         let scheduler = try makeScheduler(config: config, stepCount: 50)
         XCTAssertEqual(scheduler.timesteps.count, 50)
-        XCTAssertEqual(scheduler.sigmas.count, 51)
+        XCTAssertEqual(try XCTUnwrap(scheduler as? any SigmaScheduler).sigmas.count, 51)
         XCTAssertEqual(scheduler.initNoiseSigma, 1)
     }
 

@@ -37,8 +37,9 @@ final class ScheduleTests: XCTestCase {
             let label = "\(config.schedulerClass.rawValue) \(item.config) N=\(item.steps)"
             XCTAssertEqual(scheduler.stepCount, item.steps, label)
             let sigmas = try Fixtures.floats(item.sigmas)
-            XCTAssertEqual(scheduler.sigmas.count, sigmas.count, label)
-            for (got, want) in zip(scheduler.sigmas, sigmas) {
+            let schedule = try XCTUnwrap(scheduler as? any SigmaScheduler, label)
+            XCTAssertEqual(schedule.sigmas.count, sigmas.count, label)
+            for (got, want) in zip(schedule.sigmas, sigmas) {
                 XCTAssertEqual(got, want, accuracy: 1e-6 * max(abs(want), 1e-3), label)
                 exactFloats += got == want ? 1 : 0
                 totalFloats += 1

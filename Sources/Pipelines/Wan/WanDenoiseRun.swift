@@ -61,8 +61,7 @@ public struct WanDenoiseRun: Sendable {
                                                   cancellation: cancellation)
             prediction = classifierFreeGuidance(uncond: uncond, cond: prediction, scale: settings.guidanceScale)
         }
-        let sigma = scheduler.sigmas[index]
-        let predictedClean = try latents - prediction * sigma
+        let predictedClean = scheduler.predictedOriginalSample(modelOutput: prediction, stepIndex: index, sample: latents)
         latents = scheduler.step(modelOutput: prediction, stepIndex: index, sample: latents)
         return DenoiseStepResult(index: index, count: stepCount, latents: latents, predictedClean: predictedClean)
     }
