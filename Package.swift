@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "Reference"]),
         .testTarget(name: "WeightsIOTests", dependencies: ["WeightsIO"]),
         .testTarget(name: "MediaTests", dependencies: ["Media"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "TensorCore"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Pipelines", "TensorCore"]),
         .testTarget(name: "HistoryStoreTests",
                     dependencies: ["TestSupport", "HistoryStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "SchedulersTests", dependencies: ["Schedulers", "TensorCore"]),

@@ -121,6 +121,15 @@ public actor Engine {
     /// The id of the model currently in memory.
     public var loadedModelID: String? { loaded?.id }
 
+    /// What `model` takes and offers — its frame and size rules, defaults, samplers and
+    /// options — from the model in memory when it is that one, else read from its folder's
+    /// configs (no weights). Throws `JobFailure(.badModel, …)` when it cannot be read.
+    public func describe(_ model: String) async throws -> ModelCapabilities {
+        if let loaded, loaded.id == model, let capabilities = loaded.capabilities { return capabilities }
+        let loader = self.loader
+        return try await Task.detached { try loader.describe(model) }.value
+    }
+
     /// The model currently in memory (for tests).
     var loadedModel: LoadedModel? { loaded }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Pipelines
 
 /// Everything that determines a job's output. Codable: it is the JSON written into every
 /// frame's metadata, the history sidecar and the `--json` event stream, and it loads back
@@ -13,7 +14,9 @@ public struct JobRequest: Codable, Sendable, Equatable {
     public var height: Int
     public var steps: Int
     public var guidanceScale: Double
-    public var sampler: Sampler
+    /// A sampler name the model lists (`PipelineCapabilities.samplers`), or `default` for the
+    /// one its folder names.
+    public var sampler: String
     /// The seed to use; `nil` asks the engine to pick one (the one used is reported).
     public var seed: UInt64?
     public var fps: Int
@@ -21,15 +24,15 @@ public struct JobRequest: Codable, Sendable, Equatable {
     /// A safetensors file whose tensor `latents` replaces the seeded initial noise (the
     /// diffusers pipeline's `latents=` argument), to check a run against diffusers.
     public var initNoisePath: String?
-    /// Text tokens the prompt is padded to (the diffusers pipeline's `max_sequence_length`);
-    /// nil uses the pipeline's default (512 for UMT5, 77 for CLIP).
-    public var maxSequenceLength: Int?
+    /// The model family's own settings by name (`flow_shift`, `max_sequence_length` …), as
+    /// the model lists them (`PipelineCapabilities.options`); absent ones take its defaults.
+    public var options: ModelOptions
 
     public init(model: String = JobRequest.bundledModelID, prompt: String, negativePrompt: String = "",
                 frames: Int = 17, width: Int = 64, height: Int = 64, steps: Int = 20,
-                guidanceScale: Double = 5.0, sampler: Sampler = .default, seed: UInt64? = nil,
+                guidanceScale: Double = 5.0, sampler: String = SamplerNames.modelDefault, seed: UInt64? = nil,
                 fps: Int = 8, preview: PreviewSettings = .default, initNoisePath: String? = nil,
-                maxSequenceLength: Int? = nil) {
+                options: ModelOptions = [:]) {
         self.model = model
         self.prompt = prompt
         self.negativePrompt = negativePrompt
@@ -43,11 +46,79 @@ public struct JobRequest: Codable, Sendable, Equatable {
         self.fps = fps
         self.preview = preview
         self.initNoisePath = initNoisePath
-        self.maxSequenceLength = maxSequenceLength
+        self.options = options
     }
 
     /// The id of the model shipped with Zoetrope.
     public static let bundledModelID = "tiny-shapes"
+
+    enum CodingKeys: String, CodingKey {
+        case model, prompt, negativePrompt, frames, width, height, steps, guidanceScale, sampler, seed, fps
+        case preview, initNoisePath, options
+        /// Written before options existed: now `options.max_sequence_length`.
+        case maxSequenceLength
+    }
+
+    /// The sampler as requests before options existed wrote it: `{"kind": "euler", "flowShift": 7}`.
+    private struct LegacySampler: Decodable {
+        var kind: String
+        var flowShift: Double?
+    }
+
+    /// Reads today's form and the one written before family options existed (flow shift
+    /// inside `sampler`, `maxSequenceLength` at the top), so every stored run still loads
+    /// and remixes.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        model = try c.decode(String.self, forKey: .model)
+        prompt = try c.decode(String.self, forKey: .prompt)
+        negativePrompt = try c.decodeIfPresent(String.self, forKey: .negativePrompt) ?? ""
+        frames = try c.decode(Int.self, forKey: .frames)
+        width = try c.decode(Int.self, forKey: .width)
+        height = try c.decode(Int.self, forKey: .height)
+        steps = try c.decode(Int.self, forKey: .steps)
+        guidanceScale = try c.decode(Double.self, forKey: .guidanceScale)
+        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed)
+        fps = try c.decode(Int.self, forKey: .fps)
+        preview = try c.decodeIfPresent(PreviewSettings.self, forKey: .preview) ?? .default
+        initNoisePath = try c.decodeIfPresent(String.self, forKey: .initNoisePath)
+        options = try c.decodeIfPresent(ModelOptions.self, forKey: .options) ?? [:]
+        if let name = try? c.decode(String.self, forKey: .sampler) {
+            sampler = name
+        } else if let legacy = try c.decodeIfPresent(LegacySampler.self, forKey: .sampler) {
+            sampler = legacy.kind
+            if let shift = legacy.flowShift, options["flow_shift"] == nil { options["flow_shift"] = .number(shift) }
+        } else {
+            sampler = SamplerNames.modelDefault
+        }
+        if let length = try c.decodeIfPresent(Int.self, forKey: .maxSequenceLength), options["max_sequence_length"] == nil {
+            options["max_sequence_length"] = .integer(length)
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(model, forKey: .model)
+        try c.encode(prompt, forKey: .prompt)
+        try c.encode(negativePrompt, forKey: .negativePrompt)
+        try c.encode(frames, forKey: .frames)
+        try c.encode(width, forKey: .width)
+        try c.encode(height, forKey: .height)
+        try c.encode(steps, forKey: .steps)
+        try c.encode(guidanceScale, forKey: .guidanceScale)
+        try c.encode(sampler, forKey: .sampler)
+        try c.encodeIfPresent(seed, forKey: .seed)
+        try c.encode(fps, forKey: .fps)
+        try c.encode(preview, forKey: .preview)
+        try c.encodeIfPresent(initNoisePath, forKey: .initNoisePath)
+        if !options.isEmpty { try c.encode(options, forKey: .options) }
+    }
+
+    /// The sampler and the options that differ from the model's defaults, in words
+    /// ("unipc, flow_shift 5.0"), for history and picture metadata.
+    public var samplerSummary: String {
+        ([sampler] + options.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }).joined(separator: ", ")
+    }
 
     /// The same request with a concrete seed.
     public func withSeed(_ seed: UInt64) -> JobRequest {
@@ -55,28 +126,6 @@ public struct JobRequest: Codable, Sendable, Equatable {
         copy.seed = seed
         return copy
     }
-}
-
-/// The sampler of a job and its options.
-public struct Sampler: Codable, Sendable, Equatable {
-    public enum Kind: String, Codable, Sendable, CaseIterable {
-        /// `UniPCMultistepScheduler` in flow mode (Wan's default).
-        case unipc
-        /// `FlowMatchEulerDiscreteScheduler`.
-        case euler
-        /// Whatever the model folder's `scheduler_config.json` names.
-        case modelDefault = "default"
-    }
-    public var kind: Kind
-    /// Flow shift; `nil` keeps the model's configured value.
-    public var flowShift: Double?
-
-    public init(kind: Kind, flowShift: Double? = nil) {
-        self.kind = kind
-        self.flowShift = flowShift
-    }
-
-    public static let `default` = Sampler(kind: .modelDefault)
 }
 
 /// How the engine previews a running job.
@@ -98,3 +147,11 @@ public struct PreviewSettings: Codable, Sendable, Equatable {
     public static let `default` = PreviewSettings()
     public static let none = PreviewSettings(projectEveryStep: false, decodeEvery: 0)
 }
+
+// The pipeline-core types a request and a model description are made of, under the names the
+// engine's clients (the studio, the CLI) use without importing Pipelines.
+public typealias ModelOptions = Pipelines.ModelOptions
+public typealias OptionValue = Pipelines.OptionValue
+public typealias OptionSpec = Pipelines.OptionSpec
+public typealias ModelCapabilities = Pipelines.PipelineCapabilities
+public typealias SamplerNames = Pipelines.SamplerNames

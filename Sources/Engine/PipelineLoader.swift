@@ -1,4 +1,5 @@
-// Loads a model for the engine: a bundled model by id, or a diffusers folder by path.
+// Loads a model for the engine: a bundled model by id, or a diffusers folder by path, with the
+// pipeline type the folder's `model_index.json` names in `PipelineRegistry`.
 import BundledModels
 import Foundation
 import Pipelines
@@ -25,12 +26,21 @@ public struct PipelineLoader: ModelLoader {
     public func load(_ model: String, context: JobContext) throws -> LoadedModel {
         let url = try Self.folder(for: model)
         do {
-            let pipeline = try WanPipeline.load(folder: url) { component, fraction in
+            let pipeline = try PipelineRegistry.load(folder: url) { component, fraction in
                 context.emit(.loading(component: component, fraction: fraction))
             }
             return PipelineModel(id: model, pipeline: pipeline)
         } catch let error as JobFailure {
             throw error
+        } catch {
+            throw JobFailure(.badModel, String(describing: error))
+        }
+    }
+
+    public func describe(_ model: String) throws -> ModelCapabilities {
+        let url = try Self.folder(for: model)
+        do {
+            return try PipelineRegistry.describe(folder: url)
         } catch {
             throw JobFailure(.badModel, String(describing: error))
         }

@@ -1,35 +1,29 @@
-// The engine's view of a real pipeline: a `LoadedModel` that runs WanPipeline jobs step by
-// step, sending progress, previews and decode progress, and checking cancellation inside
-// every step (per transformer block) and between VAE chunks.
+// The engine's view of a pipeline of any family: a `LoadedModel` that runs jobs step by step,
+// sending progress, previews and decode progress, and checking cancellation inside every step
+// (per transformer block) and between VAE chunks. It names no family: everything it needs it
+// asks of `VideoPipeline`.
 import Foundation
 import Pipelines
+import Schedulers
 import TensorCore
 
-/// A loaded WanPipeline, as the engine runs it.
+/// A loaded pipeline, as the engine runs it.
 public final class PipelineModel: LoadedModel {
     public let id: String
-    public let pipeline: WanPipeline
-    public let preview: LatentRGBProjection
+    public let pipeline: any VideoPipeline
 
-    public init(id: String, pipeline: WanPipeline) {
+    public init(id: String, pipeline: any VideoPipeline) {
         self.id = id
         self.pipeline = pipeline
-        preview = LatentRGBProjection.load(folder: pipeline.folder, channels: pipeline.latentChannels)
-            ?? .fallback(channels: pipeline.latentChannels)
     }
+
+    public var capabilities: ModelCapabilities? { pipeline.capabilities }
 
     /// The pipeline's settings for `request`.
     public static func settings(_ request: JobRequest) -> VideoSettings {
-        let sampler: SamplerChoice
-        switch request.sampler.kind {
-        case .modelDefault: sampler = .modelDefault
-        case .unipc: sampler = .unipc
-        case .euler: sampler = .euler
-        }
-        return VideoSettings(prompt: request.prompt, negativePrompt: request.negativePrompt, frames: request.frames,
-                             width: request.width, height: request.height, steps: request.steps,
-                             guidanceScale: Float(request.guidanceScale), sampler: sampler,
-                             flowShift: request.sampler.flowShift, maxSequenceLength: request.maxSequenceLength)
+        VideoSettings(prompt: request.prompt, negativePrompt: request.negativePrompt, frames: request.frames,
+                      width: request.width, height: request.height, steps: request.steps,
+                      guidanceScale: Float(request.guidanceScale), sampler: request.sampler, options: request.options)
     }
 
     public func validate(_ request: JobRequest) throws {
@@ -41,23 +35,30 @@ public final class PipelineModel: LoadedModel {
     }
 
     public func generate(_ request: JobRequest, seed: UInt64, context: JobContext) throws -> GeneratedClip {
-        let settings = Self.settings(request)
+        let settings: VideoSettings
+        do {
+            settings = try pipeline.resolved(Self.settings(request))
+        } catch let error as PipelineError {
+            throw JobFailure(.badRequest, error.description)
+        }
+        // One generator, as the diffusers pipeline's `generator`: it draws the initial noise
+        // (unless given) and then whatever a stochastic sampler draws while stepping.
+        var generator = TorchGenerator(seed: seed)
         let noise: Tensor
         if let path = request.initNoisePath {
-            let expected = pipeline.latentShape(frames: settings.frames, height: settings.height, width: settings.width)
             do {
-                noise = try InitialNoise.load(path: path, expectedShape: expected)
+                noise = try InitialNoise.load(path: path, expectedShape: pipeline.latentShape(for: settings))
             } catch let error as PipelineError {
                 throw JobFailure(.badRequest, error.description)
             }
         } else {
-            noise = pipeline.noise(frames: settings.frames, height: settings.height, width: settings.width, seed: seed)
+            noise = pipeline.noise(for: settings, generator: &generator)
         }
         context.begin(.encoding)
         context.emit(.encodingText)
-        var run: WanDenoiseRun
+        var run: any DenoiseRun
         do {
-            run = try pipeline.start(settings, noise: noise, cancellation: context.cancellation)
+            run = try pipeline.start(settings, noise: noise, generator: generator, cancellation: context.cancellation)
         } catch let error as PipelineError where error.isBadRequest {
             throw JobFailure(.badRequest, error.description)
         }
@@ -83,26 +84,27 @@ public final class PipelineModel: LoadedModel {
                              video: frames.data)
     }
 
-    /// Sends the step's preview: a real decode every `decodeEvery` steps, else the linear
-    /// projection (when asked). The last step gets no real decode: the final decode follows
-    /// at once, and decoding twice would double the time to the result.
+    /// Sends the step's preview: a real decode every `decodeEvery` steps, else the pipeline's
+    /// cheap projection (when asked). The last step gets no real decode: the final decode
+    /// follows at once, and decoding twice would double the time to the result.
     private func sendPreview(_ result: DenoiseStepResult, request: JobRequest, context: JobContext) throws {
         let settings = request.preview
         let latents = settings.showNoisy ? result.latents : result.predictedClean
         let step = result.index + 1
         if settings.decodeEvery > 0, step % settings.decodeEvery == 0, step < result.count {
-            let frames = try pipeline.decode(latents, cancellation: context.cancellation)
+            let frames = try pipeline.decode(latents, cancellation: context.cancellation, progress: nil)
             let clip = GeneratedClip(width: frames.shape[2], height: frames.shape[1], frameCount: frames.shape[0],
                                      video: frames.data)
             context.emit(.preview(PreviewFrames(step: step, width: clip.width, height: clip.height,
                                                 frames: clip.rgbFrames, isDecoded: true, isNoisy: settings.showNoisy)))
         } else if settings.projectEveryStep {
-            context.emit(.preview(PreviewFrames(step: step, width: latents.shape[4], height: latents.shape[3],
-                                                frames: preview.frames(latents), isDecoded: false,
+            let picture = pipeline.previewFrames(latents)
+            context.emit(.preview(PreviewFrames(step: step, width: picture.width, height: picture.height,
+                                                frames: picture.frames, isDecoded: false,
                                                 isNoisy: settings.showNoisy)))
         }
     }
 
-    /// Frees the text encoder's weights; the next job reads them again from the model folder.
-    public func releaseTransientMemory() { pipeline.releaseTextEncoder() }
+    /// Frees what the pipeline can read again (a WanPipeline's text encoder).
+    public func releaseTransientMemory() { pipeline.releaseTransientMemory() }
 }

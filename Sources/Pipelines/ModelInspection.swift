@@ -15,29 +15,27 @@ public struct ModelInspection: Sendable {
 
     public var path: String
     public var pipelineClassName: String
+    /// The registry entry that runs the folder (its class name), or nil when none does.
+    public var registryEntry: String?
     public var components: [Component]
+    /// What the pipeline takes (rules, samplers, options), when its configs could be read.
+    public var capabilities: PipelineCapabilities?
     /// nil when the folder can run; otherwise the reason.
     public var problem: String?
 
     public var runnable: Bool { problem == nil }
-
-    /// The classes each WanPipeline component may have.
-    static let supportedClasses: [String: [String]] = [
-        "tokenizer": WanPipeline.unigramTokenizers + WanPipeline.bpeTokenizers,
-        "text_encoder": WanPipeline.t5Encoders + WanPipeline.clipEncoders,
-        "transformer": ["WanTransformer3DModel"],
-        "vae": ["AutoencoderKLWan"],
-        "scheduler": ["UniPCMultistepScheduler", "FlowMatchEulerDiscreteScheduler"],
-    ]
 
     /// Reads `model_index.json` and the component folders of `url`.
     public static func inspect(_ url: URL) throws -> ModelInspection {
         let folder = try DiffusersModelFolder(url: url)
         var components: [Component] = []
         var problems: [String] = []
-        if folder.pipelineClassName != WanPipeline.className {
-            problems.append("the pipeline class \(folder.pipelineClassName) is not supported (supported: \(WanPipeline.className))")
+        let entry = PipelineRegistry.registration(for: folder.pipelineClassName)
+        if entry == nil {
+            problems.append("no registry entry runs the pipeline class \(folder.pipelineClassName) "
+                + "(registered: \(PipelineRegistry.classNames.joined(separator: ", ")))")
         }
+        let supportedClasses = entry?.components ?? [:]
         for name in folder.modelIndex.components.keys.sorted() {
             guard let component = folder.modelIndex.components[name], component.isPresent,
                   let className = component.className else { continue }
@@ -59,7 +57,16 @@ public struct ModelInspection: Sendable {
         for required in supportedClasses.keys.sorted() where !components.contains(where: { $0.name == required }) {
             problems.append("it has no \(required) component")
         }
-        return ModelInspection(path: url.path, pipelineClassName: folder.pipelineClassName, components: components,
+        var capabilities: PipelineCapabilities?
+        if let entry, problems.isEmpty {
+            do {
+                capabilities = try entry.describe(folder)
+            } catch {
+                problems.append("its configs cannot be read: \(error)")
+            }
+        }
+        return ModelInspection(path: url.path, pipelineClassName: folder.pipelineClassName,
+                               registryEntry: entry?.className, components: components, capabilities: capabilities,
                                problem: problems.isEmpty ? nil : problems.joined(separator: "; "))
     }
 }

@@ -12,10 +12,10 @@ enum ClipWriter {
     static func parametersText(_ request: JobRequest, seed: UInt64) -> String {
         var lines = [request.prompt]
         if !request.negativePrompt.isEmpty { lines.append("Negative prompt: \(request.negativePrompt)") }
-        var settings = "Steps: \(request.steps), Sampler: \(request.sampler.kind.rawValue), "
+        var settings = "Steps: \(request.steps), Sampler: \(request.sampler), "
             + "CFG scale: \(request.guidanceScale), Seed: \(seed), Size: \(request.width)x\(request.height), "
             + "Frames: \(request.frames), FPS: \(request.fps), Model: \(request.model)"
-        if let shift = request.sampler.flowShift { settings += ", Flow shift: \(shift)" }
+        for (name, value) in request.options.sorted(by: { $0.key < $1.key }) { settings += ", \(name): \(value)" }
         lines.append(settings)
         return lines.joined(separator: "\n")
     }
@@ -29,7 +29,7 @@ enum ClipWriter {
         let settings = RunSettings(modelID: request.model, prompt: request.prompt, negativePrompt: request.negativePrompt,
                                    frameCount: request.frames, width: request.width, height: request.height,
                                    stepCount: request.steps, guidanceScale: request.guidanceScale,
-                                   sampler: request.sampler.kind.rawValue, seed: result.seed, fps: Double(request.fps),
+                                   sampler: request.sampler, seed: result.seed, fps: Double(request.fps),
                                    requestJSON: requestJSON)
         let chunk = ZoetropeMetadata.textChunk(for: settings)
         return [PNGText(keyword: PNGText.parametersKeyword, text: parametersText(request, seed: result.seed)),

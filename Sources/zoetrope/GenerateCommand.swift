@@ -19,7 +19,7 @@ struct GenerateCommand: AsyncParsableCommand {
     var prompt: String
     @Option(name: .customLong("negative-prompt"), help: "What to steer away from.")
     var negativePrompt: String = ""
-    @Option(help: "Pixel frames (4k + 1 for Wan-family models).")
+    @Option(help: "Pixel frames (each model has its rule, e.g. 4k + 1: see `zoetrope models inspect`).")
     var frames: Int = 17
     @Option var width: Int = 64
     @Option var height: Int = 64
@@ -27,9 +27,13 @@ struct GenerateCommand: AsyncParsableCommand {
     var steps: Int = 20
     @Option(help: "Classifier-free guidance scale (1 or less turns guidance off).")
     var guidance: Double = 5.0
-    @Option(help: "default (the model's own), unipc or euler.")
-    var sampler: Sampler.Kind = .modelDefault
-    @Option(name: .customLong("flow-shift"), help: "Override the sampler's flow shift.")
+    @Option(help: "default (the model's own) or a sampler the model lists (`zoetrope models inspect`).")
+    var sampler: String = SamplerNames.modelDefault
+    @Option(name: .customLong("set"), parsing: .singleValue,
+            help: ArgumentHelp("A model option, NAME=VALUE (repeatable), e.g. --set flow_shift=5; "
+                               + "`zoetrope models inspect` lists a model's options.", valueName: "name=value"))
+    var optionSettings: [String] = []
+    @Option(name: .customLong("flow-shift"), help: "The same as --set flow_shift=VALUE.")
     var flowShift: Double?
     @Option(help: "Seed (random when not given; the one used is printed).")
     var seed: UInt64?
@@ -44,16 +48,32 @@ struct GenerateCommand: AsyncParsableCommand {
             help: "Also write the decoded video as float32 tensor `video` [frames, height, width, 3] in [0, 1].")
     var saveTensor: String?
     @Option(name: .customLong("max-sequence-length"),
-            help: "Text tokens the prompt is padded to (diffusers' max_sequence_length; default 512, or 77 for CLIP).")
+            help: "The same as --set max_sequence_length=VALUE (text tokens the prompt is padded to).")
     var maxSequenceLength: Int?
     @Flag(help: "One JSON line per event on stdout instead of a progress bar.")
     var json = false
 
+    /// `--set` values and the named option flags, as the request's options. The model checks
+    /// them (names, kinds, limits) when the job starts.
+    func options() throws -> ModelOptions {
+        var options: ModelOptions = [:]
+        for setting in optionSettings {
+            guard let equals = setting.firstIndex(of: "="), equals != setting.startIndex else {
+                throw ValidationError("--set \(setting): expected NAME=VALUE, e.g. --set flow_shift=5")
+            }
+            let name = String(setting[..<equals]).trimmingCharacters(in: .whitespaces)
+            options[name] = OptionValue(parsing: String(setting[setting.index(after: equals)...]))
+        }
+        if let flowShift { options["flow_shift"] = .number(flowShift) }
+        if let maxSequenceLength { options["max_sequence_length"] = .integer(maxSequenceLength) }
+        return options
+    }
+
     func run() async throws {
         let request = JobRequest(model: model, prompt: prompt, negativePrompt: negativePrompt, frames: frames,
                                  width: width, height: height, steps: steps, guidanceScale: guidance,
-                                 sampler: Sampler(kind: sampler, flowShift: flowShift), seed: seed, fps: fps,
-                                 preview: .none, initNoisePath: initNoise, maxSequenceLength: maxSequenceLength)
+                                 sampler: sampler, seed: seed, fps: fps,
+                                 preview: .none, initNoisePath: initNoise, options: try options())
         let engine = Engine(loader: PipelineLoader())
         let handle = await engine.submit(request)
         let interrupt = InterruptWatcher { Task { await handle.cancel() } }
@@ -99,4 +119,4 @@ struct GenerateCommand: AsyncParsableCommand {
     }
 }
 
-extension Sampler.Kind: ExpressibleByArgument {}
+

@@ -35,6 +35,8 @@ struct ModelsCommand: AsyncParsableCommand {
                 throw ZoetropeExit.badModel
             }
             print("\(inspection.path)\npipeline: \(inspection.pipelineClassName)")
+            print("registry entry: " + (inspection.registryEntry
+                ?? "none (registered: \(PipelineRegistry.classNames.joined(separator: ", ")))"))
             for c in inspection.components {
                 let size = c.weightBytes > 0 ? String(format: ", %.1f MB of weights", Double(c.weightBytes) / 1e6) : ""
                 print("  \(c.name): \(c.className)\(c.supported ? "" : " (not supported)")\(size)")
@@ -42,6 +44,18 @@ struct ModelsCommand: AsyncParsableCommand {
             if let problem = inspection.problem {
                 print("cannot run: \(problem)")
                 throw ZoetropeExit.badModel
+            }
+            if let caps = inspection.capabilities {
+                let d = caps.defaults
+                print("frames: \(caps.frameRule.text), at most \(caps.maxFrames)")
+                print("size: sides multiples of \(caps.sizeMultiple), at most \(caps.maxSide)")
+                print("latents: \(caps.latentLayout.rawValue), \(caps.predictionType)")
+                print("defaults: \(d.frames) frames, \(d.width)x\(d.height), \(d.steps) steps, guidance \(d.guidanceScale)")
+                print("samplers: default (= \(caps.defaultSampler)), \(caps.samplers.joined(separator: ", "))")
+                print(caps.options.isEmpty ? "options: none" : "options (--set NAME=VALUE):")
+                for option in caps.options {
+                    print("  \(option.name) = \(option.defaultValue)  (\(option.validValues)): \(option.help)")
+                }
             }
             print("runnable: yes")
         }

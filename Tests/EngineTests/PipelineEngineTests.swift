@@ -1,4 +1,5 @@
 import Foundation
+import Pipelines
 import Synchronization
 import TensorCore
 import XCTest
@@ -22,7 +23,7 @@ final class PipelineEngineTests: XCTestCase {
                  seed: UInt64? = 42, preview: PreviewSettings = .none) -> JobRequest {
         JobRequest(model: model, prompt: "a red circle moving left", negativePrompt: "blurry", frames: frames,
                    width: 32, height: 16, steps: steps, guidanceScale: 5, seed: seed, preview: preview,
-                   maxSequenceLength: 16)
+                   options: ["max_sequence_length": .integer(16)])
     }
 
     func collect(_ handle: JobHandle) async -> [TimedEvent] {
@@ -282,13 +283,14 @@ final class PipelineEngineTests: XCTestCase {
         let before = try await finished(engine, request())
         let loaded = await engine.loadedModel
         let model = try XCTUnwrap(loaded as? PipelineModel)
-        XCTAssertTrue(model.pipeline.isTextEncoderLoaded)
+        let pipeline = try XCTUnwrap(model.pipeline as? WanPipeline)
+        XCTAssertTrue(pipeline.isTextEncoderLoaded)
         await engine.releaseTransientMemory()
-        XCTAssertFalse(model.pipeline.isTextEncoderLoaded)
+        XCTAssertFalse(pipeline.isTextEncoderLoaded)
         let events = await run(engine, request())
         XCTAssertEqual(loads(events), 0, "only the text encoder is read again, inside the job")
         let after = try XCTUnwrap(result(events))
-        XCTAssertTrue(model.pipeline.isTextEncoderLoaded)
+        XCTAssertTrue(pipeline.isTextEncoderLoaded)
         XCTAssertEqual(before.video.map(\.bitPattern), after.video.map(\.bitPattern))
     }
 

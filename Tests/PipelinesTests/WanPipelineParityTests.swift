@@ -16,11 +16,13 @@ final class WanPipelineParityTests: XCTestCase {
         return pipeline
     }
 
-    func settings(sampler: SamplerChoice = .modelDefault, flowShift: Double? = nil) -> VideoSettings {
-        VideoSettings(prompt: PipelineFixtures.prompt, negativePrompt: PipelineFixtures.negativePrompt,
-                      frames: PipelineFixtures.frames, width: PipelineFixtures.width, height: PipelineFixtures.height,
-                      steps: PipelineFixtures.steps, guidanceScale: PipelineFixtures.guidance, sampler: sampler,
-                      flowShift: flowShift, maxSequenceLength: PipelineFixtures.maxSequenceLength)
+    func settings(sampler: String = SamplerNames.modelDefault, flowShift: Double? = nil) -> VideoSettings {
+        var options: ModelOptions = ["max_sequence_length": .integer(PipelineFixtures.maxSequenceLength)]
+        if let flowShift { options["flow_shift"] = .number(flowShift) }
+        return VideoSettings(prompt: PipelineFixtures.prompt, negativePrompt: PipelineFixtures.negativePrompt,
+                             frames: PipelineFixtures.frames, width: PipelineFixtures.width,
+                             height: PipelineFixtures.height, steps: PipelineFixtures.steps,
+                             guidanceScale: PipelineFixtures.guidance, sampler: sampler, options: options)
     }
 
     func testPromptEmbeddingsMatchDiffusers() throws {
@@ -80,7 +82,7 @@ final class WanPipelineParityTests: XCTestCase {
     func testFlowMatchEulerRunMatchesDiffusers() throws {
         let pipeline = try pipeline()
         let cases = try PipelineFixtures.cases("pipeline_flowmatch_latents")
-        var run = try pipeline.start(settings(sampler: .euler, flowShift: 7), noise: try cases.tensor("latents"))
+        var run = try pipeline.start(settings(sampler: "euler", flowShift: 7), noise: try cases.tensor("latents"))
         let sigmas = try cases.tensor("sigmas")
         let euler = try XCTUnwrap(run.scheduler as? FlowMatchEulerDiscreteScheduler)
         XCTAssertEqual(euler.sigmas.count, sigmas.count)

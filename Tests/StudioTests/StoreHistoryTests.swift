@@ -35,8 +35,8 @@ final class StoreHistoryTests: XCTestCase {
     }
 
     let request = JobRequest(prompt: "a yellow square moving up", negativePrompt: "blurry", frames: 3,
-                             width: 16, height: 8, steps: 4, guidanceScale: 5, sampler: Sampler(kind: .unipc, flowShift: 3),
-                             seed: nil, fps: 8)
+                             width: 16, height: 8, steps: 4, guidanceScale: 5, sampler: "unipc",
+                             seed: nil, fps: 8, options: ["flow_shift": .number(3)])
 
     /// Begins `request` with `seed`, then finishes it with frames.
     func finishedRun(_ history: StoreHistory, _ request: JobRequest, seed: UInt64, started: Date,
@@ -203,7 +203,7 @@ final class StoreHistoryTests: XCTestCase {
                                    requestJSON: #"{"something":"else"}"#)
         let request = StoreHistory.request(from: settings)
         XCTAssertEqual(request, JobRequest(model: "wan-1.3b", prompt: "p", frames: 5, width: 32, height: 16, steps: 7,
-                                           guidanceScale: 4.5, sampler: Sampler(kind: .euler), seed: 11, fps: 12))
+                                           guidanceScale: 4.5, sampler: "euler", seed: 11, fps: 12))
     }
 }
 

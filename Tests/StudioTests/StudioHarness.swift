@@ -10,7 +10,7 @@ import Synchronization
 final class StudioHarness {
     static let firstSeed: UInt64 = 1001
     let screen: HeadlessScreen
-    let service = ScriptedGenerationService()
+    let service = ScriptedGenerationService(describer: { _ in try StudioHarness.fixtureCapabilities() })
     let history: InMemoryHistory
     let performer: EffectPerformer
     let core: StudioCore
@@ -30,7 +30,18 @@ final class StudioHarness {
                                              themeNames: themes.names, graphics: graphics,
                                              request: JobRequest(model: model, prompt: "")),
                           screen: screen, themes: themes, colours: .palette256)
+        // As the app does at start (`.describeModel`): what the starting model takes. The
+        // scripted engine describes every model as the tiny random WanPipeline of the test
+        // fixtures does (frames 4k + 1, sides multiples of 16).
+        core.send(.modelDescribed(model: model, try? StudioHarness.fixtureCapabilities(), problem: nil))
         core.render()
+    }
+
+    /// The rules of `Tests/Fixtures/wan/pipeline`, read by the engine's loader from its configs.
+    static func fixtureCapabilities() throws -> ModelCapabilities {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/wan/pipeline")
+        return try PipelineLoader().describe(folder.path)
     }
 
     var state: StudioState { core.state }

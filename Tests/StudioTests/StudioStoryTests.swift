@@ -67,7 +67,7 @@ final class StudioStoryTests: XCTestCase {
         await h.press(.enter)
         XCTAssertEqual(h.service.submitted.count, 1)
         let expected = JobRequest(prompt: "a cat 猫 walking 🐈", negativePrompt: "blurry", frames: 17, width: 64,
-                                  height: 64, steps: 4, sampler: Sampler(kind: .modelDefault), seed: nil)
+                                  height: 64, steps: 4, sampler: SamplerNames.modelDefault, seed: nil)
         XCTAssertEqual(h.effects.last { if case .submit = $0 { return true }; return false }, .submit(expected))
         let seed1 = StudioHarness.firstSeed, seed2 = StudioHarness.firstSeed + 1
         XCTAssertEqual(h.service.submitted[0], expected.withSeed(seed1))

@@ -1,5 +1,6 @@
 import XCTest
 import Foundation
+import Engine
 @testable import Studio
 
 final class ThemeTests: XCTestCase {
@@ -102,8 +103,14 @@ final class EtaTests: XCTestCase {
 }
 
 final class SettingsTests: XCTestCase {
-    func testValidationAndSuggestions() {
-        var s = ComposeSettings()
+    /// Settings checked against the tiny random WanPipeline's rules, as the engine describes
+    /// them (frames 4k + 1, sides multiples of 16).
+    func fixtureSettings() throws -> ComposeSettings {
+        ComposeSettings(capabilities: try StudioHarness.fixtureCapabilities())
+    }
+
+    func testValidationAndSuggestions() throws {
+        var s = try fixtureSettings()
         s.texts[.frames] = "18"
         XCTAssertEqual(s.check(.frames), .invalid(message: "frames must be 4k+1 (1, 5, 9, 13 …)", suggestion: "17"))
         s.texts[.frames] = "20"
@@ -122,14 +129,14 @@ final class SettingsTests: XCTestCase {
         XCTAssertNil(r?.seed)
     }
 
-    func testAdjustStepsByNaturalUnits() {
-        var s = ComposeSettings()
+    func testAdjustStepsByNaturalUnits() throws {
+        var s = try fixtureSettings()
         s.adjust(.frames, by: 1)
         XCTAssertEqual(s.text(.frames), "21")
         s.adjust(.size, by: -1)
         XCTAssertEqual(s.text(.size), "48x48")
         s.adjust(.sampler, by: 1)
-        XCTAssertNotEqual(s.sampler, .modelDefault)
+        XCTAssertNotEqual(s.sampler, SamplerNames.modelDefault)
         s.lastSeedUsed = 99
         s.toggleSeedLock()
         XCTAssertEqual(s.request(prompt: "p", negativePrompt: "")?.seed, 99)

@@ -8,21 +8,9 @@ import Models
 import Schedulers
 import TensorCore
 
-/// What one denoising step produced.
-public struct DenoiseStepResult: Sendable {
-    /// The step just taken, 0-based.
-    public var index: Int
-    public var count: Int
-    /// The latents after the step: `[1, C, F, h, w]`.
-    public var latents: Tensor
-    /// The clean latents the model predicted at this step, `x₀ = x_t − σ_t · v` for flow
-    /// prediction: what previews show.
-    public var predictedClean: Tensor
-}
-
 /// One text-to-video run in progress: the latents, the sampler state and the prompt
 /// embeddings. A value owned by one job; the pipeline it came from is shared.
-public struct WanDenoiseRun: Sendable {
+public struct WanDenoiseRun: DenoiseRun {
     public let pipeline: WanPipeline
     public let settings: VideoSettings
     /// `[1, L, D]` each; `negative` is nil when guidance is off.
@@ -33,7 +21,6 @@ public struct WanDenoiseRun: Sendable {
 
     public var stepCount: Int { scheduler.stepCount }
     public var nextStep: Int { scheduler.nextStepIndex }
-    public var isFinished: Bool { nextStep >= stepCount }
 
     /// Starts a run from `noise` (`[1, C, F, h, w]`, the pipeline's `latents=`), with the
     /// prompt embeddings already computed (see `WanPipeline.encodePrompt`).
@@ -43,7 +30,8 @@ public struct WanDenoiseRun: Sendable {
         self.settings = settings
         self.promptEmbeds = promptEmbeds
         self.negativeEmbeds = settings.usesGuidance ? negativeEmbeds : nil
-        scheduler = try pipeline.makeScheduler(settings.sampler, flowShift: settings.flowShift, steps: settings.steps)
+        scheduler = try pipeline.makeScheduler(settings.sampler, flowShift: pipeline.flowShift(settings),
+                                               steps: settings.steps)
         latents = noise * scheduler.initNoiseSigma
     }
 
@@ -69,15 +57,23 @@ public struct WanDenoiseRun: Sendable {
 
 extension WanPipeline {
     /// Encodes the prompts and starts a run from `noise`. Checks `cancellation` inside the
+    /// text encoder (per layer). The flow samplers draw no noise while stepping, so
+    /// `generator` is not used.
+    public func start(_ settings: VideoSettings, noise: Tensor, generator: TorchGenerator,
+                      cancellation: CancellationFlag) throws -> WanDenoiseRun {
+        try start(settings, noise: noise, cancellation: cancellation)
+    }
+
+    /// Encodes the prompts and starts a run from `noise`. Checks `cancellation` inside the
     /// text encoder (per layer).
     public func start(_ settings: VideoSettings, noise: Tensor,
                       cancellation: CancellationFlag = .never) throws -> WanDenoiseRun {
         let settings = try resolved(settings)
-        let expected = latentShape(frames: settings.frames, height: settings.height, width: settings.width)
+        let expected = latentShape(for: settings)
         guard noise.shape == expected else {
             throw PipelineError.noiseShape(file: "initial noise", shape: noise.shape, expected: expected)
         }
-        let length = settings.maxSequenceLength ?? defaultMaxSequenceLength
+        let length = maxSequenceLength(settings)
         let prompt = try encodePrompt(settings.prompt, maxSequenceLength: length, cancellation: cancellation)
         let negative = settings.usesGuidance
             ? try encodePrompt(settings.negativePrompt, maxSequenceLength: length, cancellation: cancellation) : nil

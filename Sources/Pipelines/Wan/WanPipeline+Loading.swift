@@ -14,11 +14,40 @@ extension WanPipeline {
     static let t5Encoders = ["UMT5EncoderModel", "T5EncoderModel"]
     static let clipEncoders = ["CLIPTextModel", "CLIPTextModelWithProjection"]
 
+    /// The registry's line for this family.
+    public static let registration = PipelineRegistration(
+        className: className,
+        components: ["tokenizer": unigramTokenizers + bpeTokenizers, "text_encoder": t5Encoders + clipEncoders,
+                     "transformer": ["WanTransformer3DModel"], "vae": ["AutoencoderKLWan"],
+                     "scheduler": SchedulerClass.allCases.map(\.rawValue)],
+        describe: { folder in try describe(folder) },
+        load: { folder, progress in try load(folder: folder, progress: progress) })
+
+    /// The capabilities of a WanPipeline folder from its configs alone (no weights read).
+    static func describe(_ folder: DiffusersModelFolder) throws -> PipelineCapabilities {
+        let transformer = try WanTransformerConfig.load(folder: try folder.componentFolder("transformer"))
+        let vae = try ConfigDecoding.decode(WanVAEConfig.self, from: try folder.configURL(component: "vae"))
+        let encoderClass = folder.modelIndex.components["text_encoder"]?.className ?? ""
+        let textMaxPositions = clipEncoders.contains(encoderClass)
+            ? try ConfigDecoding.decode(CLIPTextConfig.self, from: try folder.configURL(component: "text_encoder"))
+                .maxPositionEmbeddings
+            : nil
+        let scheduler = try SchedulerConfig.load(contentsOf: try folder.schedulerConfigURL())
+        return capabilities(Shape(latentChannels: vae.zDim, temporalScale: vae.scaleFactorTemporal,
+                                  spatialScale: vae.scaleFactorSpatial, patchSize: transformer.patchSize,
+                                  textMaxPositions: textMaxPositions, schedulerConfig: scheduler))
+    }
+
     /// Loads every component of the WanPipeline folder `url`, reporting each component's
     /// name and the fraction of components loaded so far before it starts.
     public static func load(folder url: URL,
                             progress: (_ component: String, _ fraction: Double) -> Void = { _, _ in }) throws -> WanPipeline {
-        let folder = try DiffusersModelFolder(url: url)
+        try load(folder: try DiffusersModelFolder(url: url), progress: progress)
+    }
+
+    static func load(folder: DiffusersModelFolder,
+                     progress: (_ component: String, _ fraction: Double) -> Void) throws -> WanPipeline {
+        let url = folder.url
         guard folder.pipelineClassName == className else {
             throw PipelineError.unsupportedPipeline(path: url.path, className: folder.pipelineClassName,
                                                     supported: [className])

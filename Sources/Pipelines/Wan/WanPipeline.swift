@@ -13,8 +13,16 @@ import TensorCore
 import Tokenizers
 import WeightsIO
 
+/// The samplers a Wan (flow-prediction) model runs.
+public enum WanSampler: String, Sendable, CaseIterable {
+    /// `UniPCMultistepScheduler` in flow mode.
+    case unipc
+    /// `FlowMatchEulerDiscreteScheduler`.
+    case euler
+}
+
 /// A loaded Wan-family text-to-video pipeline.
-public final class WanPipeline: Sendable {
+public final class WanPipeline: VideoPipeline {
     /// The diffusers `_class_name` this type runs.
     public static let className = "WanPipeline"
 
@@ -29,6 +37,9 @@ public final class WanPipeline: Sendable {
     public let vae: AutoencoderKLWan
     /// The folder's `scheduler/scheduler_config.json`.
     public let schedulerConfig: SchedulerConfig
+    public let capabilities: PipelineCapabilities
+    /// The linear latent → RGB map previews use (the folder's fitted one, or a stand-in).
+    public let preview: LatentRGBProjection
 
     /// - Parameter reloadTextEncoder: reads the text encoder again after `releaseTextEncoder()`;
     ///   nil keeps it in memory for the life of the pipeline.
@@ -43,6 +54,12 @@ public final class WanPipeline: Sendable {
         self.transformer = transformer
         self.vae = vae
         self.schedulerConfig = schedulerConfig
+        capabilities = Self.capabilities(Shape(
+            latentChannels: vae.config.zDim, temporalScale: vae.config.scaleFactorTemporal,
+            spatialScale: vae.config.scaleFactorSpatial, patchSize: transformer.config.patchSize,
+            textMaxPositions: textEncoder.maxPositions, schedulerConfig: schedulerConfig))
+        preview = LatentRGBProjection.load(folder: folder, channels: vae.config.zDim)
+            ?? .fallback(channels: vae.config.zDim)
     }
 
     /// The text encoder, read again from the folder if it was released.
@@ -60,12 +77,55 @@ public final class WanPipeline: Sendable {
     public var temporalScale: Int { vae.config.scaleFactorTemporal }
     public var spatialScale: Int { vae.config.scaleFactorSpatial }
 
-    /// The frame and size rules of this model: frames `4k + 1`, sides multiples of
-    /// VAE scale × patch size (WanPipeline itself asks for multiples of 16 = 8 × 2).
-    public var constraints: VideoConstraints {
-        let patch = transformer.config.patchSize
-        return VideoConstraints(temporalScale: temporalScale * patch[0],
-                                spatialMultiple: spatialScale * max(patch[1], patch[2]))
+    /// Reads the settings a WanPipeline folder's configs fix (no weights): the VAE's scales, the
+    /// transformer's patch, the text encoder's position limit and the scheduler.
+    struct Shape: Sendable {
+        var latentChannels: Int
+        var temporalScale: Int
+        var spatialScale: Int
+        var patchSize: [Int]
+        var textMaxPositions: Int?
+        var schedulerConfig: SchedulerConfig
+    }
+
+    /// The capabilities of a WanPipeline with these configs: frames `4k + 1` (the causal VAE's
+    /// temporal scale × the patch's), sides multiples of VAE scale × patch (16 for Wan 2.1),
+    /// flow prediction, and the options `flow_shift` and `max_sequence_length`. Defaults are
+    /// those of `WanPipeline.__call__` (81 frames, 480×832, 50 steps, guidance 5).
+    static func capabilities(_ shape: Shape) -> PipelineCapabilities {
+        let folderShift: Double
+        let folderSampler: String
+        switch shape.schedulerConfig.settings {
+        case .uniPCMultistep(let s):
+            folderShift = s.flowShift
+            folderSampler = WanSampler.unipc.rawValue
+        case .flowMatchEulerDiscrete(let s):
+            folderShift = s.shift
+            folderSampler = WanSampler.euler.rawValue
+        }
+        let textLimit = shape.textMaxPositions ?? 4_096
+        let options = [
+            OptionSpec(name: "flow_shift", label: "Shift", kind: .number(0.001...100), defaultValue: .number(folderShift),
+                       help: "the sampler's flow shift: higher spends more steps on coarse structure"),
+            OptionSpec(name: "max_sequence_length", label: "Text len", kind: .integer(1...textLimit),
+                       defaultValue: .integer(min(512, shape.textMaxPositions ?? 512)),
+                       help: "text tokens the prompt is padded to (diffusers' max_sequence_length)"),
+        ]
+        return PipelineCapabilities(
+            pipelineClass: className, frameRule: .stridePlusOne(shape.temporalScale * shape.patchSize[0]),
+            sizeMultiple: shape.spatialScale * max(shape.patchSize[1], shape.patchSize[2]),
+            latentLayout: .channelsFirst,
+            defaults: SettingDefaults(frames: 81, width: 832, height: 480, steps: 50, guidanceScale: 5),
+            predictionType: PredictionType.flowPrediction.rawValue,
+            samplers: WanSampler.allCases.map(\.rawValue), defaultSampler: folderSampler, options: options)
+    }
+
+    /// The flow shift a run uses (`settings` resolved by `capabilities`).
+    func flowShift(_ settings: VideoSettings) -> Double? { settings.options["flow_shift"]?.doubleValue }
+
+    /// The text length a run pads its prompts to (`settings` resolved by `capabilities`).
+    func maxSequenceLength(_ settings: VideoSettings) -> Int {
+        settings.options["max_sequence_length"]?.intValue ?? defaultMaxSequenceLength
     }
 
     /// The text length WanPipeline pads every prompt to: 512, or the encoder's position
@@ -79,9 +139,13 @@ public final class WanPipeline: Sendable {
         [1, latentChannels, (frames - 1) / temporalScale + 1, height / spatialScale, width / spatialScale]
     }
 
+    public func latentShape(for settings: VideoSettings) -> [Int] {
+        latentShape(frames: settings.frames, height: settings.height, width: settings.width)
+    }
+
     /// The sampler a run uses: the folder's own, or UniPC / FlowMatch Euler built from the
     /// folder's flow shift, with `flowShift` overriding it.
-    public func makeScheduler(_ choice: SamplerChoice, flowShift: Double?, steps: Int) throws -> any Scheduler {
+    public func makeScheduler(_ sampler: String, flowShift: Double?, steps: Int) throws -> any Scheduler {
         var config = schedulerConfig
         let folderShift: Double
         switch config.settings {
@@ -89,11 +153,21 @@ public final class WanPipeline: Sendable {
         case .flowMatchEulerDiscrete(let s): folderShift = s.shift
         }
         let shift = flowShift ?? folderShift
+        let choice: WanSampler?
+        if sampler == SamplerNames.modelDefault {
+            choice = nil
+        } else if let named = WanSampler(rawValue: sampler) {
+            choice = named
+        } else {
+            throw PipelineError.invalidSetting(
+                name: "sampler", value: sampler,
+                valid: "the samplers that fit this model: " + capabilities.samplers.joined(separator: ", "))
+        }
         switch (choice, config.settings) {
-        case (.modelDefault, .uniPCMultistep(var s)), (.unipc, .uniPCMultistep(var s)):
+        case (nil, .uniPCMultistep(var s)), (.unipc, .uniPCMultistep(var s)):
             s.flowShift = shift
             config.settings = .uniPCMultistep(s)
-        case (.modelDefault, .flowMatchEulerDiscrete(var s)), (.euler, .flowMatchEulerDiscrete(var s)):
+        case (nil, .flowMatchEulerDiscrete(var s)), (.euler, .flowMatchEulerDiscrete(var s)):
             s.shift = shift
             config.settings = .flowMatchEulerDiscrete(s)
         case (.unipc, .flowMatchEulerDiscrete):
@@ -106,19 +180,12 @@ public final class WanPipeline: Sendable {
         return try Schedulers.makeScheduler(config: config, stepCount: steps)
     }
 
-    /// Checks `settings` against this model and returns them with the defaults filled in.
-    public func resolved(_ settings: VideoSettings) throws -> VideoSettings {
-        try constraints.validate(settings)
-        var settings = settings
-        let length = settings.maxSequenceLength ?? defaultMaxSequenceLength
-        if let limit = textMaxPositions, length > limit {
-            throw PipelineError.invalidSetting(
-                name: "max sequence length", value: "\(length)",
-                valid: "this model's text encoder has \(limit) positions")
-        }
-        settings.maxSequenceLength = length
-        return settings
+    public func previewFrames(_ latents: Tensor) -> LatentPreviewFrames {
+        // latents: [1, C, F, h, w]
+        LatentPreviewFrames(width: latents.shape[4], height: latents.shape[3], frames: preview.frames(latents))
     }
+
+    public func releaseTransientMemory() { releaseTextEncoder() }
 
     /// Post-processed frames from decoded video: `(x / 2 + 0.5).clamp(0, 1)` and
     /// `[1, 3, F, H, W]` → `[F, H, W, 3]`, as `VideoProcessor.postprocess_video(output_type="np")`.

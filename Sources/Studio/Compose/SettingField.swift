@@ -1,8 +1,16 @@
 import Engine
+import Foundation
 
-/// The settings of the compose screen, in the order Tab visits them.
-public enum SettingField: String, CaseIterable, Sendable {
-    case model, frames, size, steps, guidance, sampler, shift, seed, fps
+/// One setting of the compose screen: those every model has, and the loaded model's own
+/// options (`ModelCapabilities.options`), which the studio learns from the engine.
+public enum SettingField: Hashable, Sendable {
+    case model, frames, size, steps, guidance, sampler
+    /// A family option by its name (`flow_shift`).
+    case option(String)
+    case seed, fps
+
+    /// The settings every model has, in Tab order; a model's options follow the sampler.
+    static let common: [SettingField] = [.model, .frames, .size, .steps, .guidance, .sampler, .seed, .fps]
 
     var label: String {
         switch self {
@@ -12,7 +20,7 @@ public enum SettingField: String, CaseIterable, Sendable {
         case .steps: return "Steps"
         case .guidance: return "CFG"
         case .sampler: return "Sampler"
-        case .shift: return "Shift"
+        case .option(let name): return name
         case .seed: return "Seed"
         case .fps: return "FPS"
         }
@@ -29,21 +37,27 @@ public enum FieldCheck: Equatable, Sendable {
 }
 
 /// The compose screen's settings as the user typed them. Each field is text, checked as
-/// typed; `request(prompt:negative:)` builds a `JobRequest` once all are valid.
+/// typed against the rules the model states (`capabilities`, asked of the engine) — the
+/// studio restates none of them; `request(prompt:negative:)` builds a `JobRequest` once all
+/// are valid.
 public struct ComposeSettings: Equatable, Sendable {
     public var texts: [SettingField: String]
-    /// The sampler is chosen from a list, not typed.
-    public var sampler: Sampler.Kind
+    /// The sampler is chosen from the model's list, not typed.
+    public var sampler: String
     /// A locked seed is reused for every run; unlocked, the engine picks one each run.
     public var seedLocked: Bool
     /// The seed the last run actually used (shown when unlocked).
     public var lastSeedUsed: UInt64?
+    /// What the model in the Model field takes and offers, once the engine has said; until
+    /// then only what holds for every model is checked.
+    public var capabilities: ModelCapabilities?
 
-    public init(from request: JobRequest = JobRequest(prompt: "")) {
+    public init(from request: JobRequest = JobRequest(prompt: ""), capabilities: ModelCapabilities? = nil) {
         texts = [:]
-        sampler = request.sampler.kind
+        sampler = request.sampler
         seedLocked = request.seed != nil
         lastSeedUsed = request.seed
+        self.capabilities = capabilities
         load(request)
     }
 
@@ -54,10 +68,11 @@ public struct ComposeSettings: Equatable, Sendable {
         texts[.size] = "\(request.width)x\(request.height)"
         texts[.steps] = String(request.steps)
         texts[.guidance] = ComposeSettings.format(request.guidanceScale)
-        texts[.shift] = request.sampler.flowShift.map(ComposeSettings.format) ?? ""
+        for key in texts.keys { if case .option = key { texts[key] = nil } }
+        for (name, value) in request.options { texts[.option(name)] = value.description }
         texts[.seed] = request.seed.map(String.init) ?? ""
         texts[.fps] = String(request.fps)
-        sampler = request.sampler.kind
+        sampler = request.sampler
         seedLocked = request.seed != nil
     }
 
@@ -65,8 +80,30 @@ public struct ComposeSettings: Equatable, Sendable {
         x == x.rounded() ? String(format: "%.1f", x) : String(format: "%g", x)
     }
 
+    /// The fields shown, in Tab order: the common ones with the model's options after the sampler.
+    public var fields: [SettingField] {
+        let options = (capabilities?.options ?? []).map { SettingField.option($0.name) }
+        let common = SettingField.common
+        let split = (common.firstIndex(of: .sampler) ?? 0) + 1
+        return Array(common[..<split]) + options + Array(common[split...])
+    }
+
+    /// The option behind a field, when the model has it.
+    func spec(_ field: SettingField) -> OptionSpec? {
+        guard case .option(let name) = field else { return nil }
+        return capabilities?.option(name)
+    }
+
+    /// A field's label: an option's own label.
+    public func label(_ field: SettingField) -> String { spec(field)?.label ?? field.label }
+
     public func text(_ field: SettingField) -> String {
-        field == .sampler ? sampler.rawValue : texts[field] ?? ""
+        field == .sampler ? sampler : texts[field] ?? ""
+    }
+
+    /// The samplers the model takes (`default` first).
+    var samplerChoices: [String] {
+        [SamplerNames.modelDefault] + (capabilities?.samplers ?? [])
     }
 
     // MARK: Checking
@@ -74,17 +111,18 @@ public struct ComposeSettings: Equatable, Sendable {
     /// Checks one field's text.
     public func check(_ field: SettingField) -> FieldCheck {
         let t = text(field).trimmingCharacters(in: .whitespaces)
+        let caps = capabilities
         switch field {
         case .model:
             return t.isEmpty ? .invalid(message: "name a model (\(JobRequest.bundledModelID) is bundled)",
                                         suggestion: JobRequest.bundledModelID) : .valid
         case .frames:
             guard let n = Int(t), n > 0 else {
-                return .invalid(message: "frames is a whole number 4k+1 (1, 5, 9, 13, 17 …)", suggestion: "17")
+                let rule = caps.map { "frames is a whole number \($0.frameRule.text)" } ?? "frames is a whole number"
+                return .invalid(message: rule, suggestion: caps.map { String($0.nearestFrames(1)) })
             }
-            if (n - 1) % 4 != 0 {
-                let rounded = max(1, Int((Double(n - 1) / 4).rounded()) * 4 + 1)
-                return .invalid(message: "frames must be 4k+1 (1, 5, 9, 13 …)", suggestion: String(rounded))
+            if let caps, let problem = caps.framesProblem(n) {
+                return .invalid(message: problem, suggestion: String(caps.nearestFrames(n)))
             }
             return .valid
         case .size:
@@ -92,30 +130,41 @@ public struct ComposeSettings: Equatable, Sendable {
             guard parts.count == 2, let w = Int(parts[0]), let h = Int(parts[1]), w > 0, h > 0 else {
                 return .invalid(message: "size is width x height, e.g. 64x64", suggestion: "64x64")
             }
-            if w % 16 != 0 || h % 16 != 0 {
-                let round16 = { (v: Int) in max(16, Int((Double(v) / 16).rounded()) * 16) }
-                return .invalid(message: "sides must be multiples of 16",
-                                suggestion: "\(round16(w))x\(round16(h))")
+            if let caps, let problem = caps.sideProblem(w) ?? caps.sideProblem(h) {
+                return .invalid(message: problem, suggestion: "\(caps.nearestSide(w))x\(caps.nearestSide(h))")
             }
             return .valid
         case .steps:
             guard let n = Int(t) else { return .invalid(message: "steps is a whole number", suggestion: "20") }
-            if n < 1 { return .invalid(message: "steps must be at least 1", suggestion: "1") }
-            if n > 1000 { return .invalid(message: "at most 1000 steps", suggestion: "1000") }
+            let problem = caps?.stepsProblem(n) ?? (n < 1 ? "steps must be at least 1" : nil)
+            if let problem {
+                let nearest = max(1, min(caps?.maxSteps ?? Int.max, n))
+                return .invalid(message: problem, suggestion: String(nearest))
+            }
             return .valid
         case .guidance:
             guard let g = Double(t), g.isFinite else {
                 return .invalid(message: "guidance is a number, e.g. 5.0", suggestion: "5.0")
             }
             if g < 0 { return .invalid(message: "guidance cannot be negative", suggestion: "0.0") }
+            if g > 100 { return .invalid(message: "guidance is at most 100", suggestion: "100.0") }
             return .valid
         case .sampler:
+            if caps != nil, !samplerChoices.contains(sampler) {
+                return .invalid(message: "this model's samplers: " + samplerChoices.joined(separator: ", "),
+                                suggestion: SamplerNames.modelDefault)
+            }
             return .valid
-        case .shift:
+        case .option(let name):
             if t.isEmpty { return .valid }  // the model's own value
-            guard let s = Double(t), s > 0, s.isFinite else {
-                return .invalid(message: "flow shift is a positive number, or empty for the model's value",
-                                suggestion: "")
+            guard let caps else { return .valid }  // checked once the model has said what it takes
+            guard let spec = caps.option(name) else {
+                return .invalid(message: "this model has no option \(name)", suggestion: "")
+            }
+            guard let value = spec.parse(t), spec.checked(value) != nil else {
+                return .invalid(message: "\(spec.label) is \(spec.validValues), or empty for the model's "
+                                    + "\(spec.defaultValue)",
+                                suggestion: spec.parse(t).flatMap(spec.nearest).map(\.description) ?? "")
             }
             return .valid
         case .seed:
@@ -133,8 +182,8 @@ public struct ComposeSettings: Equatable, Sendable {
         }
     }
 
-    /// The first invalid field, if any.
-    public var firstInvalid: SettingField? { SettingField.allCases.first { !check($0).isValid } }
+    /// The first invalid field, if any (options the model does not show are not checked).
+    public var firstInvalid: SettingField? { fields.first { !check($0).isValid } }
 
     /// The request these settings describe, or nil while a field is invalid.
     public func request(prompt: String, negativePrompt: String, preview: PreviewSettings = .default) -> JobRequest? {
@@ -143,13 +192,18 @@ public struct ComposeSettings: Equatable, Sendable {
         guard size.count == 2, let width = Int(size[0]), let height = Int(size[1]),
               let frames = Int(text(.frames)), let steps = Int(text(.steps)),
               let guidance = Double(text(.guidance)), let fps = Int(text(.fps)) else { return nil }
-        let shift = Double(text(.shift))
+        var options: ModelOptions = [:]
+        for field in fields {
+            guard case .option(let name) = field, let spec = spec(field) else { continue }
+            let t = text(field).trimmingCharacters(in: .whitespaces)
+            if !t.isEmpty, let value = spec.parse(t) { options[name] = value }
+        }
         let seed: UInt64? = seedLocked ? UInt64(text(.seed)) : nil
         return JobRequest(model: text(.model).trimmingCharacters(in: .whitespaces),
                           prompt: prompt, negativePrompt: negativePrompt,
                           frames: frames, width: width, height: height, steps: steps,
-                          guidanceScale: guidance, sampler: Sampler(kind: sampler, flowShift: shift),
-                          seed: seed, fps: fps, preview: preview)
+                          guidanceScale: guidance, sampler: sampler,
+                          seed: seed, fps: fps, preview: preview, options: options)
     }
 
     // MARK: Changing with keys
@@ -168,31 +222,59 @@ public struct ComposeSettings: Equatable, Sendable {
         if field == .seed { seedLocked = !t.isEmpty }
     }
 
-    /// Steps a field up or down by its natural unit (frames by 4, size by 16 …).
+    /// Steps a field up or down by its natural unit (frames by the model's stride, size by its
+    /// multiple …), never past the model's limits and without overflow.
     public mutating func adjust(_ field: SettingField, by direction: Int) {
         let d = direction >= 0 ? 1 : -1
+        let caps = capabilities
         switch field {
         case .model: break
         case .frames:
             let n = Int(text(.frames)) ?? 17
-            let base = (n - 1) % 4 == 0 ? n : max(1, (n - 1) / 4 * 4 + 1)
-            texts[.frames] = String(max(1, base + 4 * d))
+            guard let caps else {
+                texts[.frames] = String(max(1, min(100_000, n) + d))
+                return
+            }
+            let stride: Int
+            if case .stridePlusOne(let s) = caps.frameRule { stride = s } else { stride = 1 }
+            let base = caps.framesProblem(n) == nil ? n : caps.nearestFrames(n)
+            texts[.frames] = String(caps.nearestFrames(base + stride * d))
         case .size:
             let parts = text(.size).lowercased().split(separator: "x").compactMap { Int($0) }
             let (w, h) = parts.count == 2 ? (parts[0], parts[1]) : (64, 64)
-            let step = { (v: Int) in max(16, (v / 16) * 16 + 16 * d) }
+            let m = caps?.sizeMultiple ?? 16
+            let top = caps?.maxSide ?? 4_096
+            let step = { (v: Int) in min(top / m * m, max(m, (min(v, top) / m) * m + m * d)) }
             texts[.size] = "\(step(w))x\(step(h))"
         case .steps:
-            texts[.steps] = String(max(1, (Int(text(.steps)) ?? 20) + d))
+            let n = min(caps?.maxSteps ?? 1_000, max(0, Int(text(.steps)) ?? 20))
+            texts[.steps] = String(min(caps?.maxSteps ?? 1_000, max(1, n + d)))
         case .guidance:
-            texts[.guidance] = ComposeSettings.format(max(0, (Double(text(.guidance)) ?? 5) + 0.5 * Double(d)))
+            let g = min(100, max(0, (Double(text(.guidance)) ?? 5) + 0.5 * Double(d)))
+            texts[.guidance] = ComposeSettings.format(g)
         case .sampler:
-            let all = Sampler.Kind.allCases
+            let all = samplerChoices
             let i = all.firstIndex(of: sampler) ?? 0
             sampler = all[(i + d + all.count) % all.count]
-        case .shift:
-            let s = Double(text(.shift)) ?? 3.0
-            texts[.shift] = ComposeSettings.format(max(0.5, s + 0.5 * Double(d)))
+        case .option:
+            guard let spec = spec(field) else { return }
+            let current = spec.parse(text(field)) ?? spec.defaultValue
+            switch spec.kind {
+            case .number(let range):
+                let v = current.doubleValue ?? range.lowerBound
+                let stepSize = range.upperBound - range.lowerBound > 10 ? 0.5 : 0.1
+                texts[field] = ComposeSettings.format(min(range.upperBound, max(range.lowerBound, v + stepSize * Double(d))))
+            case .integer(let range):
+                let v = current.intValue ?? range.lowerBound
+                let next = d > 0 ? (v < range.upperBound ? v + 1 : v) : (v > range.lowerBound ? v - 1 : v)
+                texts[field] = String(next)
+            case .choice(let choices):
+                guard !choices.isEmpty else { return }
+                let i = choices.firstIndex(of: current.description) ?? 0
+                texts[field] = choices[(i + d + choices.count) % choices.count]
+            case .flag:
+                if case .flag(let b) = current { texts[field] = b ? "false" : "true" }
+            }
         case .seed:
             let s = UInt64(text(.seed)) ?? lastSeedUsed ?? 0
             texts[.seed] = String(d > 0 ? s &+ 1 : (s == 0 ? 0 : s - 1))
@@ -206,6 +288,10 @@ public struct ComposeSettings: Equatable, Sendable {
     @discardableResult
     public mutating func acceptSuggestion(_ field: SettingField) -> Bool {
         guard case .invalid(_, let suggestion?) = check(field) else { return false }
+        if field == .sampler {
+            sampler = suggestion
+            return true
+        }
         texts[field] = suggestion
         if field == .seed { seedLocked = !suggestion.isEmpty }
         return true

@@ -102,6 +102,12 @@ public final class EffectPerformer: Sendable {
                 return ([.historyFrames(id: id, try await history.frames(of: id))], nil)
             case .export(let id):
                 return ([.exported(id: id, try await history.export(id))], nil)
+            case .describeModel(let model):
+                do {
+                    return ([.modelDescribed(model: model, try await service.describe(model), problem: nil)], nil)
+                } catch {
+                    return ([.modelDescribed(model: model, nil, problem: "\(error)")], nil)
+                }
             case .quit:
                 break
             }
@@ -129,6 +135,7 @@ extension StudioEffect {
         case .delete: return "deleting the run"
         case .loadFrames: return "loading the run's frames"
         case .export: return "exporting"
+        case .describeModel: return "reading the model's settings"
         case .quit: return "quitting"
         }
     }

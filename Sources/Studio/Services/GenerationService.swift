@@ -44,6 +44,8 @@ public protocol GenerationService: Sendable {
     func skip() async
     func pauseAfterCurrent(_ pause: Bool) async
     func queue() async -> QueueState
+    /// What `model` takes and offers (rules, defaults, samplers, options), without loading it.
+    func describe(_ model: String) async throws -> ModelCapabilities
 }
 
 /// The real engine behind `GenerationService`.
@@ -60,6 +62,9 @@ public struct EngineGenerationService: GenerationService {
     public func move(_ id: JobID, to position: Int) async { await engine.move(id, to: position) }
     public func skip() async { await engine.skip() }
     public func pauseAfterCurrent(_ pause: Bool) async { await engine.pauseAfterCurrent(pause) }
+    public func describe(_ model: String) async throws -> ModelCapabilities {
+        try await engine.describe(model)
+    }
     public func queue() async -> QueueState {
         let q = await engine.queue
         return QueueState(running: q.running.map { .init(id: $0.id, request: $0.request) },

@@ -136,8 +136,8 @@ public final class StoreHistory: HistoryProviding {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let json = (try? encoder.encode(request)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
-        var sampler = request.sampler.kind.rawValue
-        if let shift = request.sampler.flowShift { sampler += " shift \(ComposeSettings.format(shift))" }
+        var sampler = request.sampler
+        if let shift = request.options["flow_shift"]?.doubleValue { sampler += " shift \(ComposeSettings.format(shift))" }
         return RunSettings(modelID: request.model, prompt: request.prompt, negativePrompt: request.negativePrompt,
                            frameCount: request.frames, width: request.width, height: request.height,
                            stepCount: request.steps, guidanceScale: request.guidanceScale, sampler: sampler,
@@ -150,11 +150,13 @@ public final class StoreHistory: HistoryProviding {
         if let request = try? JSONDecoder().decode(JobRequest.self, from: Data(settings.requestJSON.utf8)) {
             return request
         }
-        let kind = settings.sampler.split(separator: " ").first.flatMap { Sampler.Kind(rawValue: String($0)) }
+        // The indexed column holds "name" or "name shift S" (see `settings(for:)`): the name
+        // is kept, the model's own options are left to the model.
+        let words = settings.sampler.split(separator: " ").map(String.init)
         return JobRequest(model: settings.modelID, prompt: settings.prompt, negativePrompt: settings.negativePrompt,
                           frames: settings.frameCount, width: settings.width, height: settings.height,
                           steps: settings.stepCount, guidanceScale: settings.guidanceScale,
-                          sampler: kind.map { Sampler(kind: $0) } ?? .default, seed: settings.seed,
+                          sampler: words.first ?? SamplerNames.modelDefault, seed: settings.seed,
                           fps: max(1, Int(settings.fps.rounded())))
     }
 

@@ -70,7 +70,8 @@ enum ComposeKeys {
         case .left: state.compose.settings.adjust(field, by: -1)
         case .enter:
             if state.compose.settings.acceptSuggestion(field) {
-                state.message = StatusMessage(text: "\(field.label) set to \(state.compose.settings.text(field))", kind: .info)
+                let label = state.compose.settings.label(field)
+                state.message = StatusMessage(text: "\(label) set to \(state.compose.settings.text(field))", kind: .info)
                 return []
             }
             return StudioReducer.generate(&state)
@@ -87,14 +88,15 @@ enum ComposeKeys {
         switch field {
         case .model: return true
         case .size: return c.isASCII && (c.isNumber || c == "x" || c == "X")
-        case .guidance, .shift: return c.isASCII && (c.isNumber || c == ".")
+        case .guidance: return c.isASCII && (c.isNumber || c == ".")
+        case .option: return c.isASCII && (c.isNumber || c.isLetter || c == "." || c == "-" || c == "_")
         case .sampler: return false
         default: return c.isASCII && c.isNumber
         }
     }
 
     static func moveFocus(_ state: inout StudioState, by delta: Int) {
-        let order = ComposeFocus.order
+        let order = ComposeFocus.order(state.compose.settings.fields)
         let i = order.firstIndex(of: state.compose.focus) ?? 0
         state.compose.focus = order[(i + delta + order.count) % order.count]
         state.compose.editing = state.compose.focus != .preview

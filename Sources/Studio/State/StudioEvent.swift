@@ -17,6 +17,9 @@ public enum StudioEvent: Sendable {
     case historyRecorded(HistoryEntry, job: JobID)
     case historyFrames(id: String, [PixelImage])
     case exported(id: String, URL)
+    /// What a model takes and offers, as the engine described it (nil with the reason when
+    /// it could not).
+    case modelDescribed(model: String, ModelCapabilities?, problem: String?)
     /// An effect failed: shown to the user.
     case effectFailed(String)
 }
@@ -38,6 +41,8 @@ public enum StudioEffect: Equatable, Sendable {
     case delete(String)
     case loadFrames(String)
     case export(String)
+    /// Asks the engine what a model takes (answered by `.modelDescribed`).
+    case describeModel(String)
     case quit
 }
 

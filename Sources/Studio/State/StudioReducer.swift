@@ -7,9 +7,15 @@ public enum StudioReducer {
     public static func reduce(_ state: inout StudioState, _ event: StudioEvent) -> [StudioEffect] {
         switch event {
         case .key(let key):
-            return handleKey(&state, key)
+            let model = state.compose.settings.text(.model)
+            return handleKey(&state, key) + describeIfChanged(&state, from: model)
         case .mouse(let mouse):
             return handleMouse(&state, mouse)
+        case .modelDescribed(let model, let capabilities, _):
+            // An answer for a model no longer in the field is stale.
+            guard model == state.compose.settings.text(.model).trimmingCharacters(in: .whitespaces) else { return [] }
+            state.compose.settings.capabilities = capabilities
+            return []
         case .resize(let columns, let rows):
             state.columns = columns
             state.rows = rows
@@ -57,6 +63,15 @@ public enum StudioReducer {
             state.message = StatusMessage(text: text, kind: .error)
             return []
         }
+    }
+
+    /// Asks the engine about the model in the Model field when a key changed it (typing,
+    /// remix), so the settings are checked against the rules that model states.
+    static func describeIfChanged(_ state: inout StudioState, from model: String) -> [StudioEffect] {
+        let now = state.compose.settings.text(.model)
+        guard now != model else { return [] }
+        let trimmed = now.trimmingCharacters(in: .whitespaces)
+        return trimmed.isEmpty ? [] : [.describeModel(trimmed)]
     }
 
     // MARK: Engine events
@@ -155,7 +170,7 @@ public enum StudioReducer {
         switch state.mode {
         case .compose:
             if mouse.kind == .press {
-                if let focus = layout.composeFocus(at: mouse.row, column: mouse.column) {
+                if let focus = layout.composeFocus(at: mouse.row, column: mouse.column, fields: state.compose.settings.fields) {
                     state.compose.focus = focus
                     state.compose.editing = focus != .preview
                 }

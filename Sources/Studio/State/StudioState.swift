@@ -10,8 +10,10 @@ public enum ComposeFocus: Equatable, Sendable {
     case setting(SettingField)
     case preview
 
-    /// Tab order.
-    static let order: [ComposeFocus] = [.prompt, .negative] + SettingField.allCases.map { .setting($0) } + [.preview]
+    /// Tab order, with the settings `fields` shows.
+    static func order(_ fields: [SettingField]) -> [ComposeFocus] {
+        [.prompt, .negative] + fields.map { .setting($0) } + [.preview]
+    }
 }
 
 /// Something drawn over the current screen.

@@ -39,20 +39,23 @@ enum ComposeView {
         let settingFocused: SettingField? = { if case .setting(let f) = c.focus { return f }; return nil }()
         p.box(rect, title: "Settings", focused: settingFocused != nil)
         let layout = Layout(columns: state.columns, rows: state.rows)
-        let half = (rect.width - 2) / 2
-        for (i, field) in SettingField.allCases.enumerated() {
-            let (row, column) = layout.settingOrigin(i)
+        let fields = c.settings.fields
+        let half = layout.settingColumnWidth(fields.count)
+        for (i, field) in fields.enumerated() {
+            let (row, column) = layout.settingOrigin(i, of: fields.count)
             let check = c.settings.check(field)
             let focused = settingFocused == field
             var value: String
             switch field {
             case .seed: value = c.settings.seedDisplay
-            case .shift: value = c.settings.text(.shift).isEmpty ? "model's" : c.settings.text(.shift)
+            case .option:
+                let typed = c.settings.text(field)
+                value = typed.isEmpty ? c.settings.spec(field).map { "model's \($0.defaultValue)" } ?? "model's" : typed
             case .size: value = c.settings.text(.size).replacingOccurrences(of: "x", with: "×")
             default: value = c.settings.text(field)
             }
             if focused && c.editing && field != .sampler && field != .seed { value = c.settings.text(field) }
-            let label = field.label.padding(toLength: 8, withPad: " ", startingAt: 0)
+            let label = String(c.settings.label(field).prefix(8)).padding(toLength: 8, withPad: " ", startingAt: 0)
             var col = column
             col += p.text(label, row: row, column: col, focused ? .focus : .muted)
             let role: ThemeRole = focused ? .selection : (check.isValid ? .text : .error)
@@ -68,10 +71,14 @@ enum ComposeView {
         let messageRow = rect.bottom - 3
         let field = settingFocused.flatMap { c.settings.check($0).isValid ? nil : $0 } ?? c.settings.firstInvalid
         if let field, case .invalid(let message, let suggestion) = c.settings.check(field) {
-            p.text("\(field.label): \(message)", row: messageRow, column: rect.column + 2, .error, limit: rect.width - 4)
+            p.text("\(c.settings.label(field)): \(message)", row: messageRow, column: rect.column + 2, .error, limit: rect.width - 4)
             if let suggestion, !suggestion.isEmpty {
                 p.text("⏎ → \(suggestion)", row: messageRow + 1, column: rect.column + 2, .warning, limit: rect.width - 4)
             }
+        } else if let focused = settingFocused, let spec = c.settings.spec(focused) {
+            p.text("\(spec.name): \(spec.help)", row: messageRow, column: rect.column + 2, .muted, limit: rect.width - 4)
+            p.text("+/- or ←/→ step · type a value · empty = model's", row: messageRow + 1, column: rect.column + 2,
+                   .muted, limit: rect.width - 4)
         } else if settingFocused != nil {
             p.text("+/- or ←/→ step · type a value · Tab next", row: messageRow, column: rect.column + 2, .muted, limit: rect.width - 4)
         }

@@ -73,7 +73,7 @@ enum HistoryView {
             ("model", DisplayWidth.keepingEnd(of: r.model, fitting: max(1, inner.width - 12))),
             ("frames", "\(r.frames) at \(r.fps) fps, \(r.width)×\(r.height)"),
             ("steps", "\(r.steps), CFG \(ComposeSettings.format(r.guidanceScale))"),
-            ("sampler", r.sampler.kind.rawValue + (r.sampler.flowShift.map { ", shift \(ComposeSettings.format($0))" } ?? "")),
+            ("sampler", r.samplerSummary),
             ("seed", r.seed.map(String.init) ?? "random"),
             ("status", state.isQueued(historyID: entry.id) ? "queued"
                 : "\(entry.status.rawValue) in \(formatSeconds(entry.durationSeconds))"),

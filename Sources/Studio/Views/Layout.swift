@@ -26,11 +26,20 @@ struct Layout {
     }
     var preview: Rect { Rect(row: body.row, column: leftWidth, width: columns - leftWidth, height: body.height) }
 
-    /// Where setting `index` (in `SettingField.allCases` order) is drawn: two columns of five.
-    func settingOrigin(_ index: Int) -> (row: Int, column: Int) {
+    /// Rows of settings in one column of the settings box.
+    static let settingRows = 5
+
+    /// Columns of settings for `count` fields: two, or more when a model has many options.
+    static func settingColumns(_ count: Int) -> Int { max(2, (count + settingRows - 1) / settingRows) }
+
+    /// The width of one column of settings for `count` fields.
+    func settingColumnWidth(_ count: Int) -> Int { (settingsBox.width - 2) / Layout.settingColumns(count) }
+
+    /// Where setting `index` of `count` (in `ComposeSettings.fields` order) is drawn: columns of five.
+    func settingOrigin(_ index: Int, of count: Int) -> (row: Int, column: Int) {
         let box = settingsBox
-        let half = (box.width - 2) / 2
-        return (box.row + 1 + index % 5, box.column + 2 + (index < 5 ? 0 : half))
+        let width = settingColumnWidth(count)
+        return (box.row + 1 + index % Layout.settingRows, box.column + 2 + (index / Layout.settingRows) * width)
     }
 
     var historyList: Rect { Rect(row: body.row, column: 0, width: columns * 3 / 5, height: body.height) }
@@ -40,16 +49,16 @@ struct Layout {
     }
 
     /// Which compose field a click at (row, column) lands on.
-    func composeFocus(at row: Int, column: Int) -> ComposeFocus? {
+    func composeFocus(at row: Int, column: Int, fields: [SettingField]) -> ComposeFocus? {
         if promptBox.contains(row: row, column: column) { return .prompt }
         if negativeBox.contains(row: row, column: column) { return .negative }
         if preview.contains(row: row, column: column) { return .preview }
         if settingsBox.contains(row: row, column: column) {
-            let half = (settingsBox.width - 2) / 2
+            let width = settingColumnWidth(fields.count)
             let r = row - settingsBox.row - 1
-            guard r >= 0, r < 5 else { return nil }
-            let index = r + (column >= settingsBox.column + 2 + half ? 5 : 0)
-            return SettingField.allCases.indices.contains(index) ? .setting(SettingField.allCases[index]) : nil
+            guard r >= 0, r < Layout.settingRows, width > 0 else { return nil }
+            let index = r + max(0, (column - settingsBox.column - 2) / width) * Layout.settingRows
+            return fields.indices.contains(index) ? .setting(fields[index]) : nil
         }
         return nil
     }
