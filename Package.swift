@@ -4,7 +4,7 @@
 // Targets depend one way only:
 //   C libraries (CBLAS, CNCursesW, CPNG + shims)
 //     → TensorCore → WeightsIO → (Tokenizers, Models, Schedulers) → Pipelines → Engine
-//     → (HistoryStore) → (Studio, HistoryCLI) → zoetrope (CLI)
+//     → (HistoryStore) → (Studio, HistoryCLI, GenerateCLI) → zoetrope (CLI)
 //   Media (PNG / GIF / APNG) stands beside TensorCore and is used from Pipelines upward.
 import PackageDescription
 
@@ -51,10 +51,13 @@ let package = Package(
         .target(name: "Studio", dependencies: ["Engine", "HistoryStore", "Media", "CCursesShim"]),
         // What `zoetrope history` does, apart from argument parsing (so tests can call it).
         .target(name: "HistoryCLI", dependencies: ["HistoryStore", "Media"]),
+        // `zoetrope generate` and `zoetrope models` (a library so tests can run them in-process).
+        .target(name: "GenerateCLI",
+                dependencies: ["Engine", "HistoryStore", "Pipelines", "BundledModels", "Media", "TensorCore", "WeightsIO",
+                               .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "zoetrope",
-            dependencies: ["Studio", "Engine", "HistoryStore", "HistoryCLI", "Pipelines", "BundledModels", "Media",
-                           "TensorCore", "WeightsIO",
+            dependencies: ["Studio", "Engine", "HistoryStore", "HistoryCLI", "GenerateCLI",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "zoetrope-store-crasher", dependencies: ["HistoryStore"],
                           path: "Sources/StoreCrasher"),
@@ -78,6 +81,10 @@ let package = Package(
         .testTarget(name: "HistoryCLITests",
                     dependencies: ["TestSupport", "HistoryCLI", "HistoryStore", "Media", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "StudioTests", dependencies: ["TestSupport", "Studio", "Engine", "HistoryStore", "HistoryCLI", "Media"], exclude: ["Screenshots"]),
+        // A pipeline family defined in the test target, run through the engine, `generate` and the studio.
+        .testTarget(name: "FamilyRegistryTests",
+                    dependencies: ["Pipelines", "Engine", "Studio", "GenerateCLI", "Schedulers", "TensorCore",
+                                   .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "WeightsIO", "TensorCore"]),
         .testTarget(name: "PipelinesTests",
                     dependencies: ["TestSupport", "Pipelines", "Models", "Schedulers", "Tokenizers", "WeightsIO", "TensorCore", "Media", "BundledModels"]),

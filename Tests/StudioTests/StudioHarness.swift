@@ -10,7 +10,7 @@ import Synchronization
 final class StudioHarness {
     static let firstSeed: UInt64 = 1001
     let screen: HeadlessScreen
-    let service = ScriptedGenerationService(describer: { _ in try StudioHarness.fixtureCapabilities() })
+    let service: ScriptedGenerationService
     let history: InMemoryHistory
     let performer: EffectPerformer
     let core: StudioCore
@@ -20,8 +20,11 @@ final class StudioHarness {
     /// - Parameter provider: a history store to use instead of `history` (e.g. a `StoreHistory`).
     /// - Parameter model: the compose screen's starting model (as `--model` sets it).
     init(columns: Int = 120, rows: Int = 40, history entries: [HistoryEntry] = [], graphics: GraphicsTier = .halfBlock256,
-         provider: HistoryProviding? = nil, model: String = JobRequest.bundledModelID) {
+         provider: HistoryProviding? = nil, model: String = JobRequest.bundledModelID,
+         describer: (@Sendable (String) throws -> ModelCapabilities)? = nil) {
         screen = HeadlessScreen(columns: columns, rows: rows)
+        let describe = describer ?? { _ in try StudioHarness.fixtureCapabilities() }
+        service = ScriptedGenerationService(describer: describe)
         history = InMemoryHistory(entries: entries)
         let seeds = SeedCounter(next: Self.firstSeed)
         performer = EffectPerformer(service: service, history: provider ?? history, seedSource: { seeds.draw() })
@@ -30,10 +33,10 @@ final class StudioHarness {
                                              themeNames: themes.names, graphics: graphics,
                                              request: JobRequest(model: model, prompt: "")),
                           screen: screen, themes: themes, colours: .palette256)
-        // As the app does at start (`.describeModel`): what the starting model takes. The
-        // scripted engine describes every model as the tiny random WanPipeline of the test
-        // fixtures does (frames 4k + 1, sides multiples of 16).
-        core.send(.modelDescribed(model: model, try? StudioHarness.fixtureCapabilities(), problem: nil))
+        // As the app does at start (`.describeModel`): what the starting model takes. Unless
+        // told otherwise, the scripted engine describes every model as the tiny random
+        // WanPipeline of the test fixtures does (frames 4k + 1, sides multiples of 16).
+        core.send(.modelDescribed(model: model, try? describe(model), problem: nil))
         core.render()
     }
 

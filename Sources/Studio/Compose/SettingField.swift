@@ -162,8 +162,7 @@ public struct ComposeSettings: Equatable, Sendable {
                 return .invalid(message: "this model has no option \(name)", suggestion: "")
             }
             guard let value = spec.parse(t), spec.checked(value) != nil else {
-                return .invalid(message: "\(spec.label) is \(spec.validValues), or empty for the model's "
-                                    + "\(spec.defaultValue)",
+                return .invalid(message: "must be \(spec.validValues)",
                                 suggestion: spec.parse(t).flatMap(spec.nearest).map(\.description) ?? "")
             }
             return .valid

@@ -55,7 +55,9 @@ enum ComposeView {
             default: value = c.settings.text(field)
             }
             if focused && c.editing && field != .sampler && field != .seed { value = c.settings.text(field) }
-            let label = String(c.settings.label(field).prefix(8)).padding(toLength: 8, withPad: " ", startingAt: 0)
+            // Labels take 8 columns; a longer one (a model's option) is cut to 8 and keeps a space.
+            let name = String(c.settings.label(field).prefix(8))
+            let label = name.count < 8 ? name.padding(toLength: 8, withPad: " ", startingAt: 0) : name + " "
             var col = column
             col += p.text(label, row: row, column: col, focused ? .focus : .muted)
             let role: ThemeRole = focused ? .selection : (check.isValid ? .text : .error)

@@ -2,8 +2,10 @@ import ArgumentParser
 import Engine
 import Foundation
 
-struct GenerateCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+/// `zoetrope generate`. A library type (not in the executable) so tests run it in-process,
+/// e.g. against a pipeline family they register themselves.
+public struct GenerateCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
         commandName: "generate",
         abstract: "Generate a video from a prompt.",
         discussion: """
@@ -69,7 +71,9 @@ struct GenerateCommand: AsyncParsableCommand {
         return options
     }
 
-    func run() async throws {
+    public init() {}
+
+    public func run() async throws {
         let request = JobRequest(model: model, prompt: prompt, negativePrompt: negativePrompt, frames: frames,
                                  width: width, height: height, steps: steps, guidanceScale: guidance,
                                  sampler: sampler, seed: seed, fps: fps,

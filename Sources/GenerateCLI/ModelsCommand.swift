@@ -4,10 +4,13 @@ import Engine
 import Foundation
 import Pipelines
 
-struct ModelsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+/// `zoetrope models list|inspect`.
+public struct ModelsCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
         commandName: "models", abstract: "List and inspect models.",
         subcommands: [List.self, Inspect.self], defaultSubcommand: List.self)
+
+    public init() {}
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the bundled models.")
