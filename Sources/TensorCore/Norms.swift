@@ -1,6 +1,6 @@
 import Foundation
 
-// Normalisation layers (MODELS.md §0.3 and §6.2):
+// Normalisation layers (torch.nn and diffusers 0.42.1 models/normalization.py):
 //   layerNorm    torch.nn.LayerNorm / diffusers FP32LayerNorm over the last dim
 //   groupNorm    torch.nn.GroupNorm over [B, C, *] (for 5-D: C/G × F × H × W jointly)
 //   rmsNorm      torch.nn.RMSNorm, diffusers RMSNorm, T5LayerNorm over the last dim

@@ -1,7 +1,7 @@
 import Foundation
 
 // Fixed sinusoidal position embeddings of diffusers 0.42.1 models/embeddings.py
-// (MODELS.md §0.5): `get_1d_sincos_pos_embed_from_grid` (float64) and
+// `get_1d_sincos_pos_embed_from_grid` (float64) and
 // `get_2d_sincos_pos_embed` (PatchEmbed / Latte; grid in float32, embedding in float64).
 
 extension SinusoidalEmbedding {

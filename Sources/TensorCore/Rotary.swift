@@ -1,6 +1,6 @@
 import Foundation
 
-// Rotary position embeddings (MODELS.md §0.5), matching diffusers 0.42.1:
+// Rotary position embeddings, matching diffusers 0.42.1:
 //   embeddings.get_1d_rotary_pos_embed(use_real=True, repeat_interleave_real=True)
 //   embeddings.get_3d_rotary_pos_embed (CogVideoX 5B/1.5, EasyAnimate: split dh/4 | 3dh/8 | 3dh/8)
 //   transformer_wan.WanRotaryPosEmbed (split dh−2·2⌊dh/6⌋ | 2⌊dh/6⌋ | 2⌊dh/6⌋, float64 tables)

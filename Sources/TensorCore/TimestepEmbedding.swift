@@ -1,7 +1,7 @@
 import Foundation
 
 // Sinusoidal timestep embedding: diffusers 0.42.1 models/embeddings.py
-// `get_timestep_embedding` (used by the `Timesteps` module), MODELS.md §0.1.
+// `get_timestep_embedding` (used by the `Timesteps` module).
 // Every step is float32 like torch:
 //   exponent_i = f32(−ln(max_period)) · i / f32(half − downscale_freq_shift)
 //   freq_i = exp(exponent_i) ; arg = scale · (t · freq_i)
@@ -11,7 +11,7 @@ import Foundation
 public enum SinusoidalEmbedding {
     /// `get_timestep_embedding(timesteps, dim, flip_sin_to_cos, downscale_freq_shift, scale,
     /// max_period)` → `[N, dim]` for `N` timesteps (given as Float, i.e. after `t.float()`).
-    /// Every model in MODELS.md uses `flipSinToCos: true, downscaleFreqShift: 0`.
+    /// Wan and CogVideoX use `flipSinToCos: true, downscaleFreqShift: 0`.
     public static func timesteps(_ timesteps: [Float], dim: Int, flipSinToCos: Bool = true,
                                  downscaleFreqShift: Float = 0, scale: Float = 1,
                                  maxPeriod: Float = 10_000) -> Tensor {

@@ -1,6 +1,7 @@
 import Foundation
 
-/// A diffusers-format pipeline folder (MODELS.md §13):
+/// A diffusers-format pipeline folder (as `DiffusionPipeline.save_pretrained` writes it,
+/// diffusers 0.42.1 pipelines/pipeline_utils.py):
 ///
 /// ```
 /// model_index.json

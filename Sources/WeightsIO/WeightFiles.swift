@@ -1,7 +1,7 @@
 import Foundation
 
 /// Finds a component folder's safetensors files, following the diffusers / transformers
-/// naming (see MODELS.md §13):
+/// naming (diffusers models/model_loading_utils.py, transformers modeling_utils.py):
 ///
 /// - `diffusion_pytorch_model.safetensors` (diffusers models) or `model.safetensors`
 ///   (transformers models), or

@@ -1,6 +1,6 @@
 import Foundation
 
-// Naive normalisation references in Double, straight from the formulas of MODELS.md §0.3.
+// Naive normalisation references in Double, straight from the formulas of torch.nn.LayerNorm / GroupNorm / RMSNorm and diffusers' WanRMS_norm.
 
 extension Reference {
     /// LayerNorm over rows of `width`: (x − μ)/√(σ² + eps)·w + b.

@@ -63,7 +63,7 @@ final class ScheduleTests: XCTestCase {
         print("ScheduleTests: \(exactFloats)/\(totalFloats) float schedule values bit-equal")
     }
 
-    /// The N = 10 rows of MODELS.md §11 (measured with diffusers 0.42.1).
+    /// The N = 10 schedules of UniPC (flow shift 3) and FlowMatch Euler, as diffusers 0.42.1 prints them.
     func testGuideTable() throws {
         let uniPC = try UniPCMultistepScheduler(config: UniPCMultistepSchedulerConfig(flowShift: 3), stepCount: 10)
         XCTAssertEqual(uniPC.integerTimesteps, [999, 964, 923, 875, 818, 750, 667, 563, 429, 251])

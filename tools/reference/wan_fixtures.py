@@ -37,7 +37,7 @@ from wan_tiny_tokenizer import build_tokenizer, check_same_ids, train_sentencepi
 
 SCRIPT = "tools/reference/wan_fixtures.py"
 
-# MODELS.md §6.4 uses base_dim 3, dim_mult [1,1,1,1]: its upsample convs have 3 // 2 = 1 output
+# diffusers' own AutoencoderKLWan test uses base_dim 3, dim_mult [1,1,1,1]: its upsample convs have 3 // 2 = 1 output
 # channel, and an RMS norm over one channel is sign(x)·γ, which flips on rounding noise. base_dim 4
 # with dim_mult [1,2,2,2] keeps every conv at ≥ 4 channels, has in ≠ out residual blocks (shortcut
 # convs) in encoder and decoder, both temporal resamplers, the mid-block attention, and
@@ -52,7 +52,7 @@ VAE_CONFIG = dict(
     dropout=0.0,
 )
 
-# MODELS.md §5.5, the diffusers model test config (heads 2 × head dim 12 = D 24, RoPE split t/h/w = 4/4/4).
+# The diffusers WanTransformer3DModel test config (heads 2 × head dim 12 = D 24, RoPE split t/h/w = 4/4/4).
 TRANSFORMER_CONFIG = dict(
     patch_size=(1, 2, 2),
     num_attention_heads=2,

@@ -1,5 +1,5 @@
 // transformers 5.24.0 models/clip/modeling_clip.py `CLIPTextModel` (with `CLIPTextEmbeddings`
-// and `CLIPEncoder`) (MODELS.md §12.2). Fixtures: Tests/Fixtures/clip/.
+// and `CLIPEncoder`). Fixtures: Tests/Fixtures/clip/.
 import Foundation
 import TensorCore
 import WeightsIO

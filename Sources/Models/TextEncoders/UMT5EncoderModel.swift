@@ -1,6 +1,6 @@
 // transformers 5.24.0 models/umt5/modeling_umt5.py `UMT5EncoderModel` (with its `UMT5Stack`),
 // and — with `UMT5Config.Variant.t5` — models/t5/modeling_t5.py `T5EncoderModel`
-// (MODELS.md §12.2). Fixtures: Tests/Fixtures/wan/text_encoder*, wan/pipeline_prompt.
+// Fixtures: Tests/Fixtures/wan/text_encoder*, wan/pipeline_prompt.
 import Foundation
 import TensorCore
 import WeightsIO
