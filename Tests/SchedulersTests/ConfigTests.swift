@@ -54,9 +54,9 @@ final class ConfigTests: XCTestCase {
     }
 
     func testUnknownClassName() {
-        assertError(#"{"_class_name": "DDIMScheduler"}"#,
-                    .unknownClassName(file: "test/scheduler_config.json", name: "DDIMScheduler",
-                                      supported: ["FlowMatchEulerDiscreteScheduler", "UniPCMultistepScheduler"]))
+        assertError(#"{"_class_name": "PNDMScheduler"}"#,
+                    .unknownClassName(file: "test/scheduler_config.json", name: "PNDMScheduler",
+                                      supported: SchedulerClass.allCases.map(\.rawValue)))
     }
 
     func testMissingClassName() {
