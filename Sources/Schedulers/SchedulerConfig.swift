@@ -43,12 +43,6 @@ public struct SchedulerConfig: Sendable, Equatable {
         case uniPCMultistep(UniPCMultistepSchedulerConfig)
     }
 
-    /// The settings of one of the two flow-matching classes, as ``settings`` exposes them.
-    public enum FlowSettings: Sendable, Equatable {
-        case flowMatchEulerDiscrete(FlowMatchEulerDiscreteSchedulerConfig)
-        case uniPCMultistep(UniPCMultistepSchedulerConfig)
-    }
-
     /// The class-specific settings.
     public private(set) var classSettings: Settings
     /// The JSON object the settings were decoded from (keys as given; absent keys take the class
@@ -83,40 +77,6 @@ public struct SchedulerConfig: Sendable, Equatable {
         case .eulerDiscrete(let s): return s.predictionType
         case .flowMatchEulerDiscrete: return .flowPrediction
         case .uniPCMultistep(let s): return s.predictionType
-        }
-    }
-
-    /// The flow-matching view the Wan pipeline reads and writes (kept so `Pipelines` builds
-    /// unchanged until it switches over ``classSettings``). A config of another class reads as
-    /// its conversion to `FlowMatchEulerDiscreteScheduler` (flow shift carried across), or that
-    /// class's defaults if the conversion is refused. Setting it replaces the class and patches
-    /// the JSON (`_class_name` and the shift key) to match.
-    public var settings: FlowSettings {
-        get {
-            switch classSettings {
-            case .flowMatchEulerDiscrete(let s): return .flowMatchEulerDiscrete(s)
-            case .uniPCMultistep(let s): return .uniPCMultistep(s)
-            default:
-                if let converted = try? converted(to: .flowMatchEulerDiscrete),
-                   case .flowMatchEulerDiscrete(let s) = converted.classSettings {
-                    return .flowMatchEulerDiscrete(s)
-                }
-                return .flowMatchEulerDiscrete(FlowMatchEulerDiscreteSchedulerConfig())
-            }
-        }
-        set {
-            switch newValue {
-            case .flowMatchEulerDiscrete(let s):
-                classSettings = .flowMatchEulerDiscrete(s)
-                json["_class_name"] = .string(SchedulerClass.flowMatchEulerDiscrete.rawValue)
-                json["shift"] = .number(s.shift)
-            case .uniPCMultistep(let s):
-                classSettings = .uniPCMultistep(s)
-                json["_class_name"] = .string(SchedulerClass.uniPCMultistep.rawValue)
-                json["flow_shift"] = .number(s.flowShift)
-                json["use_flow_sigmas"] = .bool(true)
-                json["prediction_type"] = .string(PredictionType.flowPrediction.rawValue)
-            }
         }
     }
 

@@ -93,6 +93,45 @@ final class GenerateCommandTests: XCTestCase {
         XCTAssertEqual(Array(events.suffix(2)), ["finished", "written"])
     }
 
+    /// Every sampler that fits a flow model runs from the CLI; one that does not is refused
+    /// (exit 2) with the list of those that fit; `models inspect` lists them and the options.
+    func testEverySamplerThatFitsAFlowModelRunsAndOthersAreRefused() throws {
+        var videos: [String: Tensor] = [:]
+        for sampler in ["default", "unipc", "euler", "dpm++2m"] {
+            let saved = temp.appendingPathComponent("\(sampler).safetensors")
+            let result = try run(fixtureCall + ["--sampler", sampler, "--seed", "1", "--set", "flow_shift=5",
+                                                "--output", temp.appendingPathComponent(sampler).path,
+                                                "--save-tensor", saved.path])
+            XCTAssertEqual(result.status, 0, "\(sampler): \(result.stderr)")
+            let video = try savedVideo(saved)
+            XCTAssertEqual(video.shape, [9, 16, 32, 3], sampler)
+            XCTAssertTrue(video.data.allSatisfy { $0.isFinite && $0 >= 0 && $0 <= 1 }, sampler)
+            videos[sampler] = video
+        }
+        // `default` is the folder's UniPC; the others are other samplers.
+        XCTAssertEqual(videos["default"]?.data, videos["unipc"]?.data)
+        XCTAssertNotEqual(videos["euler"]?.data, videos["unipc"]?.data)
+        XCTAssertNotEqual(videos["dpm++2m"]?.data, videos["unipc"]?.data)
+
+        for sampler in ["ddim", "euler-a", "cogvideox-dpm", "nonsense"] {
+            let result = try run(fixtureCall + ["--sampler", sampler, "--output", temp.appendingPathComponent("x").path])
+            XCTAssertEqual(result.status, 2, "\(sampler): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains("sampler \(sampler)")
+                          && result.stderr.contains("the samplers that fit it: default, dpm++2m, unipc, euler"),
+                          result.stderr)
+        }
+        var result = try run(fixtureCall + ["--set", "flow_shift=0"])
+        XCTAssertEqual(result.status, 2, result.stderr)
+        XCTAssertTrue(result.stderr.contains("flow_shift must be a number from 0.001 to 100.0; nearest: 0.001"),
+                      result.stderr)
+        result = try run(["models", "inspect", PipelineFixtures.pipelineFolder.path])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("registry entry: WanPipeline"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("samplers: default (= unipc), dpm++2m, unipc, euler"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("flow_shift = 3.0"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("frames: 4k+1"), result.stdout)
+    }
+
     func testBadInputGetsAMessageAndItsOwnExitCode() throws {
         // An unknown folder and an unsupported pipeline: 3 (bad model).
         var result = try run(["generate", "--model", temp.appendingPathComponent("nowhere").path, "--prompt", "x"])

@@ -97,6 +97,26 @@ final class WanPipelineParityTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(psnr(try pipeline.decode(run.latents), try cases.tensor("video")), 40)
     }
 
+    /// The sampler swapped as diffusers users swap it — `DPMSolverMultistepScheduler.from_config(
+    /// pipe.scheduler.config, algorithm_type="dpmsolver++", solver_order=2)` on the folder's UniPC
+    /// flow config (tools/reference/wan_sampler_fixtures.py) — by naming `dpm++2m`. Same
+    /// tolerances as the UniPC and FlowMatch runs above: 1e-4 relative per step (the transformer's
+    /// float32 sums in another order, amplified by the 3-step solver), PSNR ≥ 40 dB on the video.
+    func testDPMSolverSwappedInByNameMatchesDiffusersFromConfig() throws {
+        let pipeline = try pipeline()
+        let cases = try PipelineFixtures.cases("dpmpp2m", folder: "wan-samplers")
+        var run = try pipeline.start(settings(sampler: "dpm++2m"), noise: try cases.tensor("latents"))
+        XCTAssertTrue(run.scheduler is DPMSolverMultistepScheduler, "\(type(of: run.scheduler))")
+        XCTAssertEqual(run.scheduler.timesteps, try cases.tensor("timesteps").data)
+        while !run.isFinished {
+            let i = run.nextStep
+            let result = try run.step()
+            XCTAssertLessThanOrEqual(relativeError(result.latents, try cases.tensor("step\(i).latents_out")), 1e-4,
+                                     "step \(i)")
+        }
+        XCTAssertGreaterThanOrEqual(psnr(try pipeline.decode(run.latents), try cases.tensor("video")), 40)
+    }
+
     func testSettingsTheModelCannotTakeAreNamed() throws {
         let pipeline = try pipeline()
         var bad = settings()

@@ -30,7 +30,7 @@ final class ConfigTests: XCTestCase {
 
     func testDecodesWanConfig() throws {
         let config = try decode(Self.wanConfig)
-        guard case .uniPCMultistep(let settings) = config.settings else { return XCTFail("\(config)") }
+        guard case .uniPCMultistep(let settings) = config.classSettings else { return XCTFail("\(config)") }
         XCTAssertEqual(settings, UniPCMultistepSchedulerConfig(flowShift: 3))
         XCTAssertEqual(config.schedulerClass, .uniPCMultistep)
         let scheduler = try makeScheduler(config: config, stepCount: 50)
@@ -45,7 +45,7 @@ final class ConfigTests: XCTestCase {
          "base_shift": 0.4, "max_shift": 1.2, "base_image_seq_len": 100, "max_image_seq_len": 1100,
          "time_shift_type": "linear", "invert_sigmas": false, "shift_terminal": null}
         """)
-        guard case .flowMatchEulerDiscrete(let s) = config.settings else { return XCTFail("\(config)") }
+        guard case .flowMatchEulerDiscrete(let s) = config.classSettings else { return XCTFail("\(config)") }
         XCTAssertEqual(s.shift, 7)
         XCTAssertTrue(s.useDynamicShifting)
         XCTAssertEqual(s.timeShiftType, .linear)

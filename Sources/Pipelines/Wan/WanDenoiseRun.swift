@@ -25,13 +25,13 @@ public struct WanDenoiseRun: DenoiseRun {
     /// Starts a run from `noise` (`[1, C, F, h, w]`, the pipeline's `latents=`), with the
     /// prompt embeddings already computed (see `WanPipeline.encodePrompt`).
     public init(pipeline: WanPipeline, settings: VideoSettings, promptEmbeds: Tensor, negativeEmbeds: Tensor?,
-                noise: Tensor) throws {
+                noise: Tensor, generator: TorchGenerator? = nil) throws {
         self.pipeline = pipeline
         self.settings = settings
         self.promptEmbeds = promptEmbeds
         self.negativeEmbeds = settings.usesGuidance ? negativeEmbeds : nil
         scheduler = try pipeline.makeScheduler(settings.sampler, flowShift: pipeline.flowShift(settings),
-                                               steps: settings.steps)
+                                               steps: settings.steps, generator: generator)
         latents = noise * scheduler.initNoiseSigma
     }
 
@@ -56,17 +56,17 @@ public struct WanDenoiseRun: DenoiseRun {
 }
 
 extension WanPipeline {
-    /// Encodes the prompts and starts a run from `noise`. Checks `cancellation` inside the
-    /// text encoder (per layer). The flow samplers draw no noise while stepping, so
-    /// `generator` is not used.
+    /// Encodes the prompts and starts a run from `noise`, with `generator` for samplers that
+    /// draw noise while stepping (the diffusers pipeline's `generator`). Checks `cancellation`
+    /// inside the text encoder (per layer).
     public func start(_ settings: VideoSettings, noise: Tensor, generator: TorchGenerator,
                       cancellation: CancellationFlag) throws -> WanDenoiseRun {
-        try start(settings, noise: noise, cancellation: cancellation)
+        try start(settings, noise: noise, generator: Optional(generator), cancellation: cancellation)
     }
 
     /// Encodes the prompts and starts a run from `noise`. Checks `cancellation` inside the
     /// text encoder (per layer).
-    public func start(_ settings: VideoSettings, noise: Tensor,
+    public func start(_ settings: VideoSettings, noise: Tensor, generator: TorchGenerator? = nil,
                       cancellation: CancellationFlag = .never) throws -> WanDenoiseRun {
         let settings = try resolved(settings)
         let expected = latentShape(for: settings)
@@ -78,7 +78,7 @@ extension WanPipeline {
         let negative = settings.usesGuidance
             ? try encodePrompt(settings.negativePrompt, maxSequenceLength: length, cancellation: cancellation) : nil
         return try WanDenoiseRun(pipeline: self, settings: settings, promptEmbeds: prompt, negativeEmbeds: negative,
-                                 noise: noise)
+                                 noise: noise, generator: generator)
     }
 
     /// The seeded initial noise: `torch.randn(shape, generator=torch.Generator("cpu").manual_seed(seed))`,

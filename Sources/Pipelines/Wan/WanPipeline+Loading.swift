@@ -13,13 +13,16 @@ extension WanPipeline {
     static let bpeTokenizers = ["CLIPTokenizer", "CLIPTokenizerFast"]
     static let t5Encoders = ["UMT5EncoderModel", "T5EncoderModel"]
     static let clipEncoders = ["CLIPTextModel", "CLIPTextModelWithProjection"]
+    /// Scheduler classes a Wan folder may name: the flow-matching ones (a flow model's
+    /// `scheduler_config.json` must say `flow_prediction` for UniPC and DPM-Solver).
+    static let flowSchedulers: [SchedulerClass] = [.uniPCMultistep, .flowMatchEulerDiscrete, .dpmSolverMultistep]
 
     /// The registry's line for this family.
     public static let registration = PipelineRegistration(
         className: className,
         components: ["tokenizer": unigramTokenizers + bpeTokenizers, "text_encoder": t5Encoders + clipEncoders,
                      "transformer": ["WanTransformer3DModel"], "vae": ["AutoencoderKLWan"],
-                     "scheduler": SchedulerClass.allCases.map(\.rawValue)],
+                     "scheduler": flowSchedulers.map(\.rawValue)],
         describe: { folder in try describe(folder) },
         load: { folder, progress in try load(folder: folder, progress: progress) })
 
@@ -100,8 +103,14 @@ extension WanPipeline {
         let vae = try AutoencoderKLWan.load(folder: try folder.componentFolder("vae"))
 
         report("scheduler")
-        _ = try require("scheduler", SchedulerClass.allCases.map(\.rawValue))
+        _ = try require("scheduler", flowSchedulers.map(\.rawValue))
         let scheduler = try SchedulerConfig.load(contentsOf: try folder.schedulerConfigURL())
+        guard scheduler.predictionType == .flowPrediction else {
+            throw PipelineError.unsupportedComponent(
+                path: url.path, component: "scheduler",
+                className: "\(scheduler.schedulerClass.rawValue) with prediction_type \(scheduler.predictionType.rawValue)",
+                supported: ["a flow-prediction scheduler (Wan models predict flow)"])
+        }
         progress("scheduler", 1)
 
         return WanPipeline(folder: url, tokenizer: tokenizer, textEncoder: textEncoder,

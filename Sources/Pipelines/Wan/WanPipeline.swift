@@ -13,14 +13,6 @@ import TensorCore
 import Tokenizers
 import WeightsIO
 
-/// The samplers a Wan (flow-prediction) model runs.
-public enum WanSampler: String, Sendable, CaseIterable {
-    /// `UniPCMultistepScheduler` in flow mode.
-    case unipc
-    /// `FlowMatchEulerDiscreteScheduler`.
-    case euler
-}
-
 /// A loaded Wan-family text-to-video pipeline.
 public final class WanPipeline: VideoPipeline {
     /// The diffusers `_class_name` this type runs.
@@ -93,16 +85,9 @@ public final class WanPipeline: VideoPipeline {
     /// flow prediction, and the options `flow_shift` and `max_sequence_length`. Defaults are
     /// those of `WanPipeline.__call__` (81 frames, 480×832, 50 steps, guidance 5).
     static func capabilities(_ shape: Shape) -> PipelineCapabilities {
-        let folderShift: Double
-        let folderSampler: String
-        switch shape.schedulerConfig.settings {
-        case .uniPCMultistep(let s):
-            folderShift = s.flowShift
-            folderSampler = WanSampler.unipc.rawValue
-        case .flowMatchEulerDiscrete(let s):
-            folderShift = s.shift
-            folderSampler = WanSampler.euler.rawValue
-        }
+        let folderShift = flowShift(of: shape.schedulerConfig)
+        let folderSampler = SamplerName.allCases.first { $0.schedulerClass == shape.schedulerConfig.schedulerClass }
+            .map { $0 == .flowEuler ? SamplerName.euler.rawValue : $0.rawValue } ?? SamplerNames.modelDefault
         let textLimit = shape.textMaxPositions ?? 4_096
         let options = [
             OptionSpec(name: "flow_shift", label: "Shift", kind: .number(0.001...100), defaultValue: .number(folderShift),
@@ -117,7 +102,7 @@ public final class WanPipeline: VideoPipeline {
             latentLayout: .channelsFirst,
             defaults: SettingDefaults(frames: 81, width: 832, height: 480, steps: 50, guidanceScale: 5),
             predictionType: PredictionType.flowPrediction.rawValue,
-            samplers: WanSampler.allCases.map(\.rawValue), defaultSampler: folderSampler, options: options)
+            samplers: SamplerCatalog.names(for: .flowPrediction), defaultSampler: folderSampler, options: options)
     }
 
     /// The flow shift a run uses (`settings` resolved by `capabilities`).
@@ -143,41 +128,36 @@ public final class WanPipeline: VideoPipeline {
         latentShape(frames: settings.frames, height: settings.height, width: settings.width)
     }
 
-    /// The sampler a run uses: the folder's own, or UniPC / FlowMatch Euler built from the
-    /// folder's flow shift, with `flowShift` overriding it.
-    public func makeScheduler(_ sampler: String, flowShift: Double?, steps: Int) throws -> any Scheduler {
+    /// The flow shift a scheduler config sets (`shift` for FlowMatch Euler, `flow_shift` for
+    /// UniPC and DPM-Solver in flow mode).
+    static func flowShift(of config: SchedulerConfig) -> Double {
+        switch config.classSettings {
+        case .flowMatchEulerDiscrete(let s): return s.shift
+        case .uniPCMultistep(let s): return s.flowShift
+        case .dpmSolverMultistep(let s): return s.flowShift
+        default: return 1
+        }
+    }
+
+    /// The sampler a run uses: the folder's own, or the catalogue's `sampler` read from the
+    /// folder's config as diffusers' `from_config` does, with `flowShift` replacing the
+    /// folder's flow shift. `generator` feeds samplers that draw noise while stepping.
+    public func makeScheduler(_ sampler: String, flowShift: Double?, steps: Int,
+                              generator: TorchGenerator? = nil) throws -> any Scheduler {
         var config = schedulerConfig
-        let folderShift: Double
-        switch config.settings {
-        case .uniPCMultistep(let s): folderShift = s.flowShift
-        case .flowMatchEulerDiscrete(let s): folderShift = s.shift
+        if let flowShift {
+            let key = config.schedulerClass == .flowMatchEulerDiscrete ? "shift" : "flow_shift"
+            config = try config.converted(to: config.schedulerClass, overriding: [key: .number(flowShift)])
         }
-        let shift = flowShift ?? folderShift
-        let choice: WanSampler?
-        if sampler == SamplerNames.modelDefault {
-            choice = nil
-        } else if let named = WanSampler(rawValue: sampler) {
-            choice = named
-        } else {
-            throw PipelineError.invalidSetting(
-                name: "sampler", value: sampler,
-                valid: "the samplers that fit this model: " + capabilities.samplers.joined(separator: ", "))
+        if sampler != SamplerNames.modelDefault {
+            guard let name = SamplerCatalog.resolve(sampler, for: config.predictionType) else {
+                throw PipelineError.invalidSetting(
+                    name: "sampler", value: sampler,
+                    valid: "the samplers that fit this model: " + capabilities.samplers.joined(separator: ", "))
+            }
+            config = try SchedulerConfig.forSampler(name, basedOn: config)
         }
-        switch (choice, config.settings) {
-        case (nil, .uniPCMultistep(var s)), (.unipc, .uniPCMultistep(var s)):
-            s.flowShift = shift
-            config.settings = .uniPCMultistep(s)
-        case (nil, .flowMatchEulerDiscrete(var s)), (.euler, .flowMatchEulerDiscrete(var s)):
-            s.shift = shift
-            config.settings = .flowMatchEulerDiscrete(s)
-        case (.unipc, .flowMatchEulerDiscrete):
-            config.settings = .uniPCMultistep(UniPCMultistepSchedulerConfig(flowShift: shift))
-        case (.euler, .uniPCMultistep):
-            var s = FlowMatchEulerDiscreteSchedulerConfig()
-            s.shift = shift
-            config.settings = .flowMatchEulerDiscrete(s)
-        }
-        return try Schedulers.makeScheduler(config: config, stepCount: steps)
+        return try Schedulers.makeScheduler(config: config, stepCount: steps, generator: generator)
     }
 
     public func previewFrames(_ latents: Tensor) -> LatentPreviewFrames {
