@@ -1,4 +1,5 @@
 import Foundation
+import HistoryStore
 import Engine
 
 /// What the studio knows about the job it is watching: progress, ETA and every step's

@@ -1,42 +1,13 @@
 import Foundation
 import Engine
-
-/// Where a past run is: how it ended, or that it is still running (in this or another
-/// process) or was cut short by a process that died.
-public enum RunStatus: String, Codable, Sendable, CaseIterable {
-    case finished, failed, cancelled
-    /// Generation is under way (possibly in another Zoetrope process).
-    case running
-    /// The process that ran it ended before it finished; its settings are kept.
-    case interrupted
-}
-
-/// A small RGB picture (row-major RGB8).
-public struct PixelImage: Equatable, Sendable {
-    public var width: Int
-    public var height: Int
-    public var rgb: [UInt8]
-
-    public init(width: Int, height: Int, rgb: [UInt8]) {
-        precondition(rgb.count == width * height * 3, "rgb must hold width*height*3 bytes")
-        self.width = width
-        self.height = height
-        self.rgb = rgb
-    }
-
-    /// The pixel at (x, y) as (r, g, b).
-    @inline(__always)
-    public func pixel(_ x: Int, _ y: Int) -> (UInt8, UInt8, UInt8) {
-        let i = (y * width + x) * 3
-        return (rgb[i], rgb[i + 1], rgb[i + 2])
-    }
-}
+import HistoryStore
 
 /// One past run as the history browser lists it.
 public struct HistoryEntry: Equatable, Sendable, Identifiable {
     /// The store's run id (a UUID string for the SQLite store; also its folder name).
     public var id: String
     public var date: Date
+    /// How it ended, or that it is running or was interrupted (the store's own status).
     public var status: RunStatus
     /// The settings, with the seed actually used.
     public var request: JobRequest

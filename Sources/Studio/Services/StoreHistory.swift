@@ -176,17 +176,6 @@ public final class StoreHistory: HistoryProviding {
         return text
     }
 
-    /// Maps the store's status to the studio's.
-    static func status(_ status: HistoryStore::RunStatus) -> RunStatus {
-        switch status {
-        case .running: return .running
-        case .finished: return .finished
-        case .failed: return .failed
-        case .cancelled: return .cancelled
-        case .interrupted: return .interrupted
-        }
-    }
-
     /// The frame PNGs in a run folder, in frame order (none if the folder is missing).
     static func frameFiles(in folder: URL) throws -> [URL] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
@@ -202,7 +191,7 @@ public final class StoreHistory: HistoryProviding {
     }
 
     private func entry(for record: HistoryStore::RunRecord) -> HistoryEntry {
-        HistoryEntry(id: record.id, date: record.createdAt, status: Self.status(record.status),
+        HistoryEntry(id: record.id, date: record.createdAt, status: record.status,
                      request: Self.request(from: record.settings), durationSeconds: record.duration ?? 0,
                      starred: record.isStarred, thumbnail: thumbnail(of: record))
     }
