@@ -129,6 +129,21 @@ final class SettingsTests: XCTestCase {
         XCTAssertNil(r?.seed)
     }
 
+    /// Stepping a field that holds the largest whole number (typed or pasted) stays within the
+    /// model's limits instead of overflowing (it trapped for Steps and FPS).
+    func testAdjustingHugeValuesStaysInRange() throws {
+        var s = try fixtureSettings()
+        let huge = String(Int.max)
+        for field in s.fields where field != .model && field != .sampler && field != .seed {
+            for direction in [1, -1] {
+                s.texts[field] = field == .size ? "\(huge)x\(huge)" : huge
+                s.adjust(field, by: direction)
+                XCTAssertTrue(s.check(field).isValid, "\(field) \(direction): \(s.text(field))")
+            }
+        }
+        XCTAssertEqual(s.text(.frames), "1021", "the highest 4k+1 below 1025, one step down")
+    }
+
     func testAdjustStepsByNaturalUnits() throws {
         var s = try fixtureSettings()
         s.adjust(.frames, by: 1)

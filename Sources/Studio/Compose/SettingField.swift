@@ -264,7 +264,7 @@ public struct ComposeSettings: Equatable, Sendable {
                 let stepSize = range.upperBound - range.lowerBound > 10 ? 0.5 : 0.1
                 texts[field] = ComposeSettings.format(min(range.upperBound, max(range.lowerBound, v + stepSize * Double(d))))
             case .integer(let range):
-                let v = current.intValue ?? range.lowerBound
+                let v = min(range.upperBound, max(range.lowerBound, current.intValue ?? range.lowerBound))
                 let next = d > 0 ? (v < range.upperBound ? v + 1 : v) : (v > range.lowerBound ? v - 1 : v)
                 texts[field] = String(next)
             case .choice(let choices):
@@ -279,7 +279,7 @@ public struct ComposeSettings: Equatable, Sendable {
             texts[.seed] = String(d > 0 ? s &+ 1 : (s == 0 ? 0 : s - 1))
             seedLocked = true
         case .fps:
-            texts[.fps] = String(min(60, max(1, (Int(text(.fps)) ?? 8) + d)))
+            texts[.fps] = String(min(60, max(1, min(60, max(0, Int(text(.fps)) ?? 8)) + d)))
         }
     }
 
