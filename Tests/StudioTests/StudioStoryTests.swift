@@ -164,6 +164,29 @@ final class StudioStoryTests: XCTestCase {
         XCTAssertEqual(count, 2)
     }
 
+    /// Issue #20 item 5: typing into a number field appended (Steps 20, type 8 → 208). The first
+    /// character typed after focusing replaces the value; later ones append; an edit key keeps it.
+    func testTypingIntoAFreshlyFocusedNumberFieldReplacesIt() async {
+        let h = StudioHarness()
+        await h.type("x")
+        await h.press(.tab, .tab, .tab, .tab, .tab)  // prompt → negative → model → frames → size → steps
+        XCTAssertEqual(h.state.compose.focus, .setting(.steps))
+        XCTAssertEqual(h.state.compose.settings.text(.steps), "20")
+        await h.type("8")
+        XCTAssertEqual(h.state.compose.settings.text(.steps), "8")
+        await h.type("0")
+        XCTAssertEqual(h.state.compose.settings.text(.steps), "80")
+        await h.press(.tab, .backTab, .backspace)  // back to steps, then an edit key: the value stays
+        await h.type("5")
+        XCTAssertEqual(h.state.compose.settings.text(.steps), "85")
+        await h.press(.backTab)  // size: a pasted value replaces too
+        await h.send(.key(.paste("32x32")))
+        XCTAssertEqual(h.state.compose.settings.text(.size), "32x32")
+        await h.press(.backTab, .backTab)  // frames → model: a path is edited, not replaced
+        await h.type("/")
+        XCTAssertEqual(h.state.compose.settings.text(.model), JobRequest.bundledModelID + "/")
+    }
+
     func testGenerateWithEmptyPromptOrInvalidFieldExplains() async {
         let h = StudioHarness()
         await h.press(.enter)

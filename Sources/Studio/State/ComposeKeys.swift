@@ -52,14 +52,22 @@ enum ComposeKeys {
     // MARK: Settings
 
     static func editSetting(_ state: inout StudioState, _ key: Key, _ field: SettingField) -> [StudioEffect] {
+        let replaces = state.compose.replacesOnType && field != .model && field != .sampler
+        state.compose.replacesOnType = false
+        /// The focused number field's value goes when typing starts (see `replacesOnType`).
+        func clearIfFresh() { if replaces { state.compose.settings.texts[field] = "" } }
         switch key {
         case .character(let c):
             if c == "+" || c == "=" { state.compose.settings.adjust(field, by: 1) }
             else if c == "-" && field != .model { state.compose.settings.adjust(field, by: -1) }
             else if c == " " && field == .sampler { state.compose.settings.adjust(field, by: 1) }
             else if c == "l" && field == .seed { state.compose.settings.toggleSeedLock() }
-            else if field == .model || accepts(c, field) { state.compose.settings.type(String(c), into: field) }
+            else if field == .model || accepts(c, field) {
+                clearIfFresh()
+                state.compose.settings.type(String(c), into: field)
+            }
         case .paste(let text):
+            clearIfFresh()
             state.compose.settings.type(text.filter { field == .model || accepts($0, field) }, into: field)
         case .backspace, .control("h"):
             state.compose.settings.deleteBackward(in: field)

@@ -27,9 +27,14 @@ public struct ComposeState: Sendable {
     public var prompt = TextEditor()
     public var negative = TextEditor()
     public var settings = ComposeSettings()
-    public var focus: ComposeFocus = .prompt
+    public var focus: ComposeFocus = .prompt {
+        didSet { if focus != oldValue { replacesOnType = true } }
+    }
     /// Typing goes into the focused field; when false, letters are commands.
     public var editing = true
+    /// A number field just focused shows its value selected: the first character typed
+    /// replaces it (Steps 20, type 8 → 8, not 208). Any other edit keeps the value.
+    public var replacesOnType = true
 }
 
 /// How the preview pane shows frames.
