@@ -78,17 +78,19 @@ final class WanVAEBehaviourTests: XCTestCase {
         XCTAssertEqual(config.scaleFactorSpatial, 8)
     }
 
-    func testResidualOrPatchifiedConfigIsRejectedNamingTheKey() throws {
-        for (key, value) in [("is_residual", "true"), ("patch_size", "2")] {
-            let data = try Self.fixtureConfig { $0[key] = value == "true" ? true : 2 }
-            XCTAssertThrowsError(try ConfigDecoding.decode(WanVAEConfig.self, from: data, path: "config.json")) { error in
-                guard case let .unsupported(errorKey, errorValue, _)? = error as? WanVAEConfigError else {
-                    return XCTFail("\(error)")
-                }
-                XCTAssertEqual(errorKey, key)
-                XCTAssertEqual(errorValue, value)
-                XCTAssertTrue("\(error)".contains(key))
+    /// Wan 2.2's keys are supported since the residual layout landed (WanVAEResidualTests);
+    /// `patch_size` alone on a 3-channel config is inconsistent and names `in_channels`.
+    func testResidualConfigDecodesAndPatchOnThreeChannelsIsNamed() throws {
+        let residual = try Self.fixtureConfig { $0["is_residual"] = true }
+        XCTAssertTrue(try ConfigDecoding.decode(WanVAEConfig.self, from: residual, path: "config.json").isResidual)
+        let patched = try Self.fixtureConfig { $0["patch_size"] = 2 }
+        XCTAssertThrowsError(try ConfigDecoding.decode(WanVAEConfig.self, from: patched, path: "config.json")) { error in
+            guard case let .invalid(errorKey, errorValue, _)? = error as? WanVAEConfigError else {
+                return XCTFail("\(error)")
             }
+            XCTAssertEqual(errorKey, "in_channels")
+            XCTAssertEqual(errorValue, "3")
+            XCTAssertTrue("\(error)".contains("patch_size 2"))
         }
     }
 

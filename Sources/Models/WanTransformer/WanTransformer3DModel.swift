@@ -1,18 +1,21 @@
 // diffusers 0.42.1 models/transformers/transformer_wan.py `WanTransformer3DModel` (Wan 2.1
-// text-to-video DiT with full 3-D self-attention and text cross-attention), MODELS.md §5.2:
+// and Wan 2.2 text-to-video DiT with full 3-D self-attention and text cross-attention), MODELS.md §5.2:
 //   rope  = WanRotaryPosEmbed(hidden_states)                    [F'·H'·W', dh] (float64 angles)
 //   x     = patch_embedding(hidden_states).flatten(2).transpose(1, 2)   Conv3d k = s = patch → [B, S, D]
 //   temb, tproj, ctx = condition_embedder(t, text)              tproj → [B, 6, D]
+//                                                                (t [B, S]: temb [B, S, D], tproj [B, S, 6, D])
 //   for block in blocks: x = block(x, ctx, tproj, rope)
 //   shift, scale = (scale_shift_table [1,2,D] + temb[:, None]).chunk(2, dim=1)   uses temb, not tproj
+//                                                                (per token with t [B, S])
 //   x = proj_out(LN(x)·(1+scale) + shift)                       FP32 LayerNorm, no affine
 //   unpatchify: proj_out channels ordered (pt, ph, pw, c) → [B, C_out, F, H, W]
 import Foundation
 import TensorCore
 import WeightsIO
 
-/// The Wan 2.1 text-to-video transformer. Weights are immutable and shared; every call is
-/// independent, so one model can serve concurrent jobs.
+/// The Wan text-to-video transformer (Wan 2.1; Wan 2.2 TI2V-5B with per-token timesteps).
+/// Weights are immutable and shared; every call is independent, so one model can serve
+/// concurrent jobs.
 ///
 /// Linear weights stored as F16/BF16 stay half size in memory and are widened one layer at
 /// a time while it runs; everything else is held in Float.
@@ -68,38 +71,90 @@ public struct WanTransformer3DModel: Sendable {
     /// exceeds `rope_max_seq_len`, or the text or timesteps do not match the batch.
     public func callAsFunction(_ hiddenStates: Tensor, timestep: [Float], encoderHiddenStates: Tensor,
                                cancellation: CancellationFlag? = nil) throws -> Tensor {
-        // hiddenStates: [B, C, F, H, W], encoderHiddenStates: [B, L, text_dim]
         let grid = try patchGrid(hiddenStates)
         let B = hiddenStates.shape[0]
-        let text = encoderHiddenStates
-        guard text.rank == 3, text.shape[0] == B, text.shape[2] == config.textDim else {
-            throw WanTransformerError.textShape(shape: text.shape, batch: B, textDim: config.textDim)
-        }
+        try checkText(encoderHiddenStates, batch: B)
         guard timestep.count == B || timestep.count == 1 else {
             throw WanTransformerError.timestepCount(count: timestep.count, batch: B)
         }
-        try cancellation?.check()
+        let times = timestep.count == B ? timestep : Array(repeating: timestep[0], count: B)
+        let time = WanTimeConditioning(perSample: times, embedder: conditionEmbedder, dim: config.innerDim)
+        return try forward(hiddenStates, grid: grid, encoderHiddenStates: encoderHiddenStates, time: time,
+                           cancellation: cancellation)
+    }
 
+    /// Predicts the flow with one timestep per token: diffusers' 2-D `timestep` [B, S], which
+    /// `WanPipeline` passes when `expand_timesteps` is true (Wan 2.2 TI2V-5B).
+    ///
+    /// - `tokenTimesteps[b][s]`: the timestep of token `s` of sample `b`, tokens in (f, h, w)
+    ///   order of the patch grid, so each row has `tokenCount(forLatentShape:)` =
+    ///   F/pt · H/ph · W/pw values; a single row serves every sample. Integer timesteps as
+    ///   exact Floats (diffusers multiplies a float32 mask by `t`).
+    /// - Otherwise as `callAsFunction(_:timestep:encoderHiddenStates:cancellation:)`. When every
+    ///   token of a sample has the same t, the result is that of `timestep:` with those values:
+    ///   bit for bit when the samples' values differ (or B = 1), since the same embedding rows
+    ///   and the same modulation expression are used; for B > 1 samples sharing one t the
+    ///   embedding is one GEMM row instead of B (bit-identical with this build's BLAS).
+    /// - The embeddings are computed once per distinct timestep value, not once per token
+    ///   (diffusers builds a [B, S, 6, D] projection).
+    public func callAsFunction(_ hiddenStates: Tensor, tokenTimesteps: [[Float]], encoderHiddenStates: Tensor,
+                               cancellation: CancellationFlag? = nil) throws -> Tensor {
+        let grid = try patchGrid(hiddenStates)
+        let B = hiddenStates.shape[0], S = grid.frames * grid.height * grid.width
+        try checkText(encoderHiddenStates, batch: B)
+        guard tokenTimesteps.count == B || tokenTimesteps.count == 1,
+              tokenTimesteps.allSatisfy({ $0.count == S }) else {
+            throw WanTransformerError.tokenTimestepShape(rowLengths: tokenTimesteps.map(\.count), batch: B, tokens: S)
+        }
+        let rows = tokenTimesteps.count == B ? tokenTimesteps : Array(repeating: tokenTimesteps[0], count: B)
+        let time = WanTimeConditioning(perToken: rows, embedder: conditionEmbedder, dim: config.innerDim)
+        return try forward(hiddenStates, grid: grid, encoderHiddenStates: encoderHiddenStates, time: time,
+                           cancellation: cancellation)
+    }
+
+    /// The tokens per sample for latents of `shape` [B, C_in, F, H, W]: F/pt · H/ph · W/pw,
+    /// the length of each `tokenTimesteps` row. Throws as the forward pass does for a shape
+    /// it cannot take.
+    public func tokenCount(forLatentShape shape: [Int]) throws -> Int {
+        let grid = try patchGrid(shape: shape)
+        return grid.frames * grid.height * grid.width
+    }
+
+    /// Throws unless `text` is `[B, L, text_dim]`.
+    private func checkText(_ text: Tensor, batch B: Int) throws {
+        guard text.rank == 3, text.shape[0] == B, text.shape[2] == config.textDim else {
+            throw WanTransformerError.textShape(shape: text.shape, batch: B, textDim: config.textDim)
+        }
+    }
+
+    /// The forward pass shared by both timestep layouts, after the input checks.
+    private func forward(_ hiddenStates: Tensor, grid: (frames: Int, height: Int, width: Int),
+                         encoderHiddenStates text: Tensor, time: WanTimeConditioning,
+                         cancellation: CancellationFlag?) throws -> Tensor {
+        // hiddenStates: [B, C, F, H, W], text: [B, L, text_dim], time: temb [K, D], projection [K, 6, D]
+        try cancellation?.check()
         let rotary = rotaryTable(grid)                                      // [S, dh]
         var x = patchEmbedding(hiddenStates)                                // [B, S, D]
-        let times = timestep.count == B ? timestep : Array(repeating: timestep[0], count: B)
-        let (temb, projection) = conditionEmbedder.time(times)             // [B, D], [B, 6D]
-        let tproj = projection.reshaped([B, 6, config.innerDim])           // [B, 6, D]
         let context = conditionEmbedder.text(text)                          // [B, L, D]
 
         for block in blocks {
             try cancellation?.check()
-            x = try block(x, context: context, timestepProjection: tproj, rotary: rotary)
+            x = try block(x, context: context, timestepProjection: time.projection, tokenRows: time.tokenRows,
+                          rotary: rotary)
         }
         try cancellation?.check()
-        return try unpatchify(outputProjection(x, temb: temb), grid: grid)
+        return try unpatchify(outputProjection(x, temb: time.temb, tokenRows: time.tokenRows), grid: grid)
     }
 
     // MARK: Steps (internal so tests can compare them with diffusers' intermediates)
 
     /// The patch grid `(F', H', W')` of `hiddenStates`, after checking its shape.
     func patchGrid(_ hiddenStates: Tensor) throws -> (frames: Int, height: Int, width: Int) {
-        let shape = hiddenStates.shape
+        try patchGrid(shape: hiddenStates.shape)
+    }
+
+    /// The patch grid `(F', H', W')` of latents of `shape` [B, C_in, F, H, W], after checking it.
+    func patchGrid(shape: [Int]) throws -> (frames: Int, height: Int, width: Int) {
         guard shape.count == 5, shape[1] == config.inChannels else {
             throw WanTransformerError.hiddenStatesShape(shape: shape, inChannels: config.inChannels)
         }
@@ -132,11 +187,11 @@ public struct WanTransformer3DModel: Sendable {
         return y.reshaped([B, D, y.count / max(1, B * D)]).permuted([0, 2, 1])          // -> [B, S, D]
     }
 
-    /// x: [B, S, D], temb: [B, D] -> [B, S, pt·ph·pw·C_out]
-    func outputProjection(_ x: Tensor, temb: Tensor) throws(TensorShapeError) -> Tensor {
-        let (B, D) = (temb.shape[0], temb.shape[1])
-        let m = try (scaleShiftTable + temb.reshaped([B, 1, D])).chunked(2, axis: 1)   // shift, scale: [B, 1, D]
-        return try projOut(x.layerNorm(eps: config.eps).modulated(scale: m[1], shift: m[0]))
+    /// x: [B, S, D], temb: [B, D] (or [K, D] with `tokenRows`, B·S row indices) -> [B, S, pt·ph·pw·C_out]
+    func outputProjection(_ x: Tensor, temb: Tensor, tokenRows: [Int]? = nil) throws(TensorShapeError) -> Tensor {
+        let (K, D) = (temb.shape[0], temb.shape[1])
+        let m = try (scaleShiftTable + temb.reshaped([K, 1, D])).chunked(2, axis: 1)   // shift, scale: [K, 1, D]
+        return try projOut(x.layerNorm(eps: config.eps).modulated(scale: m[1], shift: m[0], rows: tokenRows))
     }
 
     /// x: [B, F'·H'·W', pt·ph·pw·C] (channels ordered pt, ph, pw, c) -> [B, C, F'·pt, H'·ph, W'·pw]

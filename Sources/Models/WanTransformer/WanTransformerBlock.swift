@@ -1,5 +1,6 @@
 // diffusers 0.42.1 models/transformers/transformer_wan.py `WanTransformerBlock` (Wan 2.1:
-// timestep_proj [B, 6, D]), MODELS.md §5.3 and §14 item 9:
+// timestep_proj [B, 6, D]; Wan 2.2 TI2V: [B, S, 6, D], one row per token, here K distinct rows
+// and a row index per token, see WanTimeConditioning.swift), MODELS.md §5.3 and §14 item 9:
 //   shift, scale, gate, c_shift, c_scale, c_gate = (scale_shift_table [1,6,D] + tproj).chunk(6, dim=1)
 //   x = x + attn1(LN1(x)·(1+scale) + shift, rope) · gate          LN1/LN3: FP32 LayerNorm, no affine
 //   x = x + attn2(norm2(x), ctx)                                   norm2: affine LN if cross_attn_norm; NO gate
@@ -30,23 +31,25 @@ struct WanTransformerBlock: Sendable {
         eps = config.eps
     }
 
-    /// x: [B, S, D], context: [B, L, D], timestepProjection: [B, 6, D], rotary: [S, dh] -> [B, S, D]
-    func callAsFunction(_ x: Tensor, context: Tensor, timestepProjection: Tensor, rotary: RotaryTable) throws(TensorShapeError) -> Tensor {
-        // each [B, 1, D], in the order shift, scale, gate, c_shift, c_scale, c_gate
+    /// x: [B, S, D], context: [B, L, D], timestepProjection: [B, 6, D] (or [K, 6, D] with
+    /// `tokenRows`: B·S row indices, token r modulated by row tokenRows[r]), rotary: [S, dh] -> [B, S, D]
+    func callAsFunction(_ x: Tensor, context: Tensor, timestepProjection: Tensor, tokenRows: [Int]? = nil,
+                        rotary: RotaryTable) throws(TensorShapeError) -> Tensor {
+        // each [B, 1, D] (or [K, 1, D]), in the order shift, scale, gate, c_shift, c_scale, c_gate
         let m = try (scaleShiftTable + timestepProjection).chunked(6, axis: 1)
         var x = x
 
         // 1. self-attention (gated)
-        let n1 = try x.layerNorm(eps: eps).modulated(scale: m[1], shift: m[0])
-        try x.addGatedInPlace(selfAttention(n1, rotary: rotary), gate: m[2])
+        let n1 = try x.layerNorm(eps: eps).modulated(scale: m[1], shift: m[0], rows: tokenRows)
+        try x.addGatedInPlace(selfAttention(n1, rotary: rotary), gate: m[2], rows: tokenRows)
 
         // 2. cross-attention (not gated)
         let n2 = norm2.map { $0(x) } ?? x
         try x.addInPlace(crossAttention(n2, context: context))
 
         // 3. feed-forward (gated)
-        let n3 = try x.layerNorm(eps: eps).modulated(scale: m[4], shift: m[3])
-        try x.addGatedInPlace(feedForward(n3), gate: m[5])
+        let n3 = try x.layerNorm(eps: eps).modulated(scale: m[4], shift: m[3], rows: tokenRows)
+        try x.addGatedInPlace(feedForward(n3), gate: m[5], rows: tokenRows)
         return x
     }
 }

@@ -1,4 +1,4 @@
-// Errors of the Wan 2.1 transformer port (diffusers 0.42.1 transformer_wan.py).
+// Errors of the Wan transformer port (diffusers 0.42.1 transformer_wan.py).
 import Foundation
 
 /// A config this port cannot run, or inputs the transformer cannot take.
@@ -15,6 +15,9 @@ public enum WanTransformerError: Error, Equatable, CustomStringConvertible, Loca
     case textShape(shape: [Int], batch: Int, textDim: Int)
     /// There must be one timestep per batch item.
     case timestepCount(count: Int, batch: Int)
+    /// Per-token timesteps need one row (or one for all) of `tokens` values per batch item;
+    /// `rowLengths` are the lengths given.
+    case tokenTimestepShape(rowLengths: [Int], batch: Int, tokens: Int)
 
     public var description: String {
         switch self {
@@ -30,6 +33,10 @@ public enum WanTransformerError: Error, Equatable, CustomStringConvertible, Loca
             return "WanTransformer3DModel: encoder hidden states \(shape) must be [\(batch), L, \(textDim)] (text_dim)"
         case let .timestepCount(count, batch):
             return "WanTransformer3DModel: \(count) timesteps given for a batch of \(batch); pass one per item"
+        case let .tokenTimestepShape(rowLengths, batch, tokens):
+            let given = rowLengths.count <= 4 ? "\(rowLengths)" : "\(rowLengths.prefix(4))…"
+            return "WanTransformer3DModel: per-token timesteps with \(rowLengths.count) rows of lengths \(given)"
+                + " for a batch of \(batch); pass \(batch) (or 1) rows of \(tokens) values (F/pt · H/ph · W/pw tokens)"
         }
     }
 

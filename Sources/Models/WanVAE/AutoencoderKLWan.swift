@@ -1,5 +1,8 @@
 // diffusers `AutoencoderKLWan` (models/autoencoders/autoencoder_kl_wan.py, diffusers 0.42.1):
-// the Wan 2.1 causal video VAE, 4× in time and 8× in space, z = 16 (MODELS.md §6).
+// the Wan 2.1 causal video VAE, 4× in time and 8× in space, z = 16 (MODELS.md §6), and the
+// Wan 2.2 TI2V one (`is_residual`, `patch_size` 2: 4× in time, 16× in space, z = 48), whose
+// video is folded 2×2 into channels (`patchify`) before the encoder and unfolded after the
+// decoder (`unpatchify`).
 //
 // The encoder runs on the first frame, then on chunks of 4 frames; the decoder runs one
 // latent frame at a time. Between chunks a `WanCausalCache` carries the last frames every
@@ -8,7 +11,8 @@ import Foundation
 import TensorCore
 import WeightsIO
 
-/// The Wan 2.1 VAE: video `[B, 3, 1 + 4k, H, W]` in [-1, 1] ↔ latents `[B, 16, 1 + k, H/8, W/8]`.
+/// The Wan VAE: video `[B, 3, 1 + 4k, H, W]` in [-1, 1] ↔ latents `[B, z, 1 + k, H/s, W/s]`
+/// (Wan 2.1: z = 16, s = 8; Wan 2.2 TI2V: z = 48, s = 16).
 public struct AutoencoderKLWan: Sendable {
     /// Pixel frames per encoder chunk after the first frame (diffusers' `_encode` loop).
     public static let encodeChunkFrames = 4
@@ -74,15 +78,24 @@ public struct AutoencoderKLWan: Sendable {
     /// `encode(x).latent_dist.mean / .logvar`; the log-variance is clamped to [-30, 20]).
     ///
     /// - `video: [B, 3, F, H, W]` in [-1, 1] with `F = 1 + 4k`; other frame counts throw
-    ///   `WanVAEInputError.invalidFrameCount`.
-    /// - returns `mean`, `logvar`: `[B, z, 1 + k, H/8, W/8]` (for the default config).
+    ///   `WanVAEInputError.invalidFrameCount`. With `patch_size`, H and W must be multiples of
+    ///   it; the residual VAE also needs multiples of `scale_factor_spatial` (its `AvgDown3D`
+    ///   shortcuts fold 2×2 blocks at every level).
+    /// - returns `mean`, `logvar`: `[B, z, 1 + k, H/s, W/s]` with `s = scale_factor_spatial`.
     /// - `cancellation` is checked before every chunk (`CancelledError`).
     public func encode(_ video: Tensor, cancellation: CancellationFlag? = nil) throws -> (mean: Tensor, logvar: Tensor) {
-        // video: [B, C, F, H, W]
-        guard video.rank == 5, video.shape[1] == config.inChannels, video.shape.allSatisfy({ $0 > 0 }) else {
+        // video: [B, 3, F, H, W]
+        guard video.rank == 5, video.shape[1] == config.videoInChannels, video.shape.allSatisfy({ $0 > 0 }) else {
             throw WanVAEInputError.badShape(what: "video", shape: video.shape,
-                                            expected: "[B, \(config.inChannels), 1 + 4k, H, W] with non-zero sizes")
+                                            expected: "[B, \(config.videoInChannels), 1 + 4k, H, W] with non-zero sizes")
         }
+        let multiple = config.isResidual ? config.scaleFactorSpatial : config.patch
+        guard video.shape[3] % multiple == 0, video.shape[4] % multiple == 0 else {
+            throw WanVAEInputError.badShape(what: "video", shape: video.shape,
+                                            expected: "H and W multiples of \(multiple) for this VAE"
+                                                + " (patch_size \(config.patch), is_residual \(config.isResidual))")
+        }
+        let input = video.patchified(config.patch)                           // [B, C_in, F, H/p, W/p]
         let frames = video.shape[2]
         let step = Self.encodeChunkFrames
         guard (frames - 1) % step == 0 else {
@@ -95,7 +108,7 @@ public struct AutoencoderKLWan: Sendable {
         while start < frames {
             try cancellation?.check()
             let length = start == 0 ? 1 : step
-            outputs.append(try encoder(video.narrowed(axis: 2, start: start, length: length), cache: &cache))
+            outputs.append(try encoder(input.narrowed(axis: 2, start: start, length: length), cache: &cache))
             start += length
         }
         // h: [B, 2z, F', h, w]
@@ -111,7 +124,7 @@ public struct AutoencoderKLWan: Sendable {
     /// Decodes latents (already denormalised, see `denormalize(_:)`) to a video clamped to
     /// [-1, 1] (diffusers `decode(z).sample`).
     ///
-    /// - `latents: [B, z, F, h, w]` → `[B, 3, 1 + 4(F − 1), 8h, 8w]` (scale factors from the config).
+    /// - `latents: [B, z, F, h, w]` → `[B, 3, 1 + 4(F − 1), s·h, s·w]` (scale factors from the config).
     /// - One latent frame is decoded at a time through the causal cache, so working memory
     ///   does not grow with the clip length (only the output does).
     /// - `cancellation` is checked before every latent frame (`CancelledError`);
@@ -125,7 +138,7 @@ public struct AutoencoderKLWan: Sendable {
         }
         let B = latents.shape[0], F = latents.shape[2]
         let scale = config.scaleFactorSpatial
-        let outShape = [B, config.outChannels, videoFrameCount(forLatentFrames: F),
+        let outShape = [B, config.videoOutChannels, videoFrameCount(forLatentFrames: F),
                         latents.shape[3] * scale, latents.shape[4] * scale]
         var video = Tensor(zeros: outShape)
         var cache = WanCausalCache()
@@ -134,7 +147,8 @@ public struct AutoencoderKLWan: Sendable {
             try cancellation?.check()
             // post_quant_conv is pointwise, so it runs per chunk too.
             let z = postQuantConv(latents.narrowed(axis: 2, start: frame, length: 1))   // [B, z, 1, h, w]
-            let chunk = try decoder(z, cache: &cache)                                        // [B, 3, f, H, W]
+            let chunk = try decoder(z, cache: &cache, firstChunk: frame == 0)                // [B, C_out, f, H/p, W/p]
+                .unpatchified(config.patch)                                                  // [B, 3, f, H, W]
             precondition(Array(chunk.shape[...1]) == Array(outShape[...1])
                           && Array(chunk.shape[3...]) == Array(outShape[3...])
                           && written + chunk.shape[2] <= outShape[2],
@@ -163,6 +177,25 @@ public struct AutoencoderKLWan: Sendable {
 }
 
 extension Tensor {
+    /// diffusers `patchify`: `[B, C, F, H, W] → [B, C·p·p, F, H/p, W/p]`, channel `c·p² + j·p + i`
+    /// holding pixel (row `i`, column `j`) of each p×p block. The identity for `p = 1`.
+    fileprivate func patchified(_ p: Int) -> Tensor {
+        guard p > 1 else { return self }
+        let B = shape[0], C = shape[1], F = shape[2], h = shape[3] / p, w = shape[4] / p
+        return reshaped([B, C, F, h, p, w, p])
+            .permuted([0, 1, 6, 4, 2, 3, 5])                                   // [B, C, p(w), p(h), F, h, w]
+            .reshaped([B, C * p * p, F, h, w])
+    }
+
+    /// diffusers `unpatchify`, the inverse of `patchified`: `[B, C·p·p, F, h, w] → [B, C, F, h·p, w·p]`.
+    fileprivate func unpatchified(_ p: Int) -> Tensor {
+        guard p > 1 else { return self }
+        let B = shape[0], C = shape[1] / (p * p), F = shape[2], h = shape[3], w = shape[4]
+        return reshaped([B, C, p, p, F, h, w])
+            .permuted([0, 1, 4, 5, 3, 6, 2])                                   // [B, C, F, h, p(h), w, p(w)]
+            .reshaped([B, C, F, h * p, w * p])
+    }
+
     /// Copies `chunk [B, C, f, H, W]` into frames `start ..< start + f` of `self [B, C, F, H, W]`.
     fileprivate mutating func writeFrames(_ chunk: Tensor, at start: Int) {
         let F = shape[2], f = chunk.shape[2]

@@ -12,7 +12,8 @@ struct WanResample: Sendable {
         /// `downsample2d`, then a stride-2 time conv over `[last frame of the previous chunk, x]`;
         /// the first chunk passes through (its frame is only cached).
         case downsample3d
-        /// nearest-exact ×2 + Conv2d 3×3 pad 1 to C/2 channels, per frame.
+        /// nearest-exact ×2 + Conv2d 3×3 pad 1 to C/2 channels (Wan 2.2's residual up blocks:
+        /// C channels), per frame.
         case upsample2d
         /// A causal time conv C → 2C whose halves become two consecutive frames (skipped on the
         /// first chunk), then `upsample2d`.
@@ -26,15 +27,16 @@ struct WanResample: Sendable {
     /// `time_conv` (3-D modes only).
     let timeConv: WanCausalConv3d?
 
-    /// Output channels: C for downsampling, C/2 for upsampling.
+    /// Output channels: C for downsampling, `upsampleOutChannels` (default C/2) for upsampling.
     var outChannels: Int { spatialWeight.shape[0] }
 
-    init(_ source: some WeightSource, channels C: Int, mode: Mode) throws {
+    /// `upsampleOutChannels` is diffusers' `upsample_out_dim` (nil: C/2, as Wan 2.1 builds it).
+    init(_ source: some WeightSource, channels C: Int, mode: Mode, upsampleOutChannels: Int? = nil) throws {
         self.mode = mode
         let out: Int
         switch mode {
         case .downsample2d, .downsample3d: out = C
-        case .upsample2d, .upsample3d: out = C / 2
+        case .upsample2d, .upsample3d: out = upsampleOutChannels ?? C / 2
         }
         spatialWeight = try source.tensor("resample.1.weight", shape: [out, C, 3, 3]).reshaped([out, C, 1, 3, 3])
         spatialBias = try source.tensor("resample.1.bias", shape: [out])
@@ -50,7 +52,7 @@ struct WanResample: Sendable {
         }
     }
 
-    /// x: [B, C, F, H, W] -> downsample: [B, C, F', H/2, W/2]; upsample: [B, C/2, F', 2H, 2W]
+    /// x: [B, C, F, H, W] -> downsample: [B, C, F', H/2, W/2]; upsample: [B, C_out, F', 2H, 2W]
     func callAsFunction(_ x: Tensor, cache: inout WanCausalCache) -> Tensor {
         switch mode {
         case .downsample2d:
@@ -70,7 +72,7 @@ struct WanResample: Sendable {
                spatialPadding: Padding2D(top: 0, bottom: 1, left: 0, right: 1))
     }
 
-    /// x: [B, C, F, H, W] -> [B, C/2, F, 2H, 2W]
+    /// x: [B, C, F, H, W] -> [B, C_out, F, 2H, 2W]
     private func upsampled(_ x: Tensor) -> Tensor {
         let up = x.upsampledNearest(size: [2 * x.shape[3], 2 * x.shape[4]], mode: .nearestExact)
         return conv3d(up, weight: spatialWeight, bias: spatialBias, spatialPadding: .uniform(1))

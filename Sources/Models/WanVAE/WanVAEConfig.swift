@@ -1,6 +1,7 @@
 // Configuration of diffusers `AutoencoderKLWan` (models/autoencoders/autoencoder_kl_wan.py,
-// diffusers 0.42.1): the Wan 2.1 causal video VAE. Field names mirror config.json through
-// `CodingKeys`, including diffusers' legacy spelling `temperal_downsample`.
+// diffusers 0.42.1): the Wan 2.1 causal video VAE and Wan 2.2's residual, patchified one.
+// Field names mirror config.json through `CodingKeys`, including diffusers' legacy spelling
+// `temperal_downsample`.
 import Foundation
 
 /// `config.json` of an `AutoencoderKLWan` component (MODELS.md §6.1).
@@ -8,8 +9,11 @@ import Foundation
 /// The architecture keys (`base_dim`, `z_dim`, `dim_mult`, `num_res_blocks`,
 /// `temperal_downsample`, `latents_mean`, `latents_std`) are required: a config without
 /// them is truncated, not a default model. The others take diffusers' defaults.
-/// Wan 2.2's residual VAE (`is_residual: true`, `patch_size`) is rejected with
-/// `WanVAEConfigError.unsupported` naming the key.
+///
+/// Wan 2.1: `is_residual: false`, no `patch_size`, 8× spatial. Wan 2.2 TI2V-5B:
+/// `is_residual: true` (residual down/up blocks with `AvgDown3D` / `DupUp3D` shortcuts),
+/// `patch_size: 2` (the video is patchified to `in_channels = 3·2·2 = 12` channels),
+/// `decoder_base_dim: 256`, `z_dim: 48`, 16× spatial.
 public struct WanVAEConfig: Decodable, Sendable, Equatable {
     /// Encoder width at full resolution (96 for Wan 2.1).
     public var baseDim: Int
@@ -32,17 +36,18 @@ public struct WanVAEConfig: Decodable, Sendable, Equatable {
     public var latentsMean: [Float]
     /// Per-channel latent standard deviation, `zDim` values.
     public var latentsStd: [Float]
-    /// Wan 2.2 residual up/down blocks; only `false` is supported.
+    /// Wan 2.2 residual down/up blocks (`WanResidualDownBlock` / `WanResidualUpBlock`).
     public var isResidual: Bool
-    /// Video channels in (3).
+    /// Encoder input channels: video channels · patch² (3 for Wan 2.1, 12 for Wan 2.2).
     public var inChannels: Int
-    /// Video channels out (3).
+    /// Decoder output channels: video channels · patch² (3 for Wan 2.1, 12 for Wan 2.2).
     public var outChannels: Int
-    /// Wan 2.2 pixel patchification; only `nil` is supported.
+    /// Wan 2.2 pixel patchification (`patchify` / `unpatchify`): H and W are folded into
+    /// channels by this factor before the encoder and unfolded after the decoder.
     public var patchSize: Int?
     /// Pixel frames per latent frame after the first (4).
     public var scaleFactorTemporal: Int
-    /// Pixels per latent pixel along H and W (8).
+    /// Pixels per latent pixel along H and W (8 for Wan 2.1, 16 for Wan 2.2).
     public var scaleFactorSpatial: Int
 
     enum CodingKeys: String, CodingKey {
@@ -117,17 +122,19 @@ public struct WanVAEConfig: Decodable, Sendable, Equatable {
     /// The decoder's temporal upsampling flags: `temperal_downsample` reversed.
     public var temporalUpsample: [Bool] { temporalDownsample.reversed() }
 
+    /// The patchification factor: `patch_size`, or 1 when there is none (diffusers' `patchify`
+    /// is the identity for 1).
+    public var patch: Int { patchSize ?? 1 }
+
+    /// Channels of the video the encoder takes: `in_channels / patch²` (3).
+    public var videoInChannels: Int { inChannels / (patch * patch) }
+
+    /// Channels of the video the decoder gives: `out_channels / patch²` (3).
+    public var videoOutChannels: Int { outChannels / (patch * patch) }
+
     /// Throws `WanVAEConfigError` for values this port does not support or that contradict
     /// each other.
     public func validate() throws {
-        if isResidual {
-            throw WanVAEConfigError.unsupported(key: "is_residual", value: "true",
-                                                reason: "the Wan 2.2 residual VAE is not supported; only Wan 2.1 (is_residual false)")
-        }
-        if let patchSize {
-            throw WanVAEConfigError.unsupported(key: "patch_size", value: String(patchSize),
-                                                reason: "the Wan 2.2 patchified VAE is not supported; only Wan 2.1 (patch_size null)")
-        }
         func positive(_ value: Int, _ key: String) throws {
             guard value > 0 else { throw WanVAEConfigError.invalid(key: key, value: String(value), reason: "must be positive") }
         }
@@ -137,6 +144,15 @@ public struct WanVAEConfig: Decodable, Sendable, Equatable {
         try positive(numResBlocks, "num_res_blocks")
         try positive(inChannels, "in_channels")
         try positive(outChannels, "out_channels")
+        if let patchSize {
+            try positive(patchSize, "patch_size")
+            for (key, channels) in [("in_channels", inChannels), ("out_channels", outChannels)]
+            where channels % (patchSize * patchSize) != 0 {
+                throw WanVAEConfigError.invalid(key: key, value: String(channels),
+                                                reason: "patch_size \(patchSize) folds \(patchSize * patchSize) pixels into"
+                                                    + " each channel group, so it must be a multiple of \(patchSize * patchSize)")
+            }
+        }
         guard !dimMult.isEmpty, dimMult.allSatisfy({ $0 > 0 }) else {
             throw WanVAEConfigError.invalid(key: "dim_mult", value: "\(dimMult)", reason: "must be a non-empty list of positive integers")
         }
@@ -156,10 +172,11 @@ public struct WanVAEConfig: Decodable, Sendable, Equatable {
             throw WanVAEConfigError.invalid(key: "scale_factor_temporal", value: String(scaleFactorTemporal),
                                             reason: "temperal_downsample \(temporalDownsample) gives \(1 << temporalSteps)")
         }
-        guard scaleFactorSpatial == 1 << (dimMult.count - 1) else {
+        guard scaleFactorSpatial == patch << (dimMult.count - 1) else {
             throw WanVAEConfigError.invalid(key: "scale_factor_spatial", value: String(scaleFactorSpatial),
-                                            reason: "dim_mult \(dimMult) gives \(1 << (dimMult.count - 1))")
+                                            reason: "dim_mult \(dimMult) and patch_size \(patch) give \(patch << (dimMult.count - 1))")
         }
+        if isResidual { try validateResidualShortcuts() }
         if !attnScales.isEmpty {
             // diffusers 0.42.1 builds the blocks but cannot run them: the encoder calls every
             // down block with the feature cache, which `WanAttentionBlock.forward` does not take.
@@ -177,6 +194,34 @@ public struct WanVAEConfig: Decodable, Sendable, Equatable {
         if let zero = latentsStd.firstIndex(where: { !($0 > 0) }) {
             throw WanVAEConfigError.invalid(key: "latents_std", value: "\(latentsStd[zero]) at index \(zero)",
                                             reason: "every standard deviation must be positive")
+        }
+    }
+
+    /// The residual blocks' parameter-free shortcuts regroup channels: `AvgDown3D(in, out)`
+    /// averages groups of `in · factor / out`, `DupUp3D(in, out)` repeats each channel
+    /// `out · factor / in` times. diffusers raises (or asserts) when these do not divide.
+    private func validateResidualShortcuts() throws {
+        let levels = dimMult.count
+        let encoderDims = ([1] + dimMult).map { baseDim * $0 }
+        for level in 0..<levels {
+            let last = level == levels - 1
+            let factor = last ? 1 : (temporalDownsample[level] ? 2 : 1) * 4
+            let (inDim, outDim) = (encoderDims[level], encoderDims[level + 1])
+            guard inDim * factor % outDim == 0 else {
+                throw WanVAEConfigError.invalid(key: "dim_mult", value: "\(dimMult)",
+                                                reason: "encoder level \(level): AvgDown3D needs \(inDim)·\(factor) to be a"
+                                                    + " multiple of \(outDim) (base_dim \(baseDim))")
+            }
+        }
+        let decoderDims = ([dimMult[levels - 1]] + dimMult.reversed()).map { resolvedDecoderBaseDim * $0 }
+        for level in 0..<(levels - 1) {
+            let factor = (temporalUpsample[level] ? 2 : 1) * 4
+            let (inDim, outDim) = (decoderDims[level], decoderDims[level + 1])
+            guard outDim * factor % inDim == 0 else {
+                throw WanVAEConfigError.invalid(key: "dim_mult", value: "\(dimMult)",
+                                                reason: "decoder level \(level): DupUp3D needs \(outDim)·\(factor) to be a"
+                                                    + " multiple of \(inDim) (decoder_base_dim \(resolvedDecoderBaseDim))")
+            }
         }
     }
 

@@ -3,7 +3,8 @@ import Foundation
 
 /// A `config.json` value the Wan VAE cannot use. Names the key and the value found.
 public enum WanVAEConfigError: Error, Equatable, CustomStringConvertible, LocalizedError {
-    /// A valid diffusers setting this port does not implement (Wan 2.2's VAE).
+    /// A valid diffusers setting this port does not implement (encoder attention, more than
+    /// two temporal downsamplings).
     case unsupported(key: String, value: String, reason: String)
     /// A value that cannot describe a Wan VAE, or contradicts another key.
     case invalid(key: String, value: String, reason: String)
