@@ -77,6 +77,29 @@ final class GenerateCommandTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: output.appendingPathComponent("video.gif").path))
     }
 
+    /// The tiny Wan 2.2 TI2V-style pipeline (residual VAE, `expand_timesteps`) from the CLI:
+    /// `--init-noise` and `--seed` alone each give diffusers' frames (PSNR ≥ 40 dB).
+    func testWan22StylePipelineReproducesDiffusersFromNoiseAndFromSeed() throws {
+        let folder = PipelineFixtures.root.appendingPathComponent("wan22/pipeline").path
+        let call = ["generate", "--model", folder, "--prompt", PipelineFixtures.prompt, "--frames", "5",
+                    "--height", "32", "--width", "64", "--steps", "3", "--guidance", "5",
+                    "--set", "max_sequence_length=16"]
+        let fromNoise = try PipelineFixtures.cases("pipeline_unipc_latents", folder: "wan22")
+        let noise = temp.appendingPathComponent("noise.safetensors")
+        try SafetensorsWriter.write(["latents": try fromNoise.tensor("latents")], to: noise)
+        let first = temp.appendingPathComponent("noise-video.safetensors")
+        var result = try run(call + ["--init-noise", noise.path, "--save-tensor", first.path,
+                                     "--output", temp.appendingPathComponent("a").path])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertGreaterThanOrEqual(psnr(try savedVideo(first), try fromNoise.tensor("video")), 40)
+
+        let fromSeed = try PipelineFixtures.cases("pipeline_unipc_generator", folder: "wan22")
+        let second = temp.appendingPathComponent("seed-video.safetensors")
+        result = try run(call + ["--seed", "42", "--save-tensor", second.path, "--output", temp.appendingPathComponent("b").path])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertGreaterThanOrEqual(psnr(try savedVideo(second), try fromSeed.tensor("video")), 40)
+    }
+
     func testSeedAloneReproducesDiffusersFrames() throws {
         let cases = try PipelineFixtures.cases("pipeline_unipc_generator")
         let tensor = temp.appendingPathComponent("video.safetensors")

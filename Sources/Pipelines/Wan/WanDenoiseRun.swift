@@ -42,11 +42,22 @@ public struct WanDenoiseRun: DenoiseRun {
         let input = scheduler.scaleModelInput(latents, stepIndex: index)
         let timestep = [Float](repeating: t, count: input.shape[0])
         // noise_pred: [1, C, F, h, w]
-        var prediction = try pipeline.transformer(input, timestep: timestep, encoderHiddenStates: promptEmbeds,
-                                                  cancellation: cancellation)
+        // expand_timesteps (Wan 2.2): `(mask[0][0][:, ::2, ::2] * t).flatten()` per sample — for
+        // text-to-video every token of the [B, F·H/2·W/2] grid gets t.
+        let tokenTimesteps = pipeline.expandTimesteps
+            ? [[Float]](repeating: [Float](repeating: t, count: try pipeline.transformer.tokenCount(forLatentShape: input.shape)),
+                        count: input.shape[0])
+            : nil
+        func transformer(_ text: Tensor) throws -> Tensor {
+            if let tokenTimesteps {
+                return try pipeline.transformer(input, tokenTimesteps: tokenTimesteps, encoderHiddenStates: text,
+                                                cancellation: cancellation)
+            }
+            return try pipeline.transformer(input, timestep: timestep, encoderHiddenStates: text, cancellation: cancellation)
+        }
+        var prediction = try transformer(promptEmbeds)
         if let negativeEmbeds {
-            let uncond = try pipeline.transformer(input, timestep: timestep, encoderHiddenStates: negativeEmbeds,
-                                                  cancellation: cancellation)
+            let uncond = try transformer(negativeEmbeds)
             prediction = classifierFreeGuidance(uncond: uncond, cond: prediction, scale: settings.guidanceScale)
         }
         let predictedClean = scheduler.predictedOriginalSample(modelOutput: prediction, stepIndex: index, sample: latents)

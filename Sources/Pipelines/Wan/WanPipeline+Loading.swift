@@ -26,6 +26,17 @@ extension WanPipeline {
         describe: { folder in try describe(folder) },
         load: { folder, progress in try load(folder: folder, progress: progress) })
 
+    /// `model_index.json`'s `expand_timesteps`: absent or null is false (Wan 2.1).
+    static func expandTimesteps(_ folder: DiffusersModelFolder) throws -> Bool {
+        switch folder.modelIndex.options["expand_timesteps"] {
+        case nil, .null?: return false
+        case .bool(let value)?: return value
+        case let other?:
+            throw PipelineError.unsupportedComponent(path: folder.url.path, component: "expand_timesteps",
+                                                     className: "\(other)", supported: ["true", "false"])
+        }
+    }
+
     /// The capabilities of a WanPipeline folder from its configs alone (no weights read).
     static func describe(_ folder: DiffusersModelFolder) throws -> PipelineCapabilities {
         let transformer = try WanTransformerConfig.load(folder: try folder.componentFolder("transformer"))
@@ -115,6 +126,6 @@ extension WanPipeline {
 
         return WanPipeline(folder: url, tokenizer: tokenizer, textEncoder: textEncoder,
                            reloadTextEncoder: loadTextEncoder, transformer: transformer, vae: vae,
-                           schedulerConfig: scheduler)
+                           schedulerConfig: scheduler, expandTimesteps: try expandTimesteps(folder))
     }
 }

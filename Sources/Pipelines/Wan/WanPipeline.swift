@@ -30,15 +30,21 @@ public final class WanPipeline: VideoPipeline {
     /// The folder's `scheduler/scheduler_config.json`.
     public let schedulerConfig: SchedulerConfig
     public let capabilities: PipelineCapabilities
+    /// `model_index.json`'s `expand_timesteps` (Wan 2.2 TI2V): the transformer is given one
+    /// timestep per latent token (`[B, F·H/2·W/2]`) instead of one per sample.
+    public let expandTimesteps: Bool
     /// The linear latent → RGB map previews use (the folder's fitted one, or a stand-in).
     public let preview: LatentRGBProjection
 
+    /// - Parameter expandTimesteps: per-token timesteps (see ``expandTimesteps``).
     /// - Parameter reloadTextEncoder: reads the text encoder again after `releaseTextEncoder()`;
     ///   nil keeps it in memory for the life of the pipeline.
     public init(folder: URL, tokenizer: any Tokenizer, textEncoder: any TextEncoder,
                 reloadTextEncoder: (@Sendable () throws -> any TextEncoder)? = nil,
-                transformer: WanTransformer3DModel, vae: AutoencoderKLWan, schedulerConfig: SchedulerConfig) {
+                transformer: WanTransformer3DModel, vae: AutoencoderKLWan, schedulerConfig: SchedulerConfig,
+                expandTimesteps: Bool = false) {
         self.folder = folder
+        self.expandTimesteps = expandTimesteps
         self.tokenizer = tokenizer
         textEncoderSlot = ReloadableComponent(textEncoder, reload: reloadTextEncoder)
         textHiddenSize = textEncoder.hiddenSize
