@@ -208,6 +208,9 @@ public actor Engine {
         do {
             try context.cancellation.check()
             let request = channel.request.withSeed(seed)
+            // Checked before the model loads, so a bad fps costs nothing (it used to fail only
+            // after the whole generation, when the animation was written).
+            if let problem = request.commonProblem { throw JobFailure(.badRequest, problem) }
             if model?.id != request.model {
                 model = nil  // release the old weights before loading the new ones
                 context.begin(.loading)

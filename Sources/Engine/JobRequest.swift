@@ -49,6 +49,16 @@ public struct JobRequest: Codable, Sendable, Equatable {
         self.options = options
     }
 
+    /// The frame rates the animated files can carry (the same for every model).
+    public static let fpsRange = 1...60
+
+    /// Why the request cannot run on any model, or nil: what no model decides (fps). The
+    /// model's own rules are `ModelCapabilities.resolve`'s.
+    public var commonProblem: String? {
+        Self.fpsRange.contains(fps) ? nil
+            : "fps \(fps) cannot be used: fps must be a whole number from \(Self.fpsRange.lowerBound) to \(Self.fpsRange.upperBound)"
+    }
+
     /// The id of the model shipped with Zoetrope.
     public static let bundledModelID = "tiny-shapes"
 

@@ -21,13 +21,15 @@ public struct GenerateCommand: AsyncParsableCommand {
     var prompt: String
     @Option(name: .customLong("negative-prompt"), help: "What to steer away from.")
     var negativePrompt: String = ""
-    @Option(help: "Pixel frames (each model has its rule, e.g. 4k + 1: see `zoetrope models inspect`).")
+    // Numbers parse `.unconditional`ly, so `--steps -1` reaches the model's check ("steps must be
+    // at least 1") instead of being taken for a flag ("Missing value").
+    @Option(parsing: .unconditional, help: "Pixel frames (each model has its rule, e.g. 4k + 1: see `zoetrope models inspect`).")
     var frames: Int = 17
-    @Option var width: Int = 64
-    @Option var height: Int = 64
-    @Option(help: "Denoising steps.")
+    @Option(parsing: .unconditional) var width: Int = 64
+    @Option(parsing: .unconditional) var height: Int = 64
+    @Option(parsing: .unconditional, help: "Denoising steps.")
     var steps: Int = 20
-    @Option(help: "Classifier-free guidance scale (1 or less turns guidance off).")
+    @Option(parsing: .unconditional, help: "Classifier-free guidance scale (1 or less turns guidance off).")
     var guidance: Double = 5.0
     @Option(help: "default (the model's own) or a sampler the model lists (`zoetrope models inspect`).")
     var sampler: String = SamplerNames.modelDefault
@@ -39,7 +41,7 @@ public struct GenerateCommand: AsyncParsableCommand {
     var flowShift: Double?
     @Option(help: "Seed (random when not given; the one used is printed).")
     var seed: UInt64?
-    @Option(help: "Frames per second of the animated files.")
+    @Option(parsing: .unconditional, help: "Frames per second of the animated files (1 to 60).")
     var fps: Int = 8
     @Option(help: "Folder to write into (default: ./zoetrope-output/<time>-<seed>).")
     var output: String?

@@ -82,7 +82,8 @@ public enum APNG {
     static func frameDelay(fps: Double) throws -> (numerator: UInt16, denominator: UInt16) {
         guard fps.isFinite, fps > 0 else { throw MediaError.invalidFrameRate(fps) }
         let millis = (fps * 1000).rounded()
-        if abs(fps * 1000 - millis) < 1e-6, millis >= 1 {
+        // Whole milliseconds (checked below 2^31 before the Int conversion, which traps above Int.max).
+        if millis < 2_147_483_648, abs(fps * 1000 - millis) < 1e-6, millis >= 1 {
             var num = 1000, den = Int(millis)
             let g = gcd(num, den)
             num /= g

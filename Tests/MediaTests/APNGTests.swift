@@ -85,6 +85,12 @@ final class APNGTests: XCTestCase {
         for bad in [0, -1, Double.nan, .infinity] {
             XCTAssertThrowsError(try APNG.frameDelay(fps: bad))
         }
+        // Issue #19 item 2: 1e16 fps made `Int(millis)` trap. The shortest delay a frame can
+        // have is 1/65535 s; any faster rate gets it.
+        for fast in [1e16, 1e300, 65535.0, 1e6] {
+            let delay = try APNG.frameDelay(fps: fast)
+            XCTAssertGreaterThanOrEqual(Double(delay.denominator) / Double(delay.numerator), min(fast, 65535) * 0.999, "\(fast)")
+        }
     }
 
     func testRejectsEmptyAndMixedSizes() {

@@ -184,5 +184,20 @@ final class GenerateCommandTests: XCTestCase {
         XCTAssertEqual(result.status, 2, result.stderr)
         XCTAssertTrue(result.stderr.contains("[1, 16, 3, 2, 4]"), result.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: "zoetrope-output/never"), "nothing written on failure")
+
+        // Numbers no model takes are refused before anything runs (issue #19 item 2: --fps 1e16
+        // crashed after generating; issue #20 item 9: --fps 0 failed only after the whole
+        // generation, --steps -1 said "Missing value").
+        let refused = temp.appendingPathComponent("refused")
+        for (flags, message) in [(["--fps", "0"], "fps must be a whole number from 1 to 60"),
+                                 (["--fps", "10000000000000000"], "fps must be a whole number from 1 to 60"),
+                                 (["--steps", "-1"], "steps must be between 1 and 1000; nearest: 1"),
+                                 (["--frames", "9223372036854775807"], "nearest: 1025")] {
+            result = try run(fixtureCall + flags + ["--output", refused.path])
+            XCTAssertEqual(result.status, 2, "\(flags): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains(message), result.stderr)
+            XCTAssertFalse(result.stderr.contains("step 1/"), "refused before denoising: \(result.stderr)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: refused.path))
     }
 }

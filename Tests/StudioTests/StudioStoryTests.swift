@@ -187,6 +187,17 @@ final class StudioStoryTests: XCTestCase {
         XCTAssertEqual(h.state.compose.settings.text(.model), JobRequest.bundledModelID + "/")
     }
 
+    /// Issue #20 item 4: the key bar offered "^Z undo", but ^Z is the terminal's suspend key
+    /// and never reaches the studio. It offers ^_, which undoes.
+    func testTheKeyBarOffersAnUndoKeyTheTerminalDelivers() async {
+        let h = StudioHarness()
+        XCTAssertNotNil(h.line(containing: "^_ undo"), h.text)
+        XCTAssertNil(h.line(containing: "^Z"), h.text)
+        await h.type("a cat")
+        await h.press(.control("_"))
+        XCTAssertNotEqual(h.state.compose.prompt.text, "a cat")
+    }
+
     func testGenerateWithEmptyPromptOrInvalidFieldExplains() async {
         let h = StudioHarness()
         await h.press(.enter)

@@ -156,9 +156,10 @@ public struct PipelineCapabilities: Sendable, Equatable {
                         + "nearest: \(nearestSide(side))")
             }
         }
-        if let problem = stepsProblem(settings.steps) {
-            throw PipelineError.invalidSetting(name: "steps", value: "\(settings.steps)",
-                                               valid: "\(problem); steps must be between 1 and \(maxSteps)")
+        if stepsProblem(settings.steps) != nil {
+            throw PipelineError.invalidSetting(
+                name: "steps", value: "\(settings.steps)",
+                valid: "steps must be between 1 and \(maxSteps); nearest: \(Swift.min(maxSteps, Swift.max(1, settings.steps)))")
         }
         if !settings.guidanceScale.isFinite || settings.guidanceScale < 0 || settings.guidanceScale > 100 {
             throw PipelineError.invalidSetting(name: "guidance", value: "\(settings.guidanceScale)",

@@ -174,8 +174,10 @@ public struct ComposeSettings: Equatable, Sendable {
             }
             return .valid
         case .fps:
-            guard let n = Int(t), n >= 1, n <= 60 else {
-                return .invalid(message: "fps is a whole number from 1 to 60", suggestion: "8")
+            let range = JobRequest.fpsRange
+            guard let n = Int(t), range.contains(n) else {
+                return .invalid(message: "fps is a whole number from \(range.lowerBound) to \(range.upperBound)",
+                                suggestion: "8")
             }
             return .valid
         }
@@ -279,7 +281,9 @@ public struct ComposeSettings: Equatable, Sendable {
             texts[.seed] = String(d > 0 ? s &+ 1 : (s == 0 ? 0 : s - 1))
             seedLocked = true
         case .fps:
-            texts[.fps] = String(min(60, max(1, min(60, max(0, Int(text(.fps)) ?? 8)) + d)))
+            let range = JobRequest.fpsRange
+            let n = min(range.upperBound, max(range.lowerBound - 1, Int(text(.fps)) ?? 8))
+            texts[.fps] = String(min(range.upperBound, max(range.lowerBound, n + d)))
         }
     }
 

@@ -42,7 +42,8 @@ struct KeyHelp {
                 KeyHelp("^← ^→ Alt-b Alt-f", "word left / right"),
                 KeyHelp("^W Alt-⌫", "delete word"),
                 KeyHelp("^K", "delete to end of line"),
-                KeyHelp("^Z ^_", "undo", bar: true),
+                // ^Z is the terminal's suspend key (job control): it never reaches the studio.
+                KeyHelp("^_", "undo", bar: true),
             ] + global
         case .composeSetting:
             return [
