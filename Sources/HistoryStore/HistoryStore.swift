@@ -130,9 +130,13 @@ public final class HistoryStore: Sendable {
         return store
     }
 
-    /// The absolute folder of a run.
+    /// The absolute folder of a run: `runs/<id>` inside the data directory, derived by the
+    /// store itself — never the `folder_path` a database cell says (`runs`, `../elsewhere`),
+    /// so deleting a run can only delete its own folder. Ids are checked to be one folder name
+    /// when rows are read.
     public func folderURL(for record: RunRecord) -> URL {
-        directory.appendingPathComponent(record.folderPath, isDirectory: true)
+        directory.appendingPathComponent(StoreLayout.runsFolderName, isDirectory: true)
+            .appendingPathComponent(record.id, isDirectory: true)
     }
 
     /// The staging folder of a running run.

@@ -11,10 +11,28 @@ enum RunRow {
         run.folder_path, run.request_json, run.starred, run.engine_version
         """
 
-    /// A record from a row of `selection`.
+    /// A record from a row of `selection`. A cell of the wrong type (text where a number
+    /// belongs, a seed past 2^64) or an id that is not one folder name throws
+    /// `HistoryStoreError.database` naming the run and the column; GRDB's subscripts would
+    /// trap instead.
     static func record(_ row: Row, tags: [String], indexPath: String) throws -> RunRecord {
-        let id: String = row["id"]
-        let statusText: String = row["status"]
+        var id = "?"
+        func value<T: DatabaseValueConvertible>(_ column: String, as type: T.Type = T.self) throws -> T {
+            do {
+                return try row.decode(T.self, forColumn: column)
+            } catch {
+                throw HistoryStoreError.database(
+                    path: indexPath, reason: "run \(id): column \(column) holds \(row[column] as DatabaseValue), "
+                        + "which is not a \(T.self)")
+            }
+        }
+        id = try value("id", as: String.self)
+        guard StoreLayout.isSafeFolderName(id) else {
+            throw HistoryStoreError.database(
+                path: indexPath, reason: "run id \"\(id)\" is not a folder name (it must not be empty, \".\", "
+                    + "\"..\" or contain \"/\"); the store never touches such a path")
+        }
+        let statusText = try value("status", as: String.self)
         guard let status = RunStatus(rawValue: statusText) else {
             throw HistoryStoreError.database(
                 path: indexPath,
@@ -22,17 +40,18 @@ enum RunRow {
                     + RunStatus.allCases.map(\.rawValue).joined(separator: ", ") + ")")
         }
         let settings = RunSettings(
-            modelID: row["model_id"], prompt: row["prompt"], negativePrompt: row["negative_prompt"],
-            frameCount: row["frame_count"], width: row["width"], height: row["height"],
-            stepCount: row["step_count"], guidanceScale: row["guidance_scale"], sampler: row["sampler"],
-            seed: UInt64(bitPattern: row["seed"] as Int64), fps: row["fps"], requestJSON: row["request_json"])
-        let finished: Double? = row["finished_at"]
+            modelID: try value("model_id"), prompt: try value("prompt"), negativePrompt: try value("negative_prompt"),
+            frameCount: try value("frame_count"), width: try value("width"), height: try value("height"),
+            stepCount: try value("step_count"), guidanceScale: try value("guidance_scale"),
+            sampler: try value("sampler"), seed: UInt64(bitPattern: try value("seed", as: Int64.self)),
+            fps: try value("fps"), requestJSON: try value("request_json"))
+        let finished: Double? = try value("finished_at")
         return RunRecord(
-            id: id, createdAt: Date(timeIntervalSince1970: row["created_at"]),
+            id: id, createdAt: Date(timeIntervalSince1970: try value("created_at")),
             finishedAt: finished.map(Date.init(timeIntervalSince1970:)), status: status, settings: settings,
-            isStarred: row["starred"], tags: tags, duration: row["duration"],
-            errorMessage: row["error_message"], folderPath: row["folder_path"],
-            engineVersion: row["engine_version"])
+            isStarred: try value("starred"), tags: tags, duration: try value("duration"),
+            errorMessage: try value("error_message"), folderPath: try value("folder_path"),
+            engineVersion: try value("engine_version"))
     }
 
     /// Inserts a record's row (not its tags) with an optional owner for `running` rows.

@@ -43,4 +43,10 @@ enum StoreLayout {
     static let trashFolderName = "trash"
     /// The JSON sidecar in every run folder.
     static let sidecarFileName = "run.json"
+
+    /// Whether `name` is one path component the store may use as a run folder: not empty,
+    /// not `.` or `..`, no `/` or NUL.
+    static func isSafeFolderName(_ name: String) -> Bool {
+        !name.isEmpty && name != "." && name != ".." && !name.contains("/") && !name.contains("\0")
+    }
 }

@@ -172,3 +172,63 @@ final class RobustnessTests: XCTestCase {
         XCTAssertEqual(StoreLocation.dataDirectory(environment: noOverride).path, "/home/ada/.local/share/zoetrope")
     }
 }
+
+/// Issue #19: a history cell of the wrong type crashed `history list/show` and the studio (a
+/// trap inside GRDB's row subscript), and a `folder_path` read from the index was trusted, so
+/// `history rm` could delete every run or a folder outside the data directory.
+final class HostileIndexTests: XCTestCase {
+    func storeWithTwoRuns() throws -> (URL, HistoryStore, RunRecord, RunRecord) {
+        let dir = try makeDataDirectory(self)
+        let store = try HistoryStore.open(at: dir)
+        let a = try makeFinishedRun(store, sampleSettings(1))
+        let b = try makeFinishedRun(store, sampleSettings(2))
+        return (dir, store, a, b)
+    }
+
+    func edit(_ dir: URL, _ sql: String) throws {
+        let queue = try DatabaseQueue(path: dir.appendingPathComponent("history.sqlite").path)
+        try queue.write { try $0.execute(sql: sql) }
+        try queue.close()
+    }
+
+    func testACellOfTheWrongTypeIsAnErrorNamingRunAndColumn() throws {
+        for (column, value) in [("guidance_scale", "'abc'"), ("fps", "'x'"), ("seed", "1.8e19"),
+                                ("frame_count", "'many'"), ("created_at", "'yesterday'")] {
+            let (dir, store, a, _) = try storeWithTwoRuns()
+            try edit(dir, "UPDATE run SET \(column) = \(value) WHERE id = '\(a.id)'")
+            XCTAssertThrowsError(try store.runs(), column) { error in
+                let text = "\(error)"
+                XCTAssertTrue(text.contains(a.id) && text.contains(column), text)
+            }
+            XCTAssertThrowsError(try store.run(id: a.id), column)
+        }
+    }
+
+    func testDeletingARunTouchesOnlyItsOwnFolder() throws {
+        let (dir, store, a, b) = try storeWithTwoRuns()
+        let victim = dir.deletingLastPathComponent().appendingPathComponent("VICTIM-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: victim, withIntermediateDirectories: true)
+        try Data("keep me".utf8).write(to: victim.appendingPathComponent("notes.txt"))
+        defer { try? FileManager.default.removeItem(at: victim) }
+
+        // folder_path = "runs" (every run's parent) on run a: deleting a keeps b's folder.
+        try edit(dir, "UPDATE run SET folder_path = 'runs' WHERE id = '\(a.id)'")
+        try store.deleteRun(a.id)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: store.folderURL(for: b).path), "run b's folder survives")
+        XCTAssertEqual(try store.runs().map(\.id), [b.id])
+
+        // folder_path = "../VICTIM…" on run b: deleting b leaves the folder outside alone.
+        try edit(dir, "UPDATE run SET folder_path = '../\(victim.lastPathComponent)' WHERE id = '\(b.id)'")
+        try store.deleteRun(b.id)
+        XCTAssertEqual(try String(contentsOf: victim.appendingPathComponent("notes.txt"), encoding: .utf8), "keep me")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("runs/\(b.id)").path))
+    }
+
+    func testAnIdThatIsAPathIsRefused() throws {
+        let (dir, store, a, _) = try storeWithTwoRuns()
+        try edit(dir, "UPDATE run SET id = '../..' WHERE id = '\(a.id)'")
+        XCTAssertThrowsError(try store.runs()) { error in
+            XCTAssertTrue("\(error)".contains("is not a folder name"), "\(error)")
+        }
+    }
+}

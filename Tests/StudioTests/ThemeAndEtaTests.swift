@@ -159,3 +159,16 @@ final class SettingsTests: XCTestCase {
         XCTAssertNil(s.request(prompt: "p", negativePrompt: "")?.seed)
     }
 }
+
+/// Issue #19 item 7: a history row with `duration = 9e999` (+inf) crashed the studio's history.
+final class DurationFormattingTests: XCTestCase {
+    func testAnyDurationFormatsWithoutTrapping() {
+        XCTAssertEqual(formatSeconds(.infinity), "? s")
+        XCTAssertEqual(formatSeconds(-.infinity), "? s")
+        XCTAssertEqual(formatSeconds(.nan), "? s")
+        XCTAssertEqual(formatSeconds(-3), "? s")
+        XCTAssertEqual(formatSeconds(1e300), "> 100000 h")
+        XCTAssertEqual(formatSeconds(3.25), "3.2 s")
+        XCTAssertEqual(formatSeconds(7260), "2 h 01 min")
+    }
+}

@@ -249,6 +249,9 @@ public enum StudioReducer {
 
 /// "1.2 s", "3 min 4 s", "1 h 02 min".
 func formatSeconds(_ s: Double) -> String {
+    // A duration read from a damaged index can be anything (9e999 is +inf): Int() would trap.
+    guard s.isFinite, s >= 0 else { return "? s" }
+    if s >= 360_000_000 { return "> 100000 h" }
     if s < 10 { return String(format: "%.1f s", s) }
     if s < 60 { return "\(Int(s.rounded())) s" }
     let t = Int(s.rounded())
