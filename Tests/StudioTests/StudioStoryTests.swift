@@ -198,6 +198,34 @@ final class StudioStoryTests: XCTestCase {
         XCTAssertNotEqual(h.state.compose.prompt.text, "a cat")
     }
 
+    /// Issue #20 item 6: quitting dropped three queued runs without asking. `q` asks when
+    /// runs would be cancelled; any other key stays; `y` quits; `Q` quits at once.
+    func testQuittingWithRunsUnfinishedAsksFirst() async {
+        let h = StudioHarness()
+        await h.type("a cat")
+        await h.press(.enter, .enter, .enter)  // three runs: the scripted engine never ends them
+        XCTAssertEqual(h.service.submitted.count, 3)
+        await h.press(.escape, .character("q"))
+        XCTAssertFalse(h.state.quitting)
+        XCTAssertEqual(h.state.overlay, .confirmQuit(3))
+        XCTAssertNotNil(h.line(containing: "Quit? 3 runs are not finished."), h.text)
+        await h.press(.character("n"))
+        XCTAssertFalse(h.state.quitting)
+        XCTAssertNil(h.state.overlay)
+        XCTAssertFalse(h.effects.contains(.quit))
+        await h.press(.character("q"), .character("y"))
+        XCTAssertTrue(h.state.quitting)
+        XCTAssertTrue(h.effects.contains(.quit))
+
+        let fresh = StudioHarness()
+        await fresh.type("a dog")
+        await fresh.press(.enter, .escape, .character("Q"))
+        XCTAssertTrue(fresh.state.quitting, "Q quits without asking")
+        let idle = StudioHarness()
+        await idle.press(.escape, .character("q"))
+        XCTAssertTrue(idle.state.quitting, "nothing to lose: no question")
+    }
+
     func testGenerateWithEmptyPromptOrInvalidFieldExplains() async {
         let h = StudioHarness()
         await h.press(.enter)

@@ -115,6 +115,7 @@ enum ComposeKeys {
     static func command(_ state: inout StudioState, _ key: Key) -> [StudioEffect] {
         switch key {
         case .character("q"): return StudioReducer.quit(&state)
+        case .character("Q"): return StudioReducer.quitNow(&state)
         case .character("?"): state.overlay = .help
         case .character("i"), .character("a"):
             if state.compose.focus == .preview { state.compose.focus = .prompt }

@@ -140,6 +140,12 @@ public enum StudioReducer {
             state.message = StatusMessage(text: "kept", kind: .info)
             return []
         }
+        if case .confirmQuit = state.overlay {
+            state.overlay = nil
+            if key == .character("y") || key == .character("Y") || key == .character("Q") { return quitNow(&state) }
+            state.message = StatusMessage(text: "still here: the runs go on", kind: .info)
+            return []
+        }
         if state.overlay == .help {
             state.overlay = nil
             return []
@@ -204,9 +210,27 @@ public enum StudioReducer {
 
     // MARK: Shared actions
 
+    /// Quits, asking first when running or queued runs would be cancelled (issue #20 item 6:
+    /// three queued runs were dropped without a word). `Q` quits without asking.
     static func quit(_ state: inout StudioState) -> [StudioEffect] {
+        let pending = unfinishedRunCount(state)
+        if pending > 0 {
+            state.overlay = .confirmQuit(pending)
+            return []
+        }
+        return quitNow(&state)
+    }
+
+    static func quitNow(_ state: inout StudioState) -> [StudioEffect] {
         state.quitting = true
         return [.quit]
+    }
+
+    /// Runs submitted in this session that have not ended: the queue as the engine last said,
+    /// or the open jobs the studio follows, whichever knows of more.
+    static func unfinishedRunCount(_ state: StudioState) -> Int {
+        let queued = (state.queue.running == nil ? 0 : 1) + state.queue.waiting.count
+        return max(queued, state.openJobs.values.filter(\.isActive).count)
     }
 
     /// Cancels the job the run view shows (or the running one).

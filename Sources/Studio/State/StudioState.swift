@@ -20,6 +20,8 @@ public enum ComposeFocus: Equatable, Sendable {
 public enum StudioOverlay: Equatable, Sendable {
     case help
     case confirmDelete(String)
+    /// Quitting would cancel this many running or queued runs: asks first.
+    case confirmQuit(Int)
 }
 
 /// The compose screen's fields.

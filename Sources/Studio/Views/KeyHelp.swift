@@ -75,6 +75,7 @@ struct KeyHelp {
                 KeyHelp("t", "next theme", bar: true),
                 KeyHelp("?", "help", bar: true),
                 KeyHelp("q", "quit", bar: true),
+                KeyHelp("Q", "quit now, cancelling running and queued runs (q asks first)"),
             ] + global
         case .history:
             return [

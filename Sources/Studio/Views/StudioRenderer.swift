@@ -46,6 +46,13 @@ public enum StudioRenderer {
             DialogView.draw(&p, layout, lines: ["Delete “\(prompt)”?", "Its frames and settings are removed.", "", "y delete   any other key keeps it"])
             picture = nil
             p.cursor = nil
+        case .confirmQuit(let count)?:
+            let runs = count == 1 ? "1 run is" : "\(count) runs are"
+            DialogView.draw(&p, layout, lines: ["Quit? \(runs) not finished.",
+                                                "Quitting cancels them (their settings stay in history).",
+                                                "", "y quit   any other key stays"])
+            picture = nil
+            p.cursor = nil
         case nil: break
         }
         return RenderedFrame(grid: p.grid, cursor: p.cursor, picture: picture.map { (rect: $0.0, image: $0.1) }, title: title)
