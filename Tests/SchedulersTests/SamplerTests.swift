@@ -371,7 +371,7 @@ final class SamplerTests: XCTestCase {
     func testSamplerCatalogueFitsPredictionTypes() {
         XCTAssertEqual(SamplerName.fitting(.flowPrediction), [.dpmPlusPlus2M, .unipc, .flowEuler])
         XCTAssertEqual(SamplerName.fitting(.epsilon),
-                       [.ddim, .ddpm, .dpmPlusPlus2M, .dpmPlusPlus2MKarras, .euler, .eulerAncestral,
+                       [.ddim, .ddpm, .dpmPlusPlus2M, .dpmPlusPlus2MKarras, .euler, .eulerAncestral, .unipc,
                         .cogVideoXDDIM, .cogVideoXDPM])
         XCTAssertEqual(SamplerName.fitting(.vPrediction), SamplerName.fitting(.epsilon))
         XCTAssertEqual(SamplerName(rawValue: "dpm++2m-karras"), .dpmPlusPlus2MKarras)
