@@ -160,18 +160,8 @@ public struct DPMSolverMultistepScheduler: SigmaScheduler {
             let clipped = lambdas.reversed().filter { Double($0) < config.lambdaMinClipped }.count
             lastTimestep = trainCount - clipped
         }
-        var steps: [Int]
-        switch config.timestepSpacing {
-        case .linspace:
-            steps = numpyLinspace(0, Double(lastTimestep - 1), count: stepCount + 1)
-                .map { Int(roundHalfEven($0)) }.reversed().dropLast()
-        case .leading:
-            let ratio = lastTimestep / (stepCount + 1)
-            steps = (0...stepCount).reversed().dropLast().map { $0 * ratio + config.stepsOffset }
-        case .trailing:
-            let ratio = Double(trainCount) / Double(stepCount)
-            steps = numpyArange(Double(lastTimestep), 0, -ratio).map { Int(roundHalfEven($0)) - 1 }
-        }
+        var steps = multistepTimesteps(config.timestepSpacing, trainCount: trainCount, lastTimestep: lastTimestep,
+                                       stepCount: stepCount, stepsOffset: config.stepsOffset)
 
         var sigmas64: [Double]
         if config.useKarrasSigmas {

@@ -166,6 +166,26 @@ func spacedTimesteps(_ spacing: TimestepSpacing, trainCount: Int, stepCount: Int
     }
 }
 
+/// The integer timesteps of the multistep solvers' `set_timesteps` (DPM-Solver, UniPC) for
+/// `timestep_spacing`: like ``spacedTimesteps(_:trainCount:stepCount:stepsOffset:)`` but over
+/// `stepCount + 1` points with the last dropped, up to `lastTimestep` (DPM-Solver's
+/// `lambda_min_clipped` cut; `trainCount` otherwise). The count may differ from `stepCount` for
+/// trailing spacing, as numpy's `arange` decides.
+func multistepTimesteps(_ spacing: TimestepSpacing, trainCount: Int, lastTimestep: Int, stepCount: Int,
+                        stepsOffset: Int) -> [Int] {
+    switch spacing {
+    case .linspace:
+        return numpyLinspace(0, Double(lastTimestep - 1), count: stepCount + 1)
+            .map { Int(roundHalfEven($0)) }.reversed().dropLast()
+    case .leading:
+        let ratio = lastTimestep / (stepCount + 1)
+        return (0...stepCount).reversed().dropLast().map { $0 * ratio + stepsOffset }
+    case .trailing:
+        let ratio = Double(trainCount) / Double(stepCount)
+        return numpyArange(Double(lastTimestep), 0, -ratio).map { Int(roundHalfEven($0)) - 1 }
+    }
+}
+
 /// The float32 timesteps of the Euler schedulers' `set_timesteps` for `timestep_spacing`.
 func spacedFloatTimesteps(_ spacing: TimestepSpacing, trainCount: Int, stepCount: Int, stepsOffset: Int) -> [Float] {
     switch spacing {

@@ -16,7 +16,7 @@ public enum SamplerName: String, CaseIterable, Sendable {
     case euler
     /// `EulerAncestralDiscreteScheduler` (stochastic).
     case eulerAncestral = "euler-a"
-    /// `UniPCMultistepScheduler` (flow mode only, for now).
+    /// `UniPCMultistepScheduler` (flow mode on a flow model, VP mode on an epsilon / v / sample model).
     case unipc
     /// `FlowMatchEulerDiscreteScheduler`.
     case flowEuler = "flow-euler"
@@ -59,13 +59,13 @@ public enum SamplerName: String, CaseIterable, Sendable {
         switch self {
         case .ddim, .ddpm, .dpmPlusPlus2MKarras, .cogVideoXDDIM, .cogVideoXDPM:
             return [.epsilon, .vPrediction, .sample]
-        case .dpmPlusPlus2M:
+        case .dpmPlusPlus2M, .unipc:
             return [.epsilon, .vPrediction, .sample, .flowPrediction]
         case .euler:
             return [.epsilon, .vPrediction, .sample]
         case .eulerAncestral:
             return [.epsilon, .vPrediction]
-        case .unipc, .flowEuler:
+        case .flowEuler:
             return [.flowPrediction]
         }
     }

@@ -1,8 +1,11 @@
 // Port of diffusers/schedulers/scheduling_unipc_multistep.py, class UniPCMultistepScheduler
-// (diffusers 0.42.1), flow mode (`use_flow_sigmas`, `prediction_type="flow_prediction"`,
-// `predict_x0`), as configured by Wan 2.1. Precision follows diffusers: `set_timesteps` in
-// float64 (numpy) with float32 sigmas; every per-step scalar (α, σ, λ, h, expm1, ρ) and
-// tensor operation in float32, rounded in the same order as the torch expressions.
+// (diffusers 0.42.1): flow mode (`use_flow_sigmas`, `prediction_type="flow_prediction"`, as Wan 2.1
+// configures it) and VP mode (epsilon / v_prediction / sample on a DDPM training schedule, spaced
+// timesteps or Karras sigmas), each with `predict_x0` (VP mode also without), solver orders 1–3,
+// bh1 / bh2, the corrector and `disable_corrector`.
+// Precision follows diffusers: `set_timesteps` in float64 (numpy) from float32 ᾱ, sigmas stored
+// float32; every per-step scalar (α, σ, λ, h, expm1, ρ) and tensor operation in float32, rounded
+// in the same order as the torch expressions (VP α, σ as DPM-Solver's `_sigma_to_alpha_sigma_t`).
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -10,12 +13,14 @@ import Darwin
 #endif
 import TensorCore
 
-/// UniPC (predictor UniP + corrector UniC, Zhao et al. 2023) in flow mode; matches diffusers'
-/// `UniPCMultistepScheduler` with `use_flow_sigmas=True`.
+/// UniPC (predictor UniP + corrector UniC, Zhao et al. 2023); matches diffusers'
+/// `UniPCMultistepScheduler`.
 ///
-/// `timesteps` are `Int64(1000·σᵢ)` (truncated, as diffusers casts to int64) and the model gets
-/// those integers (``integerTimesteps``; ``timesteps`` holds them as floats). With flow sigmas
-/// `αᵢ = 1 − σᵢ`, `λᵢ = ln αᵢ − ln σᵢ`, and a velocity `v` becomes `x₀ = x − σᵢ·v`.
+/// The model gets integer timesteps (``integerTimesteps``; ``timesteps`` holds them as floats).
+/// Flow mode: `timesteps` are `Int64(1000·σᵢ)` (truncated, as diffusers casts to int64),
+/// `αᵢ = 1 − σᵢ`, and a velocity `v` becomes `x₀ = x − σᵢ·v`. VP mode: `σᵢ = √((1 − ᾱ)/ᾱ)` at
+/// the spaced timesteps (or Karras sigmas with their nearest timesteps), `αᵢ = 1/√(σᵢ² + 1)`,
+/// `σ_tᵢ = σᵢ·αᵢ`. Either way `λᵢ = ln αᵢ − ln σ_tᵢ` and the update integrates in λ.
 public struct UniPCMultistepScheduler: SigmaScheduler {
     /// The settings it was built from.
     public let config: UniPCMultistepSchedulerConfig
@@ -26,7 +31,8 @@ public struct UniPCMultistepScheduler: SigmaScheduler {
     public let sigmas: [Float]
     public private(set) var nextStepIndex: Int = 0
 
-    /// Past x₀ predictions, oldest first (`model_outputs`; at most `solver_order`).
+    /// Past solver outputs (x₀, or ε when `predict_x0` is false), oldest first (`model_outputs`;
+    /// at most `solver_order`).
     private var history: [Tensor] = []
     private var lowerOrderCount = 0
     private var lastSample: Tensor?
@@ -39,9 +45,23 @@ public struct UniPCMultistepScheduler: SigmaScheduler {
         guard stepCount >= 1 else { throw SchedulerConfigError.invalidStepCount(file: "", stepCount: stepCount) }
         if config.useDynamicShifting && mu == nil { throw SchedulerConfigError.missingMu(file: "") }
         self.config = config
-        self.stepCount = stepCount
-        let train = Double(config.trainTimestepCount)
+        let integers: [Int64]
+        let sigmas: [Double]
+        if config.useFlowSigmas {
+            (integers, sigmas) = Self.flowSchedule(config, stepCount: stepCount, mu: mu)
+        } else {
+            (integers, sigmas) = Self.vpSchedule(config, stepCount: stepCount)
+        }
+        self.stepCount = integers.count
+        self.integerTimesteps = integers
+        self.timesteps = integers.map { Float($0) }
+        self.sigmas = sigmas.map { Float($0) }
+    }
 
+    /// The flow branch of `set_timesteps`: timesteps and the `stepCount + 1` sigmas in float64.
+    private static func flowSchedule(_ config: UniPCMultistepSchedulerConfig, stepCount: Int, mu: Double?)
+        -> ([Int64], [Double]) {
+        let train = Double(config.schedule.trainTimestepCount)
         var sigmas = Array(numpyLinspace(1, 1 / train, count: stepCount + 1).dropLast())
         sigmas = sigmas.map { sigma in
             if config.useDynamicShifting, let mu {
@@ -55,16 +75,81 @@ public struct UniPCMultistepScheduler: SigmaScheduler {
         if abs(sigmas[0] - 1) < 1e-6 { sigmas[0] -= 1e-6 }
         let integers = sigmas.map { Int64($0 * train) }  // truncation toward zero
         let last: Double = config.finalSigmasType == .zero ? 0 : sigmas[sigmas.count - 1]
-        self.integerTimesteps = integers
-        self.timesteps = integers.map { Float($0) }
-        self.sigmas = (sigmas + [last]).map { Float($0) }
+        return (integers, sigmas + [last])
     }
 
-    /// Flow prediction: the model's output is the velocity.
-    public var predictionType: PredictionType { .flowPrediction }
+    /// The VP branches of `set_timesteps` (spaced timesteps with interpolated training sigmas, or
+    /// Karras sigmas with rounded `_sigma_to_t` timesteps): timesteps and sigmas in float64 from the
+    /// float32 training sigmas.
+    private static func vpSchedule(_ config: UniPCMultistepSchedulerConfig, stepCount: Int) -> ([Int64], [Double]) {
+        let trainCount = config.schedule.trainTimestepCount
+        var alphasCumprod = config.schedule.alphasCumprod()
+        let first = alphasCumprod[0]
+        // "Close to 0 without being 0 so first sigma is not inf" (FP16's smallest subnormal).
+        if config.schedule.rescaleBetasZeroSNR { alphasCumprod[trainCount - 1] = 0x1p-24 }
+        let train = trainSigmas(alphasCumprod)
+        var steps = multistepTimesteps(config.timestepSpacing, trainCount: trainCount, lastTimestep: trainCount,
+                                       stepCount: stepCount, stepsOffset: config.stepsOffset)
+        var sigmas: [Double]
+        let last: Double
+        if config.useKarrasSigmas {
+            let logs = logSigmas(train)
+            // `in_sigmas[-1].item()` / `[0].item()` of the flipped float32 sigmas, unless configured.
+            sigmas = karrasSigmas(sigmaMin: config.sigmaMin ?? Double(train[0]),
+                                  sigmaMax: config.sigmaMax ?? Double(train[trainCount - 1]), count: stepCount)
+            steps = sigmas.map { Int(roundHalfEven(sigmaToTimestep($0, logSigmas: logs))) }
+            last = config.finalSigmasType == .zero ? 0 : sigmas[sigmas.count - 1]
+        } else {
+            sigmas = steps.map { numpyInterp(Double($0), train) }
+            // ((1 − ᾱ₀)/ᾱ₀) ** 0.5 on a float32 0-dim tensor.
+            last = config.finalSigmasType == .zero ? 0 : Double(((1 - first) / first).squareRoot())
+        }
+        return (steps.map { Int64($0) }, sigmas + [last])
+    }
 
+    public var predictionType: PredictionType { config.predictionType }
+
+    /// `_sigma_to_alpha_sigma_t` of `sigmas[index]`, float32.
+    private func alphaSigma(_ index: Int) -> (alpha: Float, sigma: Float) {
+        let sigma = sigmas[index]
+        if config.useFlowSigmas { return (1 - sigma, sigma) }
+        let alpha = 1 / (sigma * sigma + 1).squareRoot()
+        return (alpha, sigma * alpha)
+    }
+
+    /// x₀ from the model output (`convert_model_output` with `predict_x0`).
     public func predictedOriginalSample(modelOutput: Tensor, stepIndex: Int, sample: Tensor) -> Tensor {
-        flowPredictedOriginalSample(modelOutput: modelOutput, sample: sample, sigma: sigmas[stepIndex])
+        switch config.predictionType {
+        case .flowPrediction:
+            return flowPredictedOriginalSample(modelOutput: modelOutput, sample: sample, sigma: sigmas[stepIndex])
+        case .epsilon:
+            let (alpha, sigma) = alphaSigma(stepIndex)
+            return zipMap(sample, modelOutput) { x, e in (x - sigma * e) / alpha }
+        case .vPrediction:
+            let (alpha, sigma) = alphaSigma(stepIndex)
+            return zipMap(sample, modelOutput) { x, v in alpha * x - sigma * v }
+        case .sample:
+            precondition(modelOutput.shape == sample.shape, "model output \(modelOutput.shape) vs sample \(sample.shape)")
+            return modelOutput
+        }
+    }
+
+    /// `convert_model_output`: x₀ when `predict_x0`, else the noise ε.
+    private func convertModelOutput(_ modelOutput: Tensor, stepIndex: Int, sample: Tensor) -> Tensor {
+        if config.predictX0 {
+            return predictedOriginalSample(modelOutput: modelOutput, stepIndex: stepIndex, sample: sample)
+        }
+        let (alpha, sigma) = alphaSigma(stepIndex)
+        switch config.predictionType {
+        case .epsilon:
+            return modelOutput
+        case .sample:
+            return zipMap(sample, modelOutput) { x, m in (x - alpha * m) / sigma }
+        case .vPrediction:
+            return zipMap(sample, modelOutput) { x, v in alpha * v + sigma * x }
+        case .flowPrediction:
+            preconditionFailure("flow_prediction needs predict_x0 (refused when the config is decoded)")
+        }
     }
 
     public mutating func step(modelOutput: Tensor, stepIndex: Int, sample: Tensor) -> Tensor {
@@ -73,14 +158,13 @@ public struct UniPCMultistepScheduler: SigmaScheduler {
         precondition(modelOutput.shape == sample.shape,
                      "model output \(modelOutput.shape) vs sample \(sample.shape)")
         let i = stepIndex
-        // convert_model_output: x0 = x − σᵢ·v
-        let x0 = Self.combine(sample, 1, modelOutput, sigmas[i], subtract: true, scaleFirst: false)
+        let converted = convertModelOutput(modelOutput, stepIndex: i, sample: sample)
 
         var current = sample
         if i > 0, !config.disableCorrector.contains(i - 1), let last = lastSample {
-            current = corrector(modelX0: x0, lastSample: last, thisSample: sample, order: thisOrder, index: i)
+            current = corrector(modelOutput: converted, lastSample: last, thisSample: sample, order: thisOrder, index: i)
         }
-        history.append(x0)
+        history.append(converted)
         if history.count > config.solverOrder { history.removeFirst() }
 
         var order = config.lowerOrderFinal ? min(config.solverOrder, stepCount - i) : config.solverOrder
@@ -96,18 +180,19 @@ public struct UniPCMultistepScheduler: SigmaScheduler {
     // MARK: - UniP / UniC (multistep_uni_p_bh_update, multistep_uni_c_bh_update)
 
     private func lambda(_ index: Int) -> Float {
-        let sigma = sigmas[index]
-        return logf(1 - sigma) - logf(sigma)
+        let (alpha, sigma) = alphaSigma(index)
+        return logf(alpha) - logf(sigma)
     }
 
-    /// The shared coefficients: `h`, `h·φ₁ = expm1(−h)`, `B(h)`, the ratios `rₖ`, and `b`.
+    /// The shared coefficients: `h·φ₁ = expm1(hh)`, `B(h)`, the ratios `rₖ`, and `b`, with
+    /// `hh = −h` for data prediction (`predict_x0`) and `h` for noise prediction.
     private func coefficients(t: Int, s0: Int, previous: [Int], order: Int)
         -> (hPhi1: Float, bH: Float, ratios: [Float], b: [Float]) {
         let lambdaS0 = lambda(s0)
         let h = lambda(t) - lambdaS0
         var ratios = previous.map { (lambda($0) - lambdaS0) / h }
         ratios.append(1)
-        let hh = -h
+        let hh = config.predictX0 ? -h : h
         let hPhi1 = expm1f(hh)
         let bH: Float = config.solverType == .bh1 ? hh : expm1f(hh)
         var hPhiK = hPhi1 / hh - 1
@@ -119,6 +204,14 @@ public struct UniPCMultistepScheduler: SigmaScheduler {
             hPhiK = hPhiK / hh - Float(1.0 / Double(factorial))
         }
         return (hPhi1, bH, ratios, b)
+    }
+
+    /// The factors of `x_t_ = a·x − c·m0` and of the residual term `− c·B(h)·res`: data prediction
+    /// `a = σ_t/σ_s0`, `c = α_t`; noise prediction `a = α_t/α_s0`, `c = σ_t`.
+    private func updateFactors(t: Int, s0: Int) -> (ratio: Float, weight: Float) {
+        let (alphaT, sigmaT) = alphaSigma(t)
+        let (alphaS0, sigmaS0) = alphaSigma(s0)
+        return config.predictX0 ? (sigmaT / sigmaS0, alphaT) : (alphaT / alphaS0, sigmaT)
     }
 
     /// `R[k][j] = ratios[j]^k` for the first `size` rows and columns.
@@ -139,10 +232,9 @@ public struct UniPCMultistepScheduler: SigmaScheduler {
         let m0 = history[history.count - 1]
         let previous = (1..<max(order, 1)).map { index - $0 }
         let (hPhi1, bH, ratios, b) = coefficients(t: index + 1, s0: index, previous: previous, order: order)
-        let sigmaT = sigmas[index + 1]
-        let alphaT = 1 - sigmaT
-        // x_t_ = σ_t/σ_s0 · x − (α_t·hφ₁)·m0
-        var result = Self.combine(x, sigmaT / sigmas[index], m0, alphaT * hPhi1, subtract: true, scaleFirst: true)
+        let (ratio, weight) = updateFactors(t: index + 1, s0: index)
+        // x_t_ = (σ_t/σ_s0)·x − (α_t·hφ₁)·m0   (noise prediction: (α_t/α_s0)·x − (σ_t·hφ₁)·m0)
+        var result = Self.combine(x, ratio, m0, weight * hPhi1, subtract: true, scaleFirst: true)
         if order >= 2 {
             let differences = (1..<order).map { k in
                 Self.scaledDifference(history[history.count - 1 - k], m0, divisor: ratios[k - 1])
@@ -151,22 +243,22 @@ public struct UniPCMultistepScheduler: SigmaScheduler {
                 ? [0.5]
                 : Self.solve(Self.vandermonde(ratios, size: order - 1), Array(b.prefix(order - 1)))
             let residual = Self.weightedSum(differences, rhos)
-            result = Self.combine(result, 1, residual, alphaT * bH, subtract: true, scaleFirst: false)
+            result = Self.combine(result, 1, residual, weight * bH, subtract: true, scaleFirst: false)
         }
         return result
     }
 
-    /// UniC at step `index` (t) from `index − 1` (s0), using the new x₀ prediction `modelX0`.
-    private func corrector(modelX0: Tensor, lastSample x: Tensor, thisSample: Tensor, order: Int, index: Int) -> Tensor {
+    /// UniC at step `index` (t) from `index − 1` (s0), using the new converted output `modelOutput`.
+    private func corrector(modelOutput: Tensor, lastSample x: Tensor, thisSample: Tensor, order: Int,
+                           index: Int) -> Tensor {
         let m0 = history[history.count - 1]
         let previous = (1..<max(order, 1)).map { index - ($0 + 1) }
         let (hPhi1, bH, ratios, b) = coefficients(t: index, s0: index - 1, previous: previous, order: order)
-        let sigmaT = sigmas[index]
-        let alphaT = 1 - sigmaT
+        let (ratio, weight) = updateFactors(t: index, s0: index - 1)
         let rhos: [Float] = order == 1 ? [0.5] : Self.solve(Self.vandermonde(ratios, size: order), b)
-        let base = Self.combine(x, sigmaT / sigmas[index - 1], m0, alphaT * hPhi1, subtract: true, scaleFirst: true)
+        let base = Self.combine(x, ratio, m0, weight * hPhi1, subtract: true, scaleFirst: true)
         // corr_res + ρ_last·(model_t − m0)
-        let differenceT = Self.combine(modelX0, 1, m0, 1, subtract: true, scaleFirst: false)
+        let differenceT = Self.combine(modelOutput, 1, m0, 1, subtract: true, scaleFirst: false)
         var correction = Self.scaled(differenceT, by: rhos[rhos.count - 1])
         if order >= 2 {
             let differences = (1..<order).map { k in
@@ -175,7 +267,7 @@ public struct UniPCMultistepScheduler: SigmaScheduler {
             let residual = Self.weightedSum(differences, Array(rhos.dropLast()))
             correction = Self.combine(residual, 1, correction, 1, subtract: false, scaleFirst: false)
         }
-        return Self.combine(base, 1, correction, alphaT * bH, subtract: true, scaleFirst: false)
+        return Self.combine(base, 1, correction, weight * bH, subtract: true, scaleFirst: false)
     }
 
     // MARK: - Float32 tensor arithmetic, rounded like the torch expressions

@@ -4,7 +4,7 @@ import TensorCore
 @testable import Schedulers
 
 /// The DDPM-family samplers (DDIM, DDPM, DPM-Solver++, Euler, Euler ancestral, CogVideoX DDIM and
-/// DPM) against diffusers 0.42.1: tools/reference/sampler_fixtures.py → samplers.json.
+/// DPM, UniPC in VP mode) against diffusers 0.42.1: tools/reference/sampler_fixtures.py → samplers.json.
 final class SamplerTests: XCTestCase {
     struct SamplersFixture: Decodable {
         struct Schedule: Decodable {
@@ -359,6 +359,103 @@ final class SamplerTests: XCTestCase {
         }
     }
 
+    // MARK: - UniPC in VP mode
+
+    /// Whether a fixture config is UniPC in VP mode (`use_flow_sigmas` absent or false).
+    private static func isUniPCVP(_ config: JSONValue) -> Bool {
+        guard case .object(let object) = config, object["_class_name"] == .string("UniPCMultistepScheduler") else {
+            return false
+        }
+        return object["use_flow_sigmas"] == nil || object["use_flow_sigmas"] == .bool(false)
+    }
+
+    /// The UniPC VP cases are in the fixture (so a regeneration that loses them fails here) and
+    /// their int64 timesteps are diffusers' exactly, at N = 1, 2, 10 and 25 among others. The
+    /// generic tests above compare their sigmas (`scheduleTolerance`, or `rescaledTolerance` for
+    /// the zero-SNR config), loops and conversions. UniPC's loops add these scalar sources to the
+    /// ones listed at `testTeacherForcedLoopsMatchDiffusers`: α = 1/√(σ² + 1), σ_t = σ·α, λ = ln α −
+    /// ln σ_t (logf), expm1f(±h) and the order-3 ρ from a 2×2 / 3×3 float32 solve (sgesv vs the
+    /// same partial-pivoting elimination here) — each ≤ a few ulps, multiplied by coefficients of
+    /// order 1 (ρ, B(h), φ) and by x₀'s 1/α ≤ 15 (ModelScope epsilon at t = 999), so ≤ ~1e-5: within
+    /// the 2e-5 teacher-forced and 1e-4 free-running bounds (measured 1.7e-6 for both).
+    func testUniPCVPCasesAreCoveredWithExactTimesteps() throws {
+        let fixture = try load()
+        let loops = fixture.loops.filter { Self.isUniPCVP($0.config) }
+        XCTAssertGreaterThanOrEqual(loops.count, 11)
+        XCTAssertTrue(loops.contains { if case .object(let o) = $0.config { return o["predict_x0"] == .bool(false) }
+                                       return false })
+        let schedules = fixture.schedules.filter { Self.isUniPCVP($0.config) }
+        XCTAssertTrue(Set([1, 2, 10, 25]).isSubset(of: Set(schedules.map(\.steps))))
+        for item in schedules {
+            let label = "\(item.config) N=\(item.steps)"
+            let config = try decode(item.config, "samplers.json schedule")
+            let scheduler = try XCTUnwrap(try makeScheduler(config: config, stepCount: item.steps)
+                                          as? UniPCMultistepScheduler, label)
+            XCTAssertEqual(scheduler.integerTimesteps, try XCTUnwrap(item.timesteps_int, label).map { Int64($0) }, label)
+            XCTAssertEqual(scheduler.sigmas.count, scheduler.stepCount + 1, label)
+        }
+        let conversions = fixture.conversions.filter { $0.target == SchedulerClass.uniPCMultistep.rawValue }
+        XCTAssertGreaterThanOrEqual(conversions.count, 4)
+    }
+
+    /// The sampler name on an epsilon model reads its DDIM config as UniPC, as
+    /// `UniPCMultistepScheduler.from_config(pipe.scheduler.config)` does: VP mode, epsilon,
+    /// scaled_linear, diffusers' linspace timesteps.
+    func testUniPCFromAnEpsilonConfig() throws {
+        let modelScope = try SchedulerConfig.decode(Data(Self.modelScopeDDIM.utf8), source: "ms")
+        let config = try SchedulerConfig.forSampler(.unipc, basedOn: modelScope)
+        guard case .uniPCMultistep(let u) = config.classSettings else { return XCTFail("\(config)") }
+        XCTAssertFalse(u.useFlowSigmas)
+        XCTAssertEqual(u.predictionType, .epsilon)
+        XCTAssertEqual(u.schedule.betaSchedule, .scaledLinear)
+        XCTAssertEqual(u.timestepSpacing, .linspace)
+        let scheduler = try makeScheduler(config: config, stepCount: 10)
+        XCTAssertEqual(scheduler.timesteps, [999, 899, 799, 699, 599, 500, 400, 300, 200, 100])
+        XCTAssertEqual(scheduler.predictionType, .epsilon)
+        // Back to a flow model's config, UniPC stays in flow mode.
+        let wan = try SchedulerConfig.decode(Data(ConfigTests.wanConfig.utf8), source: "wan")
+        guard case .uniPCMultistep(let w) = try SchedulerConfig.forSampler(.unipc, basedOn: wan).classSettings else {
+            return XCTFail("wan")
+        }
+        XCTAssertEqual(w, UniPCMultistepSchedulerConfig(flowShift: 3))
+    }
+
+    /// Settings diffusers accepts but this port refuses, each naming its key: the ones whose last
+    /// step diffusers computes as NaN / ±inf with a zero final sigma, dynamic shifting outside flow
+    /// mode, and the flow / VP mismatches.
+    func testUniPCRefusesWhatItDoesNotMatch() throws {
+        func assertRefused(_ keys: String, key: String, file: StaticString = #filePath, line: UInt = #line) {
+            let text = #"{"_class_name": "UniPCMultistepScheduler", "# + keys + "}"
+            XCTAssertThrowsError(try SchedulerConfig.decode(Data(text.utf8), source: "u"), file: file, line: line) {
+                switch $0 as? SchedulerConfigError {
+                case .unsupportedSetting(_, let k, _, _)?, .invalidValue(_, let k, _, _)?:
+                    XCTAssertEqual(k, key, file: file, line: line)
+                default:
+                    XCTFail("\($0)", file: file, line: line)
+                }
+            }
+        }
+        assertRefused(#""solver_type": "bh1""#, key: "solver_type")
+        assertRefused(#""lower_order_final": false"#, key: "lower_order_final")
+        assertRefused(#""predict_x0": false"#, key: "predict_x0")
+        assertRefused(#""use_dynamic_shifting": true"#, key: "use_dynamic_shifting")
+        assertRefused(#""shift_terminal": 0.1"#, key: "shift_terminal")
+        assertRefused(#""prediction_type": "flow_prediction""#, key: "use_flow_sigmas")
+        assertRefused(#""use_flow_sigmas": true, "prediction_type": "epsilon""#, key: "prediction_type")
+        assertRefused(#""use_flow_sigmas": true, "prediction_type": "flow_prediction", "use_karras_sigmas": true"#,
+                      key: "use_karras_sigmas")
+        assertRefused(#""use_flow_sigmas": true, "prediction_type": "flow_prediction", "solver_type": "bh1""#,
+                      key: "solver_type")
+        assertRefused(#""thresholding": true"#, key: "thresholding")
+        assertRefused(#""use_exponential_sigmas": true"#, key: "use_exponential_sigmas")
+        assertRefused(#""trained_betas": [0.1, 0.2]"#, key: "trained_betas")
+        // With a non-zero final sigma the same settings are fine (and in the fixtures).
+        for keys in [#""solver_type": "bh1""#, #""lower_order_final": false"#, #""predict_x0": false"#] {
+            let text = #"{"_class_name": "UniPCMultistepScheduler", "final_sigmas_type": "sigma_min", "# + keys + "}"
+            XCTAssertNoThrow(try SchedulerConfig.decode(Data(text.utf8), source: "u"), keys)
+        }
+    }
+
     // MARK: - Catalogue
 
     static let modelScopeDDIM = """
@@ -371,7 +468,7 @@ final class SamplerTests: XCTestCase {
     func testSamplerCatalogueFitsPredictionTypes() {
         XCTAssertEqual(SamplerName.fitting(.flowPrediction), [.dpmPlusPlus2M, .unipc, .flowEuler])
         XCTAssertEqual(SamplerName.fitting(.epsilon),
-                       [.ddim, .ddpm, .dpmPlusPlus2M, .dpmPlusPlus2MKarras, .euler, .eulerAncestral,
+                       [.ddim, .ddpm, .dpmPlusPlus2M, .dpmPlusPlus2MKarras, .euler, .eulerAncestral, .unipc,
                         .cogVideoXDDIM, .cogVideoXDPM])
         XCTAssertEqual(SamplerName.fitting(.vPrediction), SamplerName.fitting(.epsilon))
         XCTAssertEqual(SamplerName(rawValue: "dpm++2m-karras"), .dpmPlusPlus2MKarras)

@@ -11,13 +11,14 @@ schedulers_fixtures.py and are left untouched.
 samplers.json holds
   schedules    whole timestep / sigma arrays (and init_noise_sigma) of DDIMScheduler, DDPMScheduler,
                DPMSolverMultistepScheduler, EulerDiscreteScheduler, EulerAncestralDiscreteScheduler,
-               CogVideoXDDIMScheduler and CogVideoXDPMScheduler for several configs and step counts.
+               CogVideoXDDIMScheduler, CogVideoXDPMScheduler and UniPCMultistepScheduler (VP mode:
+               epsilon / v / sample, predict_x0 true and false) for several configs and step counts.
   alphas       alphas_cumprod of a few beta schedules (float32 as torch keeps it; the CogVideoX
                schedulers keep float64, stored as float64).
   loops        full denoising loops with a deterministic fake model
                v = tanh(0.5*x + 0.1*t/1000) (float32) applied to scale_model_input(x): every step's
                sample, scaled model input, model output and predicted x0 (pred_original_sample, or
-               DPM-Solver's convert_model_output). The initial noise and every stochastic draw
+               DPM-Solver's / UniPC's convert_model_output in data-prediction mode). The initial noise and every stochastic draw
                (DDPM, Euler ancestral, CogVideoX-DPM) come from one torch.Generator("cpu") seeded
                with `seed`, as the pipelines pass their generator to `step`.
   conversions  `Target.from_config(source.config, **overrides)` as a user swaps samplers, with
@@ -132,8 +133,31 @@ def loop_configs():
         (COGVIDEOX_5B, 10), (COGVIDEOX_5B, 4),
         (dict(COGVIDEOX_5B, snr_shift_scale=3.0, timestep_spacing="linspace", set_alpha_to_one=False), 6),
     ]
+    # UniPC in VP mode (the flow mode's loops are in schedulers_fixtures.py). Appended last so the
+    # seeds of the cases above stay as they were.
+    unipc = [
+        (dict(MODELSCOPE_DDIM, _class_name="UniPCMultistepScheduler"), 10),
+        (dict(MODELSCOPE_DDIM, _class_name="UniPCMultistepScheduler"), 25),
+        (dict(MODELSCOPE_DDIM, _class_name="UniPCMultistepScheduler", use_karras_sigmas=True), 10),
+        (dict(_class_name="UniPCMultistepScheduler", prediction_type="v_prediction", rescale_betas_zero_snr=True,
+              timestep_spacing="trailing", beta_schedule="scaled_linear", beta_start=0.00085, beta_end=0.012), 10),
+        (dict(_class_name="UniPCMultistepScheduler", solver_order=3, solver_type="bh1", timestep_spacing="leading",
+              steps_offset=1, final_sigmas_type="sigma_min"), 8),
+        (dict(_class_name="UniPCMultistepScheduler", solver_order=1, prediction_type="v_prediction",
+              beta_schedule="squaredcos_cap_v2"), 6),
+        (dict(_class_name="UniPCMultistepScheduler", prediction_type="sample", disable_corrector=[0, 2],
+              lower_order_final=False, final_sigmas_type="sigma_min", solver_order=3), 12),
+        (dict(MODELSCOPE_DDIM, _class_name="UniPCMultistepScheduler", predict_x0=False,
+              final_sigmas_type="sigma_min"), 10),
+        (dict(_class_name="UniPCMultistepScheduler", predict_x0=False, prediction_type="v_prediction",
+              final_sigmas_type="sigma_min", solver_order=3, solver_type="bh1", timestep_spacing="trailing"), 7),
+        (dict(_class_name="UniPCMultistepScheduler", predict_x0=False, prediction_type="sample",
+              final_sigmas_type="sigma_min", use_karras_sigmas=True, sigma_min=0.05, sigma_max=12.0), 9),
+        (dict(_class_name="UniPCMultistepScheduler", use_karras_sigmas=True, final_sigmas_type="sigma_min",
+              solver_type="bh1", beta_schedule="scaled_linear", beta_start=0.00085, beta_end=0.012), 16),
+    ]
     out = []
-    for i, (cfg, n) in enumerate(ddim + ddpm + dpm + euler + euler_a + cog):
+    for i, (cfg, n) in enumerate(ddim + ddpm + dpm + euler + euler_a + cog + unipc):
         out.append((cfg, n, 1000 + i))
     return out
 
@@ -213,6 +237,15 @@ def run_loop(cfg, n, seed):
                 s._init_step_index(t)
             x0s.append(s.convert_model_output(v, sample=x).clone())
             x = s.step(v, t, x, generator=g, return_dict=False)[0]
+        elif name == "UniPCMultistepScheduler":
+            # UniPC's step returns no x0; its convert_model_output in data-prediction mode gives it
+            # (with predict_x0 false the solver itself works on the noise prediction).
+            if s.step_index is None:
+                s._init_step_index(t)
+            keep, s.predict_x0 = s.predict_x0, True
+            x0s.append(s.convert_model_output(v, sample=x).clone())
+            s.predict_x0 = keep
+            x = s.step(v, t, x, return_dict=False)[0]
         elif name == "CogVideoXDPMScheduler":
             x, old_x0 = s.step(v, old_x0, t, ts[i - 1] if i > 0 else None, x, generator=g, return_dict=False)
             x0s.append(old_x0.clone())
@@ -246,6 +279,12 @@ def conversions():
         (dict(_class_name="FlowMatchEulerDiscreteScheduler", shift=5.0), "DPMSolverMultistepScheduler",
          {"flow_shift": 5.0, "use_flow_sigmas": True, "prediction_type": "flow_prediction"}),
         (WAN_UNIPC, "FlowMatchEulerDiscreteScheduler", {"shift": 3.0}),
+        # UniPC on the epsilon / v models, as `UniPCMultistepScheduler.from_config(pipe.scheduler.config)`.
+        (MODELSCOPE_DDIM, "UniPCMultistepScheduler", {}),
+        (SD_DDPM, "UniPCMultistepScheduler", {"use_karras_sigmas": True}),
+        (dict(MODELSCOPE_DDIM, prediction_type="v_prediction", timestep_spacing="trailing"),
+         "UniPCMultistepScheduler", {"solver_order": 3}),
+        (dict(MODELSCOPE_DDIM, _class_name="UniPCMultistepScheduler"), "DPMSolverMultistepScheduler", {}),
     ]
     out = []
     for source, target, overrides in cases:
