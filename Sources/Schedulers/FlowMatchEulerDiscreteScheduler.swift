@@ -129,7 +129,7 @@ public struct FlowMatchEulerDiscreteScheduler: SigmaScheduler {
             return config.shift * sigma / (1 + (config.shift - 1) * sigma)
         }
         if let terminal = config.shiftTerminal, terminal != 0 {
-            shifted = stretchToTerminal(shifted, terminal: terminal)
+            shifted = try stretchToTerminal(shifted, terminal: terminal)
         }
         var sigmas32 = shifted.map { Float($0) }
         let scale = Float(trainCount)
@@ -192,8 +192,23 @@ func timeShift(_ type: TimeShiftType, mu: Double, sigma: Double) -> Double {
 }
 
 /// diffusers' `stretch_shift_to_terminal`: rescales `1 − σ` so the last sigma is `terminal`.
-func stretchToTerminal(_ sigmas: [Double], terminal: Double) -> [Double] {
+/// Throws where diffusers silently makes NaN or infinity — one step (the last shifted sigma is
+/// 1, so the scale is 0) or `shift_terminal` 1 — which would end in NaN frames, or a trap
+/// converting NaN to an integer timestep.
+func stretchToTerminal(_ sigmas: [Double], terminal: Double) throws -> [Double] {
     guard let last = sigmas.last else { return sigmas }
+    guard terminal < 1, terminal > -1 else {
+        throw SchedulerConfigError.invalidValue(
+            file: "", key: "shift_terminal", value: "\(terminal)",
+            expected: "a value below 1 (the sigma the schedule ends at; at 1 nothing would be denoised)")
+    }
     let scaleFactor = (1 - last) / (1 - terminal)
-    return sigmas.map { 1 - ((1 - $0) / scaleFactor) }
+    let stretched = sigmas.map { 1 - ((1 - $0) / scaleFactor) }
+    guard stretched.allSatisfy(\.isFinite) else {
+        throw SchedulerConfigError.invalidValue(
+            file: "", key: "shift_terminal", value: "\(terminal)",
+            expected: "a value below 1 with at least 2 steps (with \(sigmas.count) step(s) and this value the "
+                + "stretched schedule is NaN, in diffusers too)")
+    }
+    return stretched
 }

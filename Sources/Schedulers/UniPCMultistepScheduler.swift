@@ -48,7 +48,7 @@ public struct UniPCMultistepScheduler: SigmaScheduler {
         let integers: [Int64]
         let sigmas: [Double]
         if config.useFlowSigmas {
-            (integers, sigmas) = Self.flowSchedule(config, stepCount: stepCount, mu: mu)
+            (integers, sigmas) = try Self.flowSchedule(config, stepCount: stepCount, mu: mu)
         } else {
             (integers, sigmas) = Self.vpSchedule(config, stepCount: stepCount)
         }
@@ -60,7 +60,7 @@ public struct UniPCMultistepScheduler: SigmaScheduler {
 
     /// The flow branch of `set_timesteps`: timesteps and the `stepCount + 1` sigmas in float64.
     private static func flowSchedule(_ config: UniPCMultistepSchedulerConfig, stepCount: Int, mu: Double?)
-        -> ([Int64], [Double]) {
+        throws -> ([Int64], [Double]) {
         let train = Double(config.schedule.trainTimestepCount)
         var sigmas = Array(numpyLinspace(1, 1 / train, count: stepCount + 1).dropLast())
         sigmas = sigmas.map { sigma in
@@ -70,7 +70,7 @@ public struct UniPCMultistepScheduler: SigmaScheduler {
             return config.flowShift * sigma / (1 + (config.flowShift - 1) * sigma)
         }
         if let terminal = config.shiftTerminal, terminal != 0 {
-            sigmas = stretchToTerminal(sigmas, terminal: terminal)
+            sigmas = try stretchToTerminal(sigmas, terminal: terminal)
         }
         if abs(sigmas[0] - 1) < 1e-6 { sigmas[0] -= 1e-6 }
         let integers = sigmas.map { Int64($0 * train) }  // truncation toward zero

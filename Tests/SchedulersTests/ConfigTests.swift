@@ -144,3 +144,26 @@ final class GuidanceTests: XCTestCase {
         XCTAssertEqual(classifierFreeGuidance(uncond: uncond, cond: cond, scale: 0).data, uncond.data)
     }
 }
+
+final class ShiftTerminalTests: XCTestCase {
+    /// Issue #19 item 5: `"shift_terminal": 0.1` with one step made NaN sigmas (diffusers too) and
+    /// UniPC trapped converting NaN to its integer timestep. Now a clear error naming the key.
+    func testShiftTerminalThatStretchesToNaNIsRefused() throws {
+        let configs = [
+            #"{"_class_name": "UniPCMultistepScheduler", "prediction_type": "flow_prediction", "use_flow_sigmas": true, "flow_shift": 3.0, "shift_terminal": 0.1}"#,
+            #"{"_class_name": "FlowMatchEulerDiscreteScheduler", "shift": 3.0, "shift_terminal": 0.1}"#,
+            #"{"_class_name": "FlowMatchEulerDiscreteScheduler", "shift": 3.0, "shift_terminal": 1.0}"#,
+        ]
+        for text in configs {
+            let config = try SchedulerConfig.decode(Data(text.utf8), source: "test/scheduler_config.json")
+            let steps = text.contains("1.0}") ? 10 : 1
+            XCTAssertThrowsError(try makeScheduler(config: config, stepCount: steps), text) { error in
+                guard case .invalidValue(_, let key, _, _)? = error as? SchedulerConfigError else {
+                    return XCTFail("\(error)")
+                }
+                XCTAssertEqual(key, "shift_terminal")
+            }
+            if steps == 1 { XCTAssertNoThrow(try makeScheduler(config: config, stepCount: 2), text) }
+        }
+    }
+}
