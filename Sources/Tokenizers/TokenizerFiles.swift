@@ -64,12 +64,22 @@ enum TokenizerFiles {
     }
 
     /// Added tokens from a `tokenizer.json` `added_tokens` array.
+    /// The largest token id + 1 a file may name: 2^24, far above any real vocabulary
+    /// (UMT5 256,384; CLIP 49,408) and small enough that vocabulary sizes cannot overflow.
+    static let maxTokenID = 1 << 24
+
     static func addedTokens(_ json: Any?, path: String) throws -> [AddedToken] {
         guard let list = json as? [Any] else { return [] }
         return try list.map { item in
             guard let object = item as? [String: Any], let content = object["content"] as? String,
                   let id = int(object["id"]) else {
                 throw TokenizerError.corruptFile(path: path, reason: "an added_tokens entry lacks \"content\" or \"id\"")
+            }
+            // An id sizes tables (vocabulary size = max id + 1): bound it before anything is
+            // allocated or added to (2^63 − 1 overflowed).
+            guard id >= 0, id < maxTokenID else {
+                throw TokenizerError.corruptFile(
+                    path: path, reason: "added token \"\(content)\" has id \(id); ids must be from 0 to \(maxTokenID - 1)")
             }
             return AddedToken(content: content, id: id, special: object["special"] as? Bool ?? false,
                               normalized: object["normalized"] as? Bool ?? false,

@@ -144,6 +144,19 @@ final class TokenizerErrorTests: XCTestCase {
             guard case let .corruptFile(path, _) = error as? TokenizerError else { return XCTFail("\(error)") }
             XCTAssertEqual(path, json.path)
         }
+        // Issue #19 item 6: an added-token id of 2^63 − 1 overflowed "max id + 1".
+        for id in ["9223372036854775807", "-1", "16777216"] {
+            let models = [(#"{"type": "Unigram", "unk_id": 0, "vocab": [["a", 0.0]]}"#, { _ = try UnigramTokenizer(tokenizerJSON: json) }),
+                          (#"{"type": "BPE", "vocab": {"a": 0}, "merges": []}"#, { _ = try BPETokenizer(tokenizerJSON: json) })]
+            for (model, make) in models {
+                try Data(#"{"added_tokens": [{"id": \#(id), "content": "<x>"}], "model": \#(model)}"#.utf8).write(to: json)
+                XCTAssertThrowsError(try make(), id) { error in
+                    guard case let .corruptFile(path, reason) = error as? TokenizerError else { return XCTFail("\(error)") }
+                    XCTAssertEqual(path, json.path)
+                    XCTAssertTrue(reason.contains("<x>") && reason.contains(id), reason)
+                }
+            }
+        }
         try Data(#"{"model": {"type": "WordPiece", "vocab": {}}}"#.utf8).write(to: json)
         XCTAssertThrowsError(try UnigramTokenizer(tokenizerJSON: json)) { error in
             XCTAssertEqual(error as? TokenizerError, .unsupported(path: json.path, component: "model.type", value: "WordPiece"))
