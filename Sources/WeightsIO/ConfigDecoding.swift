@@ -12,9 +12,9 @@ public enum ConfigDecoding {
         }
         let data: Data
         do {
-            data = try Data(contentsOf: url)
-        } catch {
-            throw DiffusersFolderError.configUnreadable(path: path, reason: error.localizedDescription)
+            data = try RegularFile.contents(of: url)
+        } catch let error as RegularFile.NotRegular {
+            throw DiffusersFolderError.configUnreadable(path: path, reason: error.reason)
         }
         return try decode(type, from: data, path: path)
     }

@@ -31,9 +31,9 @@ public struct DiffusersModelFolder: Sendable {
         }
         let data: Data
         do {
-            data = try Data(contentsOf: indexURL)
-        } catch {
-            throw DiffusersFolderError.invalidModelIndex(path: indexURL.path, reason: error.localizedDescription)
+            data = try RegularFile.contents(of: indexURL)
+        } catch let error as RegularFile.NotRegular {
+            throw DiffusersFolderError.invalidModelIndex(path: indexURL.path, reason: error.reason)
         }
         self.url = url
         modelIndex = try ModelIndex(data: data, path: indexURL.path)

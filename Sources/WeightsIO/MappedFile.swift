@@ -21,7 +21,9 @@ final class MappedFile: @unchecked Sendable {
     /// Maps the file at `path`. Throws `SafetensorsError.unreadable` naming the OS error.
     init(path: String) throws {
         self.path = path
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO with no writer would block forever; the type check below
+        // then refuses it (the flag changes nothing for the regular files that are mapped).
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else {
             throw SafetensorsError.unreadable(path: path, reason: MappedFile.osError())
         }

@@ -52,7 +52,7 @@ public struct WeightFiles: Sendable, Equatable {
         let path = url.path
         let root: JSONValue
         do {
-            root = try JSONDecoder().decode(JSONValue.self, from: Data(contentsOf: url))
+            root = try JSONDecoder().decode(JSONValue.self, from: RegularFile.contents(of: url))
         } catch {
             throw WeightStoreError.invalidIndex(path: path, reason: "not readable JSON (\(error.localizedDescription))")
         }

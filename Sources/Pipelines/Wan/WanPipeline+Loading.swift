@@ -46,7 +46,7 @@ extension WanPipeline {
             ? try ConfigDecoding.decode(CLIPTextConfig.self, from: try folder.configURL(component: "text_encoder"))
                 .maxPositionEmbeddings
             : nil
-        let scheduler = try SchedulerConfig.load(contentsOf: try folder.schedulerConfigURL())
+        let scheduler = try folder.schedulerConfig()
         return capabilities(Shape(latentChannels: vae.zDim, temporalScale: vae.scaleFactorTemporal,
                                   spatialScale: vae.scaleFactorSpatial, patchSize: transformer.patchSize,
                                   textMaxPositions: textMaxPositions, schedulerConfig: scheduler))
@@ -115,7 +115,7 @@ extension WanPipeline {
 
         report("scheduler")
         _ = try require("scheduler", flowSchedulers.map(\.rawValue))
-        let scheduler = try SchedulerConfig.load(contentsOf: try folder.schedulerConfigURL())
+        let scheduler = try folder.schedulerConfig()
         guard scheduler.predictionType == .flowPrediction else {
             throw PipelineError.unsupportedComponent(
                 path: url.path, component: "scheduler",
