@@ -85,7 +85,7 @@ let package = Package(
         .testTarget(name: "FamilyRegistryTests",
                     dependencies: ["Pipelines", "Engine", "Studio", "GenerateCLI", "Schedulers", "TensorCore",
                                    .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .testTarget(name: "ModelsTests", dependencies: ["Models", "WeightsIO", "TensorCore"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "WeightsIO", "TensorCore", "Reference"]),
         .testTarget(name: "PipelinesTests",
                     dependencies: ["TestSupport", "Pipelines", "Models", "Schedulers", "Tokenizers", "WeightsIO", "TensorCore", "Media", "BundledModels"]),
     ]

@@ -139,15 +139,16 @@ func conv3d(_ x: Tensor, weight: Tensor, bias: Tensor?,
     }
 }
 
-/// The frames a causal conv should cache for the next chunk: the last `count` frames of
-/// `cat([previous, x], dim: 2)` (fewer if there are not that many).
+/// The last `count` frames of `cat([previous, x], dim: 2)` (fewer if there are not that
+/// many): what a causal conv run chunk by chunk over time carries into the next chunk.
 ///
 /// - `x: [B, C, F, H, W]`, `previous: [B, C, c, H, W]` or `nil` → `[B, C, min(count, c + F), H, W]`.
 ///
-/// This is the Wan VAE rule (`CACHE_T = 2`: a one-frame chunk caches the previous chunk's
-/// last frame and itself). CogVideoX instead caches the last frames of its *padded* input,
-/// which differs only for a first chunk shorter than the padding: pass the replicated
-/// frames as `previous` there.
+/// Which frames a family passes as `previous`, how many it keeps and when it resets them is
+/// that family's rule and lives with it: the Wan VAE's (`CACHE_T = 2`) in
+/// Sources/Models/WanVAE/WanCausalCache.swift, used by `WanCausalConv3d` and `WanResample`.
+/// A family that caches the frames of its *padded* input (CogVideoX's `CogVideoXCausalConv3d`)
+/// passes the replicated padding frames as `previous` for its first chunk.
 public func causalCacheTail(_ x: Tensor, previous: Tensor?, count: Int) -> Tensor {
     precondition(x.rank == 5, "causalCacheTail: input must be [B, C, F, H, W], got \(x.shape)")
     let B = x.shape[0], C = x.shape[1], F = x.shape[2], H = x.shape[3], W = x.shape[4]

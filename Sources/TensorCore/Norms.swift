@@ -4,7 +4,8 @@ import Foundation
 //   layerNorm    torch.nn.LayerNorm / diffusers FP32LayerNorm over the last dim
 //   groupNorm    torch.nn.GroupNorm over [B, C, *] (for 5-D: C/G × F × H × W jointly)
 //   rmsNorm      torch.nn.RMSNorm, diffusers RMSNorm, T5LayerNorm over the last dim
-//   wanRMSNorm   diffusers autoencoder_kl_wan.WanRMS_norm over the channel dim
+// (A family's own norm lives with the family, e.g. Wan's VAE norm in
+// Sources/Models/WanVAE/WanRMSNorm.swift.)
 //
 // Statistics: every mean / variance / sum of squares is accumulated in Double with two
 // passes (mean first, then Σ(x − μ)²), so no cancellation occurs even for groups of
@@ -118,55 +119,6 @@ extension Tensor {
                             let pxc = px + c * spatial
                             let poc = po + c * spatial
                             for j in 0..<spatial { poc[j] = (pxc[j] - m) * scale + shift }
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    /// Wan's RMS norm over the channel axis (diffusers `WanRMS_norm`):
-    /// `x / max(‖x‖₂, 1e-12) · √C · gamma[c] (+ bias[c])`, where the norm is taken over
-    /// `axis` (C elements) at each other position. There is no eps inside the root.
-    /// `gamma` (and `bias`) have C elements in any shape (`[C, 1, 1, 1]` in checkpoints).
-    /// `axis` is 1 for `channel_first` inputs `[B, C, *]` and -1 otherwise.
-    public func wanRMSNorm(gamma: Tensor, bias: Tensor? = nil, axis: Int = 1) -> Tensor {
-        // x: [B, C, F, H, W] or [B, C, H, W] (axis 1), or [..., C] (axis -1)
-        let ax = self.axis(axis)
-        let channels = shape[ax]
-        requireVector(gamma, channels, "wanRMSNorm gamma")
-        requireVector(bias, channels, "wanRMSNorm bias")
-        let outer = shape[..<ax].reduce(1, *)
-        let inner = shape[(ax + 1)...].reduce(1, *)
-        let rootC = Double(channels).squareRoot()
-        let g = gamma.data
-        let b = bias?.data
-        return Tensor(shape: shape) { out in
-            data.withUnsafeBufferPointer { x in
-                // Work items: (outer index, chunk of the inner positions). Within a chunk the
-                // sum of squares over C is accumulated position-wise, reading rows contiguously.
-                let chunk = 256
-                let chunksPerOuter = (inner + chunk - 1) / chunk
-                Parallel.forEach(outer * chunksPerOuter, grain: 1) { range in
-                    var acc = [Double](repeating: 0, count: chunk)
-                    var factor = [Float](repeating: 0, count: chunk)
-                    for item in range {
-                        let o = item / chunksPerOuter
-                        let start = (item % chunksPerOuter) * chunk
-                        let n = Swift.min(chunk, inner - start)
-                        let base = o * channels * inner + start
-                        for j in 0..<n { acc[j] = 0 }
-                        for c in 0..<channels {
-                            let pxc = x.baseAddress! + base + c * inner
-                            for j in 0..<n { let d = Double(pxc[j]); acc[j] += d * d }
-                        }
-                        for j in 0..<n { factor[j] = Float(rootC / Swift.max(acc[j].squareRoot(), 1e-12)) }
-                        for c in 0..<channels {
-                            let pxc = x.baseAddress! + base + c * inner
-                            let poc = out.baseAddress! + base + c * inner
-                            let gc = g[c]
-                            let bc = b?[c] ?? 0
-                            for j in 0..<n { poc[j] = pxc[j] * factor[j] * gc + bc }
                         }
                     }
                 }

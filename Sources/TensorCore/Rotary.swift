@@ -1,10 +1,13 @@
 import Foundation
 
 // Rotary position embeddings, matching diffusers 0.42.1:
-//   embeddings.get_1d_rotary_pos_embed(use_real=True, repeat_interleave_real=True)
-//   embeddings.get_3d_rotary_pos_embed (CogVideoX 5B/1.5, EasyAnimate: split dh/4 | 3dh/8 | 3dh/8)
-//   transformer_wan.WanRotaryPosEmbed (split dh−2·2⌊dh/6⌋ | 2⌊dh/6⌋ | 2⌊dh/6⌋, float64 tables)
-//   embeddings.apply_rotary_emb(use_real_unbind_dim=-1) and Wan's apply_rotary_emb
+//   embeddings.get_1d_rotary_pos_embed(use_real=True, repeat_interleave_real=True)   `table`
+//   a 3-D table built from three 1-D tables, one per grid axis                        `table3D`
+//   embeddings.apply_rotary_emb(use_real_unbind_dim=-1) and Wan's apply_rotary_emb    `applyingRotary`
+// How a family splits dh between the axes and which positions it uses lives with the family:
+//   Sources/Models/WanTransformer/WanRotaryPosEmbed.swift   (transformer_wan.WanRotaryPosEmbed)
+//   Sources/Models/Layers/Get3DRotaryPosEmbed.swift         (embeddings.get_3d_rotary_pos_embed:
+//                                                             CogVideoX 5B/1.5, EasyAnimate)
 // Every table is "real, interleaved": cos[s, 2i] = cos[s, 2i+1] = cos(pos_s · ω_i), and the
 // rotation of each pair is (x0, x1) → (x0·cos − x1·sin, x0·sin + x1·cos).
 
@@ -118,35 +121,6 @@ public enum Rotary {
         return RotaryTable(cos: Tensor(shape: shape, data: c), sin: Tensor(shape: shape, data: s))
     }
 
-    /// Axis widths of Wan's 3-D RoPE: `h = w = 2·⌊dh/6⌋`, `t = dh − 2h` (dh=128 → 44, 42, 42).
-    public static func wanAxisDims(headDim: Int) -> (time: Int, height: Int, width: Int) {
-        let hw = 2 * (headDim / 6)
-        return (headDim - 2 * hw, hw, hw)
-    }
-
-    /// Wan's rotary table (`WanRotaryPosEmbed`) for a patch grid of `frames × height × width`
-    /// tokens (the latent size divided by the patch size): integer positions, float64
-    /// angles cast to Float. `[F·H·W, dh]`.
-    public static func wanTable(frames: Int, height: Int, width: Int, headDim: Int,
-                                theta: Double = 10_000) -> RotaryTable {
-        table3D(framePositions: (0..<frames).map(Double.init), rowPositions: (0..<height).map(Double.init),
-                columnPositions: (0..<width).map(Double.init), dims: wanAxisDims(headDim: headDim),
-                theta: theta, precision: .float64)
-    }
-
-    /// Axis widths of CogVideoX / EasyAnimate 3-D RoPE: `t = dh/4`, `h = w = 3·(dh/8)`.
-    public static func cogVideoXAxisDims(headDim: Int) -> (time: Int, height: Int, width: Int) {
-        (headDim / 4, headDim / 8 * 3, headDim / 8 * 3)
-    }
-
-    /// CogVideoX / EasyAnimate rotary table (`get_3d_rotary_pos_embed`, float32) for the given,
-    /// possibly fractional, positions of each grid axis. `[F·H·W, dh]`.
-    public static func cogVideoXTable(framePositions: [Double], rowPositions: [Double], columnPositions: [Double],
-                                      headDim: Int, theta: Double = 10_000) -> RotaryTable {
-        table3D(framePositions: framePositions, rowPositions: rowPositions, columnPositions: columnPositions,
-                dims: cogVideoXAxisDims(headDim: headDim), theta: theta, precision: .float32)
-    }
-
     /// torch `linspace(start, end, count)` in float32 (first half counted up from `start`,
     /// second half down from `end`).
     public static func linspace(_ start: Float, _ end: Float, count: Int) -> [Float] {
@@ -155,40 +129,6 @@ public enum Rotary {
         let step = (end - start) / Float(count - 1)
         let halfway = count / 2
         return (0..<count).map { i in i < halfway ? start + step * Float(i) : end - step * Float(count - i - 1) }
-    }
-
-    /// The crop region of `get_resize_crop_region_for_grid` (CogVideoX pipeline): the grid
-    /// `(height, width)` resized to fit `baseHeight × baseWidth` and centred. Python's
-    /// half-to-even `round` is reproduced.
-    public static func resizeCropRegion(height: Int, width: Int, baseHeight: Int, baseWidth: Int)
-        -> (top: Int, left: Int, bottom: Int, right: Int) {
-        let r = Double(height) / Double(width)
-        let resizeHeight: Int, resizeWidth: Int
-        if r > Double(baseHeight) / Double(baseWidth) {
-            resizeHeight = baseHeight
-            resizeWidth = Int((Double(baseHeight) / Double(height) * Double(width)).rounded(.toNearestOrEven))
-        } else {
-            resizeWidth = baseWidth
-            resizeHeight = Int((Double(baseWidth) / Double(width) * Double(height)).rounded(.toNearestOrEven))
-        }
-        let top = Int((Double(baseHeight - resizeHeight) / 2).rounded(.toNearestOrEven))
-        let left = Int((Double(baseWidth - resizeWidth) / 2).rounded(.toNearestOrEven))
-        return (top, left, top + resizeHeight, left + resizeWidth)
-    }
-
-    /// The `grid_type="linspace"` positions of `get_3d_rotary_pos_embed` for a token grid
-    /// of `frames × height × width` with a crop region from `resizeCropRegion`:
-    /// rows `linspace(top, bottom·(h−1)/h, h)`, columns likewise, frames `0..<F`.
-    public static func cogVideoXLinspacePositions(frames: Int, height: Int, width: Int,
-                                                  crop: (top: Int, left: Int, bottom: Int, right: Int))
-        -> (frames: [Double], rows: [Double], columns: [Double]) {
-        // Python evaluates stop·(n−1)/n in double before torch casts it to float32.
-        let rowEnd = Float(Double(crop.bottom) * Double(height - 1) / Double(height))
-        let colEnd = Float(Double(crop.right) * Double(width - 1) / Double(width))
-        let tEnd = Float(Double(frames) * Double(frames - 1) / Double(frames))
-        return (linspace(0, tEnd, count: frames).map(Double.init),
-                linspace(Float(crop.top), rowEnd, count: height).map(Double.init),
-                linspace(Float(crop.left), colEnd, count: width).map(Double.init))
     }
 }
 

@@ -23,6 +23,20 @@ extension Reference {
         return out
     }
 
+    /// `rotate` applied to every head vector of `x: [B, S, Nh, dh]` (row-major), token `s`
+    /// rotated by the parts `tokenParts(s)`.
+    public static func rotateHeads(_ x: [Float], shape: [Int],
+                                   tokenParts: (Int) -> [(position: Double, width: Int)]) -> [Double] {
+        let (b, s, nh, dh) = (shape[0], shape[1], shape[2], shape[3])
+        var out: [Double] = []
+        out.reserveCapacity(x.count)
+        for row in 0..<(b * s * nh) {
+            let v = x[(row * dh)..<((row + 1) * dh)].map(Double.init)
+            out += rotate(v, parts: tokenParts((row / nh) % s))
+        }
+        return out
+    }
+
     /// `get_timestep_embedding` evaluated in Double.
     public static func timestepEmbedding(_ t: Double, dim: Int, flipSinToCos: Bool, shift: Double,
                                          scale: Double, maxPeriod: Double) -> [Double] {

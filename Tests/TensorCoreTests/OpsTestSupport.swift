@@ -1,28 +1,15 @@
 import Foundation
+import Reference
 import XCTest
 @testable import TensorCore
 
 // Shared helpers of the op tests: seeded random tensors, comparisons, and the torch fixture
-// Tests/Fixtures/ops/tensor_ops.json (regenerate: tools/reference/generate_all.sh).
-
-/// A small deterministic generator (SplitMix64) so that test inputs never change.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+// Tests/Fixtures/ops/tensor_ops.json (regenerate: tools/reference/generate_all.sh). The
+// generator and the fixture reader live in the Reference target, shared with ModelsTests.
 
 /// Uniform values in `range`, reproducible from `seed`.
 func randomTensor(_ shape: [Int], seed: UInt64, in range: ClosedRange<Float> = -2...2) -> Tensor {
-    var g = SeededGenerator(seed: seed)
-    let n = shape.reduce(1, *)
-    return Tensor(shape: shape, data: (0..<n).map { _ in Float.random(in: range, using: &g) })
+    Tensor(shape: shape, data: Reference.randomValues(count: shape.reduce(1, *), seed: seed, in: range))
 }
 
 /// Asserts `|actual − expected| ≤ tolerance` elementwise, reporting the worst element.
@@ -45,36 +32,15 @@ func assertClose(_ actual: Tensor, _ expected: [Double], tolerance: Double,
     assertClose(actual.data, expected, tolerance: tolerance, message, file: file, line: line)
 }
 
-/// The torch reference values of tools/reference/tensor_ops_fixtures.py.
+/// The torch reference values of tools/reference/tensor_ops_fixtures.py, as tensors.
 struct OpsFixture {
-    static let regenerate = "tools/reference/generate_all.sh"
-    let cases: [String: Tensor]
+    let file: Reference.OpsFixture
 
-    static func load() throws -> OpsFixture {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/ops/tensor_ops.json")
-        let data = try Data(contentsOf: url)
-        guard let root = try JSONSerialization.jsonObject(with: data) as? [String: Any],
-              root["format_version"] as? Int == 1,
-              let cases = root["cases"] as? [String: [String: Any]] else {
-            throw NSError(domain: "OpsFixture", code: 2, userInfo: [NSLocalizedDescriptionKey:
-                "unreadable fixture \(url.path); regenerate with \(regenerate)"])
-        }
-        var out: [String: Tensor] = [:]
-        for (name, entry) in cases {
-            let shape = (entry["shape"] as? [NSNumber] ?? []).map(\.intValue)
-            let values = (entry["data"] as? [NSNumber] ?? []).map { Float($0.doubleValue) }
-            out[name] = Tensor(shape: shape, data: values)
-        }
-        return OpsFixture(cases: out)
-    }
+    static func load() throws -> OpsFixture { OpsFixture(file: try Reference.OpsFixture.load()) }
 
     func callAsFunction(_ name: String) throws -> Tensor {
-        guard let t = cases[name] else {
-            throw NSError(domain: "OpsFixture", code: 1, userInfo: [NSLocalizedDescriptionKey:
-                "fixture case \(name) missing; regenerate with \(OpsFixture.regenerate)"])
-        }
-        return t
+        let c = try file.values(name)
+        return Tensor(shape: c.shape, data: c.data)
     }
 }
 

@@ -34,6 +34,12 @@ public struct RMSNorm: Sendable {
     public let weight: Tensor?
     public let eps: Float
 
+    /// An RMS norm without a weight (diffusers `RMSNorm(elementwise_affine=False)`).
+    public init(eps: Float) {
+        weight = nil
+        self.eps = eps
+    }
+
     /// Loads `weight` [dim].
     public init(_ source: some WeightSource, dim: Int, eps: Float) throws {
         weight = try source.tensor("weight", shape: [dim])

@@ -1,5 +1,5 @@
 // diffusers 0.42.1 models/transformers/transformer_wan.py `WanTransformer3DModel` (Wan 2.1
-// and Wan 2.2 text-to-video DiT with full 3-D self-attention and text cross-attention), MODELS.md §5.2:
+// and Wan 2.2 text-to-video DiT with full 3-D self-attention and text cross-attention):
 //   rope  = WanRotaryPosEmbed(hidden_states)                    [F'·H'·W', dh] (float64 angles)
 //   x     = patch_embedding(hidden_states).flatten(2).transpose(1, 2)   Conv3d k = s = patch → [B, S, D]
 //   temb, tproj, ctx = condition_embedder(t, text)              tproj → [B, 6, D]

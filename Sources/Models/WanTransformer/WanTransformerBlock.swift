@@ -1,6 +1,9 @@
 // diffusers 0.42.1 models/transformers/transformer_wan.py `WanTransformerBlock` (Wan 2.1:
 // timestep_proj [B, 6, D]; Wan 2.2 TI2V: [B, S, 6, D], one row per token, here K distinct rows
-// and a row index per token, see WanTimeConditioning.swift), MODELS.md §5.3 and §14 item 9:
+// and a row index per token, see WanTimeConditioning.swift). Its children are the generic
+// layers: `attn1` / `attn2` are transformer_wan.py `WanAttention` = `Attention` with
+// "rms_norm_across_heads" q/k norms and biased projections (text-to-video: no added k/v
+// projections); `ffn` is `FeedForward(activation_fn="gelu-approximate")`.
 //   shift, scale, gate, c_shift, c_scale, c_gate = (scale_shift_table [1,6,D] + tproj).chunk(6, dim=1)
 //   x = x + attn1(LN1(x)·(1+scale) + shift, rope) · gate          LN1/LN3: FP32 LayerNorm, no affine
 //   x = x + attn2(norm2(x), ctx)                                   norm2: affine LN if cross_attn_norm; NO gate
@@ -12,23 +15,29 @@ import WeightsIO
 struct WanTransformerBlock: Sendable {
     /// `[1, 6, D]`: shift, scale, gate, c_shift, c_scale, c_gate offsets.
     let scaleShiftTable: Tensor
-    let selfAttention: WanAttention
-    let crossAttention: WanAttention
+    let selfAttention: Attention
+    let crossAttention: Attention
     /// Affine LayerNorm before cross-attention, or nil (identity) when `cross_attn_norm` is false.
     let norm2: LayerNorm?
-    let feedForward: WanFeedForward
+    let feedForward: FeedForward
     let eps: Float
 
     init(_ source: some WeightSource, config: WanTransformerConfig) throws {
         let dim = config.innerDim
         scaleShiftTable = try source.tensor("scale_shift_table", shape: [1, 6, dim])
-        selfAttention = try WanAttention(source.scoped("attn1."), dim: dim, heads: config.attentionHeadCount,
-                                         eps: config.eps)
-        crossAttention = try WanAttention(source.scoped("attn2."), dim: dim, heads: config.attentionHeadCount,
-                                          eps: config.eps)
+        selfAttention = try Self.attention(source.scoped("attn1."), config: config)
+        crossAttention = try Self.attention(source.scoped("attn2."), config: config)
         norm2 = config.crossAttentionNorm ? try LayerNorm(source.scoped("norm2."), dim: dim, eps: config.eps) : nil
-        feedForward = try WanFeedForward(source.scoped("ffn."), dim: dim, innerDim: config.ffnDim)
+        feedForward = try FeedForward(source.scoped("ffn."), dim: dim, innerDim: config.ffnDim,
+                                      activation: .geluApproximate)
         eps = config.eps
+    }
+
+    /// transformer_wan.py `WanAttention(dim, heads, dim_head=dim // heads, eps)`: q/k/v/out with
+    /// bias, RMSNorm over all heads on q and k.
+    private static func attention(_ source: some WeightSource, config: WanTransformerConfig) throws -> Attention {
+        try Attention(source, queryDim: config.innerDim, heads: config.attentionHeadCount,
+                      dimHead: config.attentionHeadDim, bias: true, qkNorm: .rmsNormAcrossHeads, eps: config.eps)
     }
 
     /// x: [B, S, D], context: [B, L, D], timestepProjection: [B, 6, D] (or [K, 6, D] with

@@ -1,5 +1,5 @@
 // The config of diffusers 0.42.1 models/transformers/transformer_wan.py `WanTransformer3DModel`
-// (MODELS.md §5.1): the `transformer/config.json` of a Wan 2.1 pipeline.
+// (its `__init__` arguments): the `transformer/config.json` of a Wan 2.1 / 2.2 pipeline.
 import Foundation
 import WeightsIO
 

@@ -1,5 +1,5 @@
 // diffusers `AutoencoderKLWan` (models/autoencoders/autoencoder_kl_wan.py, diffusers 0.42.1):
-// the Wan 2.1 causal video VAE, 4× in time and 8× in space, z = 16 (MODELS.md §6), and the
+// the Wan 2.1 causal video VAE, 4× in time and 8× in space, z = 16, and the
 // Wan 2.2 TI2V one (`is_residual`, `patch_size` 2: 4× in time, 16× in space, z = 48), whose
 // video is folded 2×2 into channels (`patchify`) before the encoder and unfolded after the
 // decoder (`unpatchify`).
@@ -162,7 +162,7 @@ public struct AutoencoderKLWan: Sendable {
         return video
     }
 
-    // MARK: Latent normalisation (MODELS.md §12.3)
+    // MARK: Latent normalisation (diffusers 0.42.1 pipelines/wan/pipeline_wan.py `WanPipeline.__call__`)
 
     /// Posterior mean → model space: `(μ − mean_c) / std_c` per channel (as the Wan
     /// pipelines compute it, `(μ − mean_c) · (1 / std_c)`). `mean: [B, z, F, h, w]`.

@@ -1,5 +1,5 @@
 // diffusers `WanDecoder3d` (models/autoencoders/autoencoder_kl_wan.py, diffusers 0.42.1).
-// Wan 2.1 layout (`is_residual = False`, MODELS.md §6.2): `WanUpBlock`s whose upsamplers halve
+// Wan 2.1 layout (`is_residual = False`): `WanUpBlock`s whose upsamplers halve
 // the width. Wan 2.2 layout (`is_residual = True`): `WanResidualUpBlock`s that keep it, with
 // `DupUp3D` shortcuts that need to know the first chunk.
 import TensorCore

@@ -1,5 +1,5 @@
 // diffusers `WanEncoder3d` (models/autoencoders/autoencoder_kl_wan.py, diffusers 0.42.1).
-// Wan 2.1 layout (`is_residual = False`): a flat list of down blocks (MODELS.md §6.2);
+// Wan 2.1 layout (`is_residual = False`): a flat list of down blocks;
 // Wan 2.2 layout (`is_residual = True`): one `WanResidualDownBlock` per level.
 import TensorCore
 import WeightsIO

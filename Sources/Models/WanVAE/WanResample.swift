@@ -1,5 +1,5 @@
 // diffusers `WanResample` (models/autoencoders/autoencoder_kl_wan.py, diffusers 0.42.1):
-// the encoder's spatial (and temporal) halving and the decoder's doubling (MODELS.md §6.2).
+// the encoder's spatial (and temporal) halving and the decoder's doubling.
 import TensorCore
 import WeightsIO
 

@@ -4,7 +4,8 @@
 // `temperal_downsample`.
 import Foundation
 
-/// `config.json` of an `AutoencoderKLWan` component (MODELS.md §6.1).
+/// `config.json` of an `AutoencoderKLWan` component (diffusers 0.42.1
+/// models/autoencoders/autoencoder_kl_wan.py `AutoencoderKLWan.__init__`).
 ///
 /// The architecture keys (`base_dim`, `z_dim`, `dim_mult`, `num_res_blocks`,
 /// `temperal_downsample`, `latents_mean`, `latents_std`) are required: a config without
