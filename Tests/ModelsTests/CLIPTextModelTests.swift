@@ -159,3 +159,25 @@ final class CLIPTextModelTests: XCTestCase {
         assertClose(actual, expected, tolerance: Self.tolerance, what)
     }
 }
+
+/// `clip_skip` as the SD-family pipelines apply it (`hidden_states[-(clip_skip + 1)]`, then
+/// `final_layer_norm`), against TextToVideoSDPipeline.encode_prompt(clip_skip=1) on the tiny
+/// text-to-video-sd pipeline's encoder (tools/reference/text_to_video_sd_fixtures.py).
+final class CLIPSkipTests: XCTestCase {
+    func testClipSkipMatchesThePipelinesEncodePrompt() throws {
+        let model = try CLIPTextModel.load(folder: Fixtures.url("text-to-video-sd/pipeline/text_encoder"))
+        let cases = try Fixtures.cases("text-to-video-sd/ddim_latents.safetensors")
+        let ids = try intRows(cases.tensor("prompt_input_ids"))
+        XCTAssertEqual(ids[0].count, 77)
+        // Same tolerance and reason as the CLIP encoder tests above (float32 sums in another order).
+        let skipped = try model.encode(inputIDs: ids, skippingLastLayers: 1)
+        XCTAssertLessThanOrEqual(maxRelativeError(skipped, try cases.tensor("prompt_embeds_clip_skip1")),
+                                 CLIPTextModelTests.tolerance)
+        let last = try model.encode(inputIDs: ids, skippingLastLayers: 0)
+        XCTAssertLessThanOrEqual(maxRelativeError(last, try cases.tensor("prompt_embeds")), CLIPTextModelTests.tolerance)
+        XCTAssertGreaterThan(maxRelativeError(skipped, last), 100 * CLIPTextModelTests.tolerance, "skipping a layer changes the output")
+        XCTAssertThrowsError(try model.encode(inputIDs: ids, skippingLastLayers: 2)) { error in
+            XCTAssertTrue("\(error)".contains("must be from 0 to 1"), "\(error)")
+        }
+    }
+}

@@ -87,6 +87,18 @@ public struct CLIPTextModel: TextEncoder {
         try self(inputIDs: inputIDs, attentionMask: attentionMask, cancellation: cancellation)
     }
 
+    /// The hidden state `skippingLastLayers` layers before the last, through the final layer
+    /// norm: what the SD-family pipelines' `clip_skip` gives (`hidden_states[-(clip_skip + 1)]`
+    /// then `final_layer_norm`); 0 is `last_hidden_state`. `[B, L, D]`.
+    public func encode(inputIDs: [[Int]], attentionMask: [[Int]]? = nil, skippingLastLayers skip: Int,
+                       cancellation: CancellationFlag = .never) throws -> Tensor {
+        guard skip >= 0, skip < layers.count else {
+            throw TextEncoderError.invalidClipSkip(skip: skip, layerCount: layers.count)
+        }
+        return try hiddenState(inputIDs: inputIDs, attentionMask: attentionMask, layerCount: layers.count - skip,
+                               cancellation: cancellation).state
+    }
+
     /// `last_hidden_state` and `pooler_output` (the hidden state at each row's EOS).
     public func encodeWithPooling(inputIDs: [[Int]], attentionMask: [[Int]]? = nil,
                                   cancellation: CancellationFlag = .never) throws -> CLIPTextOutput {
@@ -111,7 +123,7 @@ public struct CLIPTextModel: TextEncoder {
         return CLIPTextOutput(lastHiddenState: state, pooledOutput: Tensor(shape: [batch.batch, D], data: pooled))
     }
 
-    private func hiddenState(inputIDs: [[Int]], attentionMask: [[Int]]?,
+    private func hiddenState(inputIDs: [[Int]], attentionMask: [[Int]]?, layerCount: Int? = nil,
                              cancellation: CancellationFlag) throws -> (state: Tensor, batch: TokenBatch) {
         let P = config.maxPositionEmbeddings
         if let longest = inputIDs.map(\.count).max(), longest > P {
@@ -122,7 +134,7 @@ public struct CLIPTextModel: TextEncoder {
         var x = try tokenEmbedding.rows(batch.ids).reshaped([B, L, D])  // [B, L, D]
         try x += positionEmbedding.sliced(axis: 0, 0..<L)  // + [L, D] positions 0..<L
         let keyMask = batch.additiveKeyMask  // [B, 1, 1, L] or nil
-        for layer in layers {
+        for layer in layers.prefix(layerCount ?? layers.count) {
             try cancellation.check()
             x = try layer(x, keyMask: keyMask)
         }

@@ -19,6 +19,8 @@ public enum TextEncoderError: Error, Equatable, CustomStringConvertible, Localiz
     case attentionMaskShape(expected: [Int], actual: [Int])
     /// The sequence is longer than the encoder's learned positions (CLIP: 77).
     case sequenceTooLong(length: Int, maxPositions: Int)
+    /// `clip_skip` asks for a layer the encoder does not have.
+    case invalidClipSkip(skip: Int, layerCount: Int)
 
     public var description: String {
         switch self {
@@ -41,6 +43,8 @@ public enum TextEncoderError: Error, Equatable, CustomStringConvertible, Localiz
         case let .sequenceTooLong(length, maxPositions):
             return "sequence of \(length) tokens is longer than the encoder's \(maxPositions) positions:"
                 + " truncate to \(maxPositions) tokens (max_sequence_length ≤ \(maxPositions))"
+        case let .invalidClipSkip(skip, layerCount):
+            return "clip_skip \(skip) cannot be used: the text encoder has \(layerCount) layers, so it must be from 0 to \(layerCount - 1)"
         }
     }
 
