@@ -504,7 +504,7 @@ final class SamplerTests: XCTestCase {
         XCTAssertEqual(dpm.solverOrder, 2)
         XCTAssertEqual(dpm.schedule.betaSchedule, .scaledLinear)
         XCTAssertEqual(dpm.timestepSpacing, .linspace)  // DDIM's "leading" was a default, not in the file
-        // MODELS.md §11: DPM++2M from the ModelScope config.
+        // DPM++2M from the ModelScope (DDIM, scaled-linear) config, as diffusers 0.42.1 builds it.
         let plain = try makeScheduler(config: try SchedulerConfig.forSampler(.dpmPlusPlus2M, basedOn: modelScope),
                                       stepCount: 10)
         XCTAssertEqual(plain.timesteps, [999, 899, 799, 699, 599, 500, 400, 300, 200, 100])

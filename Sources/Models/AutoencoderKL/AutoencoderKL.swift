@@ -1,5 +1,5 @@
 // diffusers `AutoencoderKL` (models/autoencoders/autoencoder_kl.py, diffusers 0.42.1) with
-// `DiagonalGaussianDistribution` (vae.py): the SD image VAE (MODELS.md §2), and the way
+// `DiagonalGaussianDistribution` (vae.py): the SD image VAE, and the way
 // TextToVideoSDPipeline (ModelScope, zeroscope) and AnimateDiffPipeline apply it to video
 // latents `[B, C, F, H, W]`: frames folded into the batch (`b·F + f`), decoded image by image,
 // unfolded again (§12). The VAE has no cross-frame op, so any chunking gives the same frames.
@@ -185,7 +185,7 @@ public struct AutoencoderKL: Sendable {
         return video
     }
 
-    // MARK: Latent scaling (MODELS.md §12.3)
+    // MARK: Latent scaling (the pipelines' decode_latents / prepare_latents)
 
     /// Posterior latents → the diffusion model's space: `z · scaling_factor`, or
     /// `(z − shift_factor) · scaling_factor` when the config has a shift. Any shape.

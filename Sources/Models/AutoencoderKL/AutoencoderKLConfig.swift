@@ -1,5 +1,5 @@
 // The config.json of diffusers `AutoencoderKL` (models/autoencoders/autoencoder_kl.py, diffusers
-// 0.42.1), and the typed errors of this port: the SD VAE (MODELS.md §2) that TextToVideoSDPipeline
+// 0.42.1), and the typed errors of this port: the SD VAE that TextToVideoSDPipeline
 // (ModelScope, zeroscope) and AnimateDiffPipeline apply frame by frame.
 import Foundation
 import TensorCore
