@@ -238,14 +238,32 @@ public actor Engine {
     }
 }
 
-/// Peak resident set size of this process, in bytes.
+/// Peak resident set size of this process, in bytes: `VmHWM` of `/proc/self/status` on Linux.
+/// Not `ru_maxrss`, which Linux carries across `fork`/`exec`: started from a large process
+/// (a benchmark's Python), Zoetrope reported that process's peak as its own (issue #18).
 public func peakResidentBytes() -> Int {
-    var usage = rusage()
     #if os(Linux)
+    // Read to EOF: procfs files report a size of 0, so a read sized by stat gets nothing.
+    if let handle = FileHandle(forReadingAtPath: "/proc/self/status"),
+       let data = try? handle.readToEnd(), (try? handle.close()) != nil,
+       let kilobytes = highWaterMarkKilobytes(String(decoding: data, as: UTF8.self)) {
+        return kilobytes * 1024
+    }
+    var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
     return Int(usage.ru_maxrss) * 1024  // kilobytes on Linux
     #else
+    var usage = rusage()
     getrusage(RUSAGE_SELF, &usage)
     return Int(usage.ru_maxrss)  // bytes on macOS
     #endif
+}
+
+/// The `VmHWM:  123456 kB` line of a `/proc/<pid>/status` text, in kilobytes.
+func highWaterMarkKilobytes(_ status: String) -> Int? {
+    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        let fields = line.dropFirst("VmHWM:".count).split(whereSeparator: { $0 == " " || $0 == "\t" })
+        return fields.first.flatMap { Int($0) }
+    }
+    return nil
 }

@@ -155,6 +155,23 @@ final class GenerateCommandTests: XCTestCase {
         XCTAssertTrue(result.stdout.contains("frames: 4k+1"), result.stdout)
     }
 
+    /// Issue #18: the reported peak memory was `ru_maxrss`, which Linux carries across
+    /// fork/exec — started from a large process, zoetrope reported the parent's peak. This test
+    /// process touches 768 MB first; the child's own peak (the tiny pipeline) is far below it.
+    func testPeakMemoryIsTheProcessesOwn() throws {
+        let ballast = UnsafeMutableRawBufferPointer.allocate(byteCount: 768 << 20, alignment: 4096)
+        defer { ballast.deallocate() }
+        for offset in stride(from: 0, to: ballast.count, by: 4096) { ballast[offset] = 1 }
+        let result = try run(fixtureCall + ["--seed", "1", "--json", "--output", temp.appendingPathComponent("m").path])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let peaks = result.stdout.split(separator: "\n").compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["peak_memory_bytes"] as? Int
+        }
+        let peak = try XCTUnwrap(peaks.first, result.stdout)
+        XCTAssertGreaterThan(peak, 1 << 20)
+        XCTAssertLessThan(peak, 700 << 20, "the child reported its parent's peak")
+    }
+
     func testBadInputGetsAMessageAndItsOwnExitCode() throws {
         // An unknown folder and an unsupported pipeline: 3 (bad model).
         var result = try run(["generate", "--model", temp.appendingPathComponent("nowhere").path, "--prompt", "x"])
