@@ -76,6 +76,14 @@ public struct GenerateCommand: AsyncParsableCommand {
     public init() {}
 
     public func run() async throws {
+        // A chosen --output that already holds a clip's frames would end up with the new frames
+        // beside stale ones (a longer earlier run's): refused before anything runs.
+        if let output, let stale = Self.existingFrames(in: URL(fileURLWithPath: output)), !stale.isEmpty {
+            ProgressReporter(json: json).error(
+                "--output \(output) already holds \(stale.count) clip file(s) (\(stale[0]) …) of another clip; "
+                    + "choose an empty or new folder")
+            throw ZoetropeExit.badRequest
+        }
         let request = JobRequest(model: model, prompt: prompt, negativePrompt: negativePrompt, frames: frames,
                                  width: width, height: height, steps: steps, guidanceScale: guidance,
                                  sampler: sampler, seed: seed, fps: fps,
@@ -93,8 +101,9 @@ public struct GenerateCommand: AsyncParsableCommand {
         reporter.finish()
         switch final {
         case .finished(let result):
-            let folder = URL(fileURLWithPath: output ?? Self.defaultOutput(seed: result.seed))
             do {
+                let folder = try output.map { URL(fileURLWithPath: $0) }
+                    ?? Self.claimFolder(Self.defaultOutput(seed: result.seed))
                 let written = try ClipWriter.write(result, to: folder)
                 if let saveTensor { try ClipWriter.saveTensor(result, to: URL(fileURLWithPath: saveTensor)) }
                 reporter.wrote(folder: folder, result: result, written: written)
@@ -116,6 +125,29 @@ public struct GenerateCommand: AsyncParsableCommand {
             reporter.error("the engine ended the job without a result")
             throw ZoetropeExit.failure
         }
+    }
+
+    /// The clip files in `folder` (`frame_*.png`, `video.*`), or nil when it does not exist.
+    static func existingFrames(in folder: URL) -> [String]? {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else { return nil }
+        return names.filter { ($0.hasPrefix("frame_") && $0.hasSuffix(".png")) || $0.hasPrefix("video.") }.sorted()
+    }
+
+    /// Creates `path` (or `path-2`, `path-3` … when it exists) exclusively — `mkdir` fails
+    /// on an existing folder — so two runs started in the same second with the same seed never
+    /// share a folder (one clip overwrote the other).
+    static func claimFolder(_ path: String) throws -> URL {
+        let url = URL(fileURLWithPath: path)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        for attempt in 1...1_000 {
+            let candidate = attempt == 1 ? url : URL(fileURLWithPath: "\(path)-\(attempt)")
+            if mkdir(candidate.path, 0o755) == 0 { return candidate }
+            guard errno == EEXIST else {
+                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: candidate.path,
+                                                              NSLocalizedDescriptionKey: String(cString: strerror(errno))])
+            }
+        }
+        throw CocoaError(.fileWriteFileExists, userInfo: [NSFilePathErrorKey: path])
     }
 
     static func defaultOutput(seed: UInt64) -> String {

@@ -172,6 +172,40 @@ final class GenerateCommandTests: XCTestCase {
         XCTAssertLessThan(peak, 700 << 20, "the child reported its parent's peak")
     }
 
+    /// Issue #19 data loss 5: two `generate --seed N` finishing in the same second without
+    /// `--output` wrote one folder (one clip survived); reusing `--output` left an earlier,
+    /// longer run's frames beside the new ones. Now the default folder is created exclusively
+    /// (`-2` on a clash) and an --output that holds a clip is refused before anything runs.
+    func testRunsNeverShareOrOverwriteAFolder() throws {
+        func start() throws -> Process {
+            let process = Process()
+            process.executableURL = try binary()
+            process.arguments = fixtureCall + ["--seed", "5"]
+            process.currentDirectoryURL = temp
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            return process
+        }
+        let processes = [try start(), try start(), try start()]
+        for process in processes { process.waitUntilExit(); XCTAssertEqual(process.terminationStatus, 0) }
+        let root = temp.appendingPathComponent("zoetrope-output")
+        let folders = try FileManager.default.contentsOfDirectory(atPath: root.path)
+        XCTAssertEqual(folders.count, 3, "\(folders)")
+        for folder in folders {
+            let files = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(folder).path)
+            XCTAssertEqual(files.filter { $0.hasPrefix("frame_") }.count, 9, folder)
+        }
+
+        let used = root.appendingPathComponent(folders[0])
+        let before = try Data(contentsOf: used.appendingPathComponent("frame_0000.png"))
+        let result = try run(fixtureCall + ["--output", used.path])
+        XCTAssertEqual(result.status, 2, result.stderr)
+        XCTAssertTrue(result.stderr.contains("already holds"), result.stderr)
+        XCTAssertFalse(result.stderr.contains("step 1/"), "refused before generating")
+        XCTAssertEqual(try Data(contentsOf: used.appendingPathComponent("frame_0000.png")), before)
+    }
+
     func testBadInputGetsAMessageAndItsOwnExitCode() throws {
         // An unknown folder and an unsupported pipeline: 3 (bad model).
         var result = try run(["generate", "--model", temp.appendingPathComponent("nowhere").path, "--prompt", "x"])
