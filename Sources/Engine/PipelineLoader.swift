@@ -29,7 +29,8 @@ public struct PipelineLoader: ModelLoader {
             let pipeline = try PipelineRegistry.load(folder: url) { component, fraction in
                 context.emit(.loading(component: component, fraction: fraction))
             }
-            return PipelineModel(id: model, pipeline: pipeline)
+            return PipelineModel(id: model, pipeline: pipeline,
+                                 capabilities: try PipelineRegistry.capabilities(pipeline.capabilities, folder: url))
         } catch let error as JobFailure {
             throw error
         } catch {

@@ -11,13 +11,14 @@ import TensorCore
 public final class PipelineModel: LoadedModel {
     public let id: String
     public let pipeline: any VideoPipeline
+    /// The pipeline's capabilities with its folder's own defaults (`zoetrope.json`).
+    public let capabilities: ModelCapabilities?
 
-    public init(id: String, pipeline: any VideoPipeline) {
+    public init(id: String, pipeline: any VideoPipeline, capabilities: ModelCapabilities? = nil) {
         self.id = id
         self.pipeline = pipeline
+        self.capabilities = capabilities ?? pipeline.capabilities
     }
-
-    public var capabilities: ModelCapabilities? { pipeline.capabilities }
 
     /// The pipeline's settings for `request`.
     public static func settings(_ request: JobRequest) -> VideoSettings {

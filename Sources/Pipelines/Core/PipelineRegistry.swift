@@ -66,9 +66,15 @@ public enum PipelineRegistry {
         return try registration(for: folder).load(folder, progress)
     }
 
-    /// The capabilities of the pipeline folder `url`, from its configs alone.
+    /// The capabilities of the pipeline folder `url`, from its configs alone, with the
+    /// folder's own defaults (`zoetrope.json`) when it has them.
     public static func describe(folder url: URL) throws -> PipelineCapabilities {
         let folder = try DiffusersModelFolder(url: url)
-        return try registration(for: folder).describe(folder)
+        return try capabilities(try registration(for: folder).describe(folder), folder: url)
+    }
+
+    /// `capabilities` of a pipeline loaded from `folder`, with the folder's own defaults.
+    public static func capabilities(_ capabilities: PipelineCapabilities, folder: URL) throws -> PipelineCapabilities {
+        try FolderDefaults.load(folder: folder)?.applied(to: capabilities) ?? capabilities
     }
 }
