@@ -108,7 +108,7 @@ final class OpenAICLIPTests: XCTestCase {
         let prompt = "A breathtaking panoramic view of a futuristic city at dusk, with flying cars, neon signs in many "
             + "languages, crowded streets full of people holding umbrellas, reflections on wet asphalt, volumetric "
             + "light beams, cinematic, 8k, highly detailed, trending on artstation, by greg rutkowski and alphonse mucha, "
-            + "a red circle moving left on a black background"
+            + "a red circle moving left on a black background, golden hour, wide angle lens, film grain, soft focus"
         XCTAssertGreaterThanOrEqual(tokenizer.encode(prompt).count, 77)
         let encode = clock.measure { _ = tokenizer.encode(prompt, maxLength: 77) }
         let long = try Fixtures.prompts().first { $0.name == "long_1000_chars" }?.text ?? ""
