@@ -1,8 +1,12 @@
 // A CLIP byte-level BPE tokenizer, matching transformers 5.24.0
-// `models/clip/tokenization_clip.py` `CLIPTokenizer` (a `tokenizers` BPE backend): NFC, runs of
-// whitespace to one space, lowercase; CLIP's split pattern; byte-level characters; BPE with the
-// `</w>` end-of-word suffix; `<|startoftext|>` … `<|endoftext|>`; padding with the pad token the
-// files name (SD2-style repos pad with "!", SD1 with `<|endoftext|>`).
+// `models/clip/tokenization_clip.py` `CLIPTokenizer` (a `tokenizers` 0.23 BPE backend; transformers 5
+// has no separate Python tokenizer and never calls ftfy): NFC, runs of whitespace to one space,
+// lowercase; CLIP's split pattern; byte-level characters; BPE with the `</w>` end-of-word suffix;
+// `<|startoftext|>` … `<|endoftext|>`; padding with the pad token the files name (SD 2.x / ModelScope
+// repos pad with "!", SD 1.x with `<|endoftext|>`). The special tokens and their flags are resolved as
+// `PreTrainedTokenizerBase.from_pretrained` and `TokenizersBackend.__init__` resolve them
+// (`resolveAddedTokens`). Checked token for token against transformers on OpenAI CLIP's real
+// 49,408-token vocabulary (Tests/Fixtures/tokenizers/clip-openai/).
 
 import Foundation
 
@@ -31,8 +35,9 @@ public struct BPETokenizer: Tokenizer {
     }
 
     /// Loads a `tokenizer.json` whose model is BPE, interpreting its normalizer, pre-tokenizer,
-    /// post-processor and added tokens. The pad token comes from `tokenizer_config.json` /
-    /// `special_tokens_map.json` beside it, else `<|endoftext|>` (CLIPTokenizer's default).
+    /// post-processor and added tokens. The named special tokens (pad among them) come from
+    /// `tokenizer_config.json` / `special_tokens_map.json` beside it, else CLIPTokenizer's defaults
+    /// (`<|endoftext|>`); the file's own added tokens keep their flags.
     public init(tokenizerJSON url: URL) throws {
         let path = url.path
         let root = try TokenizerFiles.jsonObject(url)
@@ -82,8 +87,9 @@ public struct BPETokenizer: Tokenizer {
     }
 
     /// Loads CLIP's `vocab.json` + `merges.txt` and builds what transformers' `CLIPTokenizer`
-    /// builds from them. Special-token names come from `special_tokens_map.json` /
-    /// `tokenizer_config.json` beside `vocab.json`, else CLIP's defaults.
+    /// builds from them. Special tokens, their ids and their `normalized` / `lstrip` / `rstrip` flags
+    /// come from `special_tokens_map.json` / `tokenizer_config.json` beside `vocab.json` (see
+    /// `resolveAddedTokens`), else CLIP's defaults.
     public init(vocabulary vocabURL: URL, merges mergesURL: URL) throws {
         let vocabObject = try TokenizerFiles.jsonObject(vocabURL)
         var vocab: [String: Int] = [:]
