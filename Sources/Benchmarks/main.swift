@@ -2,7 +2,9 @@
 //
 //   swift run -c release zoetrope-bench
 //
-//   swift run -c release zoetrope-bench conv      (one section: linear, conv or attention)
+//   swift run -c release zoetrope-bench conv      (one section: linear, conv, attention or tokenizer)
+//   swift run -c release zoetrope-bench tokenizer [FOLDER]   (a CLIP tokenizer folder; default the
+//                                                           real 49k vocabulary of Tests/Fixtures)
 //
 // Each figure is the median of a few timed repetitions after one warm-up run. The ratio
 // column divides by the better raw sgemm rate of 1024² and 2048² (square GEMMs of the size
@@ -11,7 +13,9 @@
 
 import CBLAS
 import Dispatch
+import Foundation
 import TensorCore
+import Tokenizers
 
 /// Seconds of one run of `body`, as the median of `repetitions` after one warm-up.
 func medianSeconds(repetitions: Int, _ body: () -> Void) -> Double {
@@ -137,4 +141,35 @@ for (heads, sequence, keys, headDim, repetitions) in [(12, 1560, 1560, 128, 3), 
     report("sdpa B1 H\(heads) Sq\(sequence) Sk\(keys) D\(headDim)",
            flops: 4 * Double(heads * sequence * keys * headDim), seconds: seconds, reference: reference)
 }
+}
+
+// MARK: Tokenizer
+
+if only == "tokenizer" {
+    // Timed here, never in tests: loading CLIP's 49,408-token vocabulary and encoding prompts.
+    let folder = URL(fileURLWithPath: CommandLine.arguments.dropFirst(2).first ?? "Tests/Fixtures/tokenizers/clip-openai")
+    print("tokenizer (CLIP BPE) from \(folder.path)")
+    do {
+        var tokenizer: BPETokenizer?
+        let loadMerges = medianSeconds(repetitions: 3) {
+            tokenizer = try? BPETokenizer(vocabulary: folder.appendingPathComponent("vocab.json"),
+                                          merges: folder.appendingPathComponent("merges.txt"))
+        }
+        let loadJSON = medianSeconds(repetitions: 3) {
+            _ = try? BPETokenizer(tokenizerJSON: folder.appendingPathComponent("tokenizer.json"))
+        }
+        guard let tokenizer else { throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: folder.path]) }
+        let prompt = "A breathtaking panoramic view of a futuristic city at dusk, with flying cars, neon signs in many "
+            + "languages, crowded streets full of people holding umbrellas, reflections on wet asphalt, volumetric "
+            + "light beams, cinematic, 8k, highly detailed"
+        let long = String(repeating: "a red circle moving left on a black background, ", count: 20)
+        let encode = medianSeconds(repetitions: 20) { _ = tokenizer.encode(prompt, maxLength: 77) }
+        let encodeLong = medianSeconds(repetitions: 20) { _ = tokenizer.encode(long, maxLength: 77) }
+        print("  load vocab.json + merges.txt  \(String(format: "%8.1f ms", loadMerges * 1e3))")
+        print("  load tokenizer.json           \(String(format: "%8.1f ms", loadJSON * 1e3))")
+        print("  encode a 77-token prompt      \(String(format: "%8.3f ms", encode * 1e3))")
+        print("  encode \(long.count) characters        \(String(format: "%8.3f ms", encodeLong * 1e3))")
+    } catch {
+        print("  cannot load the tokenizer: \(error)")
+    }
 }

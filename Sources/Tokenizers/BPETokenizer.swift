@@ -1,8 +1,12 @@
 // A CLIP byte-level BPE tokenizer, matching transformers 5.24.0
-// `models/clip/tokenization_clip.py` `CLIPTokenizer` (a `tokenizers` BPE backend): NFC, runs of
-// whitespace to one space, lowercase; CLIP's split pattern; byte-level characters; BPE with the
-// `</w>` end-of-word suffix; `<|startoftext|>` … `<|endoftext|>`; padding with the pad token the
-// files name (SD2-style repos pad with "!", SD1 with `<|endoftext|>`).
+// `models/clip/tokenization_clip.py` `CLIPTokenizer` (a `tokenizers` 0.23 BPE backend; transformers 5
+// has no separate Python tokenizer and never calls ftfy): NFC, runs of whitespace to one space,
+// lowercase; CLIP's split pattern; byte-level characters; BPE with the `</w>` end-of-word suffix;
+// `<|startoftext|>` … `<|endoftext|>`; padding with the pad token the files name (SD 2.x / ModelScope
+// repos pad with "!", SD 1.x with `<|endoftext|>`). The special tokens and their flags are resolved as
+// `PreTrainedTokenizerBase.from_pretrained` and `TokenizersBackend.__init__` resolve them
+// (`resolveAddedTokens`). Checked token for token against transformers on OpenAI CLIP's real
+// 49,408-token vocabulary (Tests/Fixtures/tokenizers/clip-openai/).
 
 import Foundation
 
@@ -31,8 +35,9 @@ public struct BPETokenizer: Tokenizer {
     }
 
     /// Loads a `tokenizer.json` whose model is BPE, interpreting its normalizer, pre-tokenizer,
-    /// post-processor and added tokens. The pad token comes from `tokenizer_config.json` /
-    /// `special_tokens_map.json` beside it, else `<|endoftext|>` (CLIPTokenizer's default).
+    /// post-processor and added tokens. The named special tokens (pad among them) come from
+    /// `tokenizer_config.json` / `special_tokens_map.json` beside it, else CLIPTokenizer's defaults
+    /// (`<|endoftext|>`); the file's own added tokens keep their flags.
     public init(tokenizerJSON url: URL) throws {
         let path = url.path
         let root = try TokenizerFiles.jsonObject(url)
@@ -67,8 +72,10 @@ public struct BPETokenizer: Tokenizer {
                 throw TokenizerError.corruptFile(path: path, reason: "model.merges[\(i)] is not a pair")
             }
         }
-        let added = try TokenizerFiles.addedTokens(root["added_tokens"], path: path)
-        let names = try TokenizerFiles.specialTokenNames(in: url.deletingLastPathComponent())
+        let config = try TokenizerFiles.specialTokenConfig(in: url.deletingLastPathComponent())
+        let added = try Self.resolveAddedTokens(base: try TokenizerFiles.addedTokens(root["added_tokens"], path: path),
+                                                config: config, vocab: vocab, path: path)
+        let names = config.names
         let unkName = model["unk_token"] as? String
         let bpe = BPEModel(vocab: vocab, merges: merges, endOfWordSuffix: model["end_of_word_suffix"] as? String ?? "",
                            unkID: unkName.flatMap { vocab[$0] })
@@ -80,8 +87,9 @@ public struct BPETokenizer: Tokenizer {
     }
 
     /// Loads CLIP's `vocab.json` + `merges.txt` and builds what transformers' `CLIPTokenizer`
-    /// builds from them. Special-token names come from `special_tokens_map.json` /
-    /// `tokenizer_config.json` beside `vocab.json`, else CLIP's defaults.
+    /// builds from them. Special tokens, their ids and their `normalized` / `lstrip` / `rstrip` flags
+    /// come from `special_tokens_map.json` / `tokenizer_config.json` beside `vocab.json` (see
+    /// `resolveAddedTokens`), else CLIP's defaults.
     public init(vocabulary vocabURL: URL, merges mergesURL: URL) throws {
         let vocabObject = try TokenizerFiles.jsonObject(vocabURL)
         var vocab: [String: Int] = [:]
@@ -104,19 +112,17 @@ public struct BPETokenizer: Tokenizer {
             }
             merges.append(pair)
         }
-        let names = try TokenizerFiles.specialTokenNames(in: vocabURL.deletingLastPathComponent())
+        let config = try TokenizerFiles.specialTokenConfig(in: vocabURL.deletingLastPathComponent())
+        let added = try Self.resolveAddedTokens(base: [], config: config, vocab: vocab, path: vocabURL.path)
+        let names = Self.withCLIPDefaults(config).names
         let unkName = names["unk_token"] as? String ?? "<|endoftext|>"
         let bosName = names["bos_token"] as? String ?? "<|startoftext|>"
         let eosName = names["eos_token"] as? String ?? "<|endoftext|>"
         let padName = names["pad_token"] as? String ?? "<|endoftext|>"
-        var added: [AddedToken] = []
         var ids: [String: Int] = [:]
         for (key, name) in [("unk_token", unkName), ("bos_token", bosName), ("eos_token", eosName), ("pad_token", padName)] {
             guard let id = vocab[name] else { throw TokenizerError.unknownToken(path: vocabURL.path, key: key, token: name) }
             ids[key] = id
-            if !added.contains(where: { $0.id == id }) {
-                added.append(AddedToken(content: name, id: id, special: true, normalized: false, lstrip: false, rstrip: false))
-            }
         }
         let bpe = BPEModel(vocab: vocab, merges: merges, endOfWordSuffix: "</w>", unkID: vocab[unkName])
         let split = try TextPattern(regex: Self.clipPattern, path: vocabURL.path, key: "CLIP pattern")
@@ -147,6 +153,61 @@ public struct BPETokenizer: Tokenizer {
             special: SpecialTokenIDs(bos: bos, eos: eos, pad: pad, unk: bpe.unkID), padID: pad,
             idToToken: idToToken, decoder: .byteLevel(endOfWordSuffix: bpe.endOfWordSuffix))
         vocabularySize = (idToToken.keys.max() ?? -1) + 1
+    }
+
+    /// `config` with CLIPTokenizer's defaults for the named tokens it lacks (`__init__` arguments
+    /// `unk_token` / `bos_token` / `eos_token` / `pad_token`, plain strings).
+    private static func withCLIPDefaults(_ config: TokenizerFiles.SpecialTokenConfig) -> TokenizerFiles.SpecialTokenConfig {
+        let defaults = ["bos_token": "<|startoftext|>", "eos_token": "<|endoftext|>",
+                        "unk_token": "<|endoftext|>", "pad_token": "<|endoftext|>"]
+        var config = config
+        let present = Set(config.named.map(\.key))
+        for (key, content) in defaults where !present.contains(key) {
+            config.named.append((key, AddedToken(content: content, id: -1, special: true, normalized: false, lstrip: false, rstrip: false)))
+        }
+        let order = TokenizerFiles.specialTokenKeys
+        config.named.sort { (order.firstIndex(of: $0.key) ?? order.count) < (order.firstIndex(of: $1.key) ?? order.count) }
+        return config
+    }
+
+    /// The added tokens transformers 5.24.0 `TokenizersBackend.__init__` ends up with: `base` (the
+    /// `added_tokens` of a tokenizer.json), then the config's `added_tokens_decoder` entries not
+    /// identical to one of those, then every named special token (CLIP's defaults for missing ones)
+    /// whose content is in neither list. They are added in that order and, as in `tokenizers`'
+    /// `AddedVocabulary::add_tokens`, a later definition of the same content replaces the flags of the
+    /// earlier one. The flags matter: a `normalized` token is matched after lower-casing, so with
+    /// SD 1.x files `<|STARTOFTEXT|>` typed by a user is the special token and `<|ENDOFTEXT|>` is not.
+    static func resolveAddedTokens(base: [AddedToken], config: TokenizerFiles.SpecialTokenConfig,
+                                   vocab: [String: Int], path: String) throws -> [AddedToken] {
+        func sameDefinition(_ a: AddedToken, _ b: AddedToken) -> Bool {
+            a.content == b.content && a.special == b.special && a.normalized == b.normalized
+                && a.lstrip == b.lstrip && a.rstrip == b.rstrip
+        }
+        var toAdd = config.addedTokensDecoder.filter { token in !base.contains { sameDefinition($0, token) } }
+        let known = Set(base.map(\.content) + toAdd.map(\.content))
+        for (_, named) in withCLIPDefaults(config).named {
+            var token = named
+            token.special = true // transformers marks every named token special
+            if !known.contains(token.content), !toAdd.contains(where: { sameDefinition($0, token) }) { toAdd.append(token) }
+        }
+        var tokens = base
+        for token in toAdd {
+            if let i = tokens.firstIndex(where: { $0.content == token.content }) {
+                tokens[i] = AddedToken(content: token.content, id: tokens[i].id, special: token.special,
+                                       normalized: token.normalized, lstrip: token.lstrip, rstrip: token.rstrip)
+                continue
+            }
+            // `tokenizers` takes the id the vocabulary gives the content; a token new to it would get
+            // a new id, which no CLIP file needs and which this loader refuses.
+            guard let id = vocab[token.content] ?? (token.id >= 0 ? token.id : nil) else {
+                let key = config.named.first { $0.token.content == token.content }?.key ?? "added token"
+                throw TokenizerError.unknownToken(path: path, key: key, token: token.content)
+            }
+            var resolved = token
+            resolved.id = id
+            tokens.append(resolved)
+        }
+        return tokens
     }
 
     private static func mergePair(_ line: String) -> (String, String)? {

@@ -46,21 +46,94 @@ enum TokenizerFiles {
         return value as? Int
     }
 
-    /// Special-token names from `tokenizer_config.json` (preferred) and `special_tokens_map.json`
-    /// in `directory`, when those files exist: keys `bos_token`, `eos_token`, `unk_token`,
-    /// `pad_token`, plus `extra_ids`.
-    static func specialTokenNames(in directory: URL) throws -> [String: Any] {
-        var names: [String: Any] = [:]
-        for file in ["special_tokens_map.json", "tokenizer_config.json"] {
-            let url = directory.appendingPathComponent(file)
-            guard FileManager.default.fileExists(atPath: url.path) else { continue }
-            let object = try jsonObject(url)
-            for key in ["bos_token", "eos_token", "unk_token", "pad_token"] {
-                if let token = tokenString(object[key]) { names[key] = token }
-            }
-            if let extra = int(object["extra_ids"]) { names["extra_ids"] = extra }
+    /// The named special tokens of transformers' `SPECIAL_TOKENS_ATTRIBUTES`, in its order.
+    static let specialTokenKeys = ["bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token"]
+
+    /// What `tokenizer_config.json` and `special_tokens_map.json` say about special tokens, read as
+    /// transformers 5.24.0 `PreTrainedTokenizerBase.from_pretrained` reads them: the config's values,
+    /// overridden by `special_tokens_map.json` unless the config has `added_tokens_decoder` (then the map
+    /// is not read at all).
+    struct SpecialTokenConfig {
+        /// Named special tokens (`bos_token` …) in `specialTokenKeys` order, with the flags their files
+        /// give: a plain string is `normalized: false`; an AddedToken dict keeps its `normalized`
+        /// (default: false in special_tokens_map.json, where transformers marks it special; true in
+        /// tokenizer_config.json unless the dict says `special: true`). Ids are not known here (-1).
+        var named: [(key: String, token: AddedToken)] = []
+        /// `added_tokens_decoder` of tokenizer_config.json, in id order.
+        var addedTokensDecoder: [AddedToken] = []
+        /// `extra_ids` (T5 sentinel count), if given.
+        var extraIDs: Int?
+
+        /// key → token content, plus `extra_ids`.
+        var names: [String: Any] {
+            var out: [String: Any] = [:]
+            for (key, token) in named { out[key] = token.content }
+            if let extraIDs { out["extra_ids"] = extraIDs }
+            return out
         }
-        return names
+    }
+
+    /// Reads the special-token files in `directory` (either may be missing).
+    static func specialTokenConfig(in directory: URL) throws -> SpecialTokenConfig {
+        func load(_ name: String) throws -> (object: [String: Any], path: String)? {
+            let url = directory.appendingPathComponent(name)
+            guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+            return (try jsonObject(url), url.path)
+        }
+        let config = try load("tokenizer_config.json")
+        var result = SpecialTokenConfig()
+        var values: [String: (token: AddedToken, fromMap: Bool)] = [:]
+        if let (object, path) = config {
+            for key in specialTokenKeys {
+                if let token = try specialToken(object[key], inSpecialTokensMap: false, path: path, key: key) {
+                    values[key] = (token, false)
+                }
+            }
+            result.extraIDs = int(object["extra_ids"])
+            if let decoder = object["added_tokens_decoder"] as? [String: Any] {
+                for (idText, value) in decoder {
+                    guard let id = Int(idText), id >= 0, id < maxTokenID,
+                          var token = try specialToken(value, inSpecialTokensMap: false, path: path, key: "added_tokens_decoder[\(idText)]") else {
+                        throw TokenizerError.corruptFile(path: path, reason: "added_tokens_decoder entry \"\(idText)\" is not an id from 0 to \(maxTokenID - 1) with a token")
+                    }
+                    token.id = id
+                    result.addedTokensDecoder.append(token)
+                }
+                result.addedTokensDecoder.sort { $0.id < $1.id }
+            }
+        }
+        if config?.object["added_tokens_decoder"] == nil, let (object, path) = try load("special_tokens_map.json") {
+            for key in specialTokenKeys {
+                if let token = try specialToken(object[key], inSpecialTokensMap: true, path: path, key: key) {
+                    values[key] = (token, true)
+                }
+            }
+        }
+        result.named = specialTokenKeys.compactMap { key in values[key].map { (key, $0.token) } }
+        return result
+    }
+
+    /// A special token written as `"<|endoftext|>"` or as an AddedToken dict; nil for null / absent.
+    private static func specialToken(_ value: Any?, inSpecialTokensMap: Bool, path: String, key: String) throws -> AddedToken? {
+        if value == nil || value is NSNull { return nil }
+        if let content = value as? String {
+            return AddedToken(content: content, id: -1, special: true, normalized: false, lstrip: false, rstrip: false)
+        }
+        guard let object = value as? [String: Any], let content = object["content"] as? String else {
+            throw TokenizerError.corruptFile(path: path, reason: "\(key) is neither a string nor a token object with \"content\"")
+        }
+        // transformers' AddedToken: `normalized` defaults to `not special`; special_tokens_map.json
+        // entries are made special, tokenizer_config.json ones only when they say so.
+        let special = inSpecialTokensMap || object["special"] as? Bool == true
+        return AddedToken(content: content, id: -1, special: special,
+                          normalized: object["normalized"] as? Bool ?? !special,
+                          lstrip: object["lstrip"] as? Bool ?? false, rstrip: object["rstrip"] as? Bool ?? false)
+    }
+
+    /// Special-token names (`bos_token`, `eos_token`, `unk_token`, `pad_token` …, plus `extra_ids`)
+    /// from the files in `directory`, with transformers' precedence (see `specialTokenConfig`).
+    static func specialTokenNames(in directory: URL) throws -> [String: Any] {
+        try specialTokenConfig(in: directory).names
     }
 
     /// Added tokens from a `tokenizer.json` `added_tokens` array.

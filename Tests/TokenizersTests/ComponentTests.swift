@@ -217,3 +217,33 @@ final class DecodeTests: XCTestCase {
         XCTAssertEqual(unpadded.ids, clip.encode(long))
     }
 }
+
+final class SpecialTokenConfigTests: XCTestCase {
+    /// A tokenizer_config.json with `added_tokens_decoder` (as transformers ≥ 4.34 saves it): the
+    /// special_tokens_map.json beside it is not read, the decoder's flags hold, and an entry's id is
+    /// the one the vocabulary gives its content. Ids from transformers 5.24.0 `CLIPTokenizer` on these
+    /// same files (the tiny CLIP vocabulary: `<|startoftext|>` 833, `<|endoftext|>` 834).
+    func testAddedTokensDecoderWinsOverSpecialTokensMap() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("zoetrope-clip-atd-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+        for name in ["vocab.json", "merges.txt"] {
+            try FileManager.default.copyItem(at: Fixtures.clip.appendingPathComponent(name), to: url.appendingPathComponent(name))
+        }
+        let config = """
+            {"added_tokens_decoder": {"0": {"content": "!", "lstrip": false, "normalized": false, "rstrip": false, "single_word": false, "special": true},
+             "1099": {"content": "<|endoftext|>", "lstrip": false, "normalized": true, "rstrip": false, "single_word": false, "special": true}},
+             "bos_token": "<|startoftext|>", "eos_token": "<|endoftext|>", "pad_token": "!", "unk_token": "<|endoftext|>", "tokenizer_class": "CLIPTokenizer"}
+            """
+        try Data(config.utf8).write(to: url.appendingPathComponent("tokenizer_config.json"))
+        try Data(#"{"pad_token": "<|endoftext|>", "bos_token": "<|endoftext|>"}"#.utf8).write(to: url.appendingPathComponent("special_tokens_map.json"))
+        let tokenizer = try BPETokenizer(directory: url)
+        XCTAssertEqual(tokenizer.specialTokenIDs.pad, 0)
+        XCTAssertEqual(tokenizer.specialTokenIDs.bos, 833)
+        XCTAssertEqual(tokenizer.specialTokenIDs.eos, 834)
+        XCTAssertEqual(tokenizer.pipeline.added.tokens.sorted { $0.id < $1.id }.map { "\($0.id) \($0.content) \($0.normalized)" },
+                       ["0 ! false", "833 <|startoftext|> false", "834 <|endoftext|> true"])
+        XCTAssertEqual(tokenizer.encode("a <|ENDOFTEXT|> b!"), [833, 320, 834, 321, 0, 834])
+        XCTAssertEqual(tokenizer.encode("x <|STARTOFTEXT|>"), [833, 343, 27, 347, 528, 547, 83, 78, 69, 83, 68, 87, 339, 91, 285, 834])
+    }
+}

@@ -11,6 +11,8 @@ enum Fixtures {
 
     static let unigram = root.appendingPathComponent("unigram")
     static let clip = root.appendingPathComponent("clip")
+    /// OpenAI CLIP's real 49,408-token vocabulary with SD 1.x configs; `sd2/` holds SD 2.x configs.
+    static let clipOpenAI = root.appendingPathComponent("clip-openai")
 
     static let regenerate = "regenerate with: tools/reference/generate_all.sh"
 
@@ -33,7 +35,11 @@ enum Fixtures {
     }
 
     static func json(_ name: String) throws -> [String: Any] {
-        let data = try Data(contentsOf: root.appendingPathComponent(name))
+        try json(at: root.appendingPathComponent(name))
+    }
+
+    static func json(at url: URL) throws -> [String: Any] {
+        let data = try Data(contentsOf: url)
         guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw CocoaError(.fileReadCorruptFile)
         }
@@ -48,9 +54,10 @@ enum Fixtures {
         }
     }
 
-    /// Expected results for "unigram" or "clip", in corpus order, plus the header ids.
-    static func expected(_ kind: String) throws -> (entries: [Expected], header: [String: Int]) {
-        let section = try json("expected.json")[kind] as? [String: Any] ?? [:]
+    /// Expected results for "unigram" or "clip" (expected.json), or for "sd15" / "sd2" when `file` is
+    /// clip-openai/expected.json, in corpus order, plus the header ids.
+    static func expected(_ kind: String, file: String = "expected.json") throws -> (entries: [Expected], header: [String: Int]) {
+        let section = try json(file)[kind] as? [String: Any] ?? [:]
         var header: [String: Int] = [:]
         for (key, value) in section where key != "entries" { header[key] = (value as? NSNumber)?.intValue }
         let entries = (section["entries"] as? [[String: Any]] ?? []).map { entry -> Expected in

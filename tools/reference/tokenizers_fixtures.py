@@ -12,6 +12,13 @@ with them:
             <|endoftext|>) trained with the `tokenizers` library, written as `vocab.json` +
             `merges.txt` + `special_tokens_map.json` (pad "!" like SD2 / OpenCLIP repos), and, through
             transformers' CLIPTokenizer, as `tokenizer.json` + `tokenizer_config.json`.
+  clip-openai/    OpenAI CLIP's real 49,408-token vocabulary (what SD 1.x / SD 2.x / ModelScope / AnimateDiff
+            ship): `vocab.json` + `merges.txt` built, by the rules of OpenAI's `simple_tokenizer.py`, from
+            `bpe_simple_vocab_16e6.txt.gz` as the `open_clip_torch` package ships it (MIT, OpenAI); the
+            `special_tokens_map.json` / `tokenizer_config.json` of SD 1.x repos (bos/eos/unk as
+            `normalized: true` AddedToken dicts, pad `<|endoftext|>`); a compact `tokenizer.json` written by
+            the `tokenizers` backend transformers builds from them; `sd2/` holds the configs of SD 2.x /
+            ModelScope repos (pad "!"). Its own `expected.json` has the ids for every corpus prompt.
   corpus.json     the hostile prompts (committed; edit there, not here, after the first run).
   expected.json   token ids and attention masks from transformers for every prompt, both
                   tokenizers, both loading paths (the script checks that the paths agree).
@@ -29,6 +36,10 @@ import random
 import shutil
 import sys
 import tempfile
+
+import gzip
+import importlib.metadata
+import importlib.util
 
 import sentencepiece as spm
 import tokenizers
@@ -199,6 +210,107 @@ def write_clip(workdir):
 
 
 # --------------------------------------------------------------------------------------------
+# OpenAI CLIP's real vocabulary
+# --------------------------------------------------------------------------------------------
+
+CLIP_VOCAB_SIZE = 49408
+
+
+def open_clip_bpe_path():
+    """`bpe_simple_vocab_16e6.txt.gz` from the installed open_clip_torch (found, not imported: open_clip
+    imports torchvision and timm, which this script does not need)."""
+    spec = importlib.util.find_spec("open_clip")
+    if spec is None or spec.origin is None:
+        sys.exit("open_clip_torch is not installed: pip install --no-deps open_clip_torch "
+                 "(pinned in tools/reference/requirements.txt)")
+    return os.path.join(os.path.dirname(spec.origin), "bpe_simple_vocab_16e6.txt.gz")
+
+
+def openai_clip_vocab_and_merges():
+    """The vocabulary and merges exactly as OpenAI CLIP's `clip/simple_tokenizer.py` `SimpleTokenizer`
+    derives them (and as the hub's openai/clip-vit-* `vocab.json` / `merges.txt` hold them): the first
+    49152 - 256 - 2 merge lines after the header; vocab = the 256 byte characters, the same with `</w>`,
+    every merge joined, then `<|startoftext|>` and `<|endoftext|>`."""
+    with gzip.open(open_clip_bpe_path()) as f:
+        lines = f.read().decode("utf-8").split("\n")
+    merges = lines[1:49152 - 256 - 2 + 1]
+    assert all(len(m.split(" ")) == 2 for m in merges)
+    base = bytes_to_unicode()
+    vocab_list = base + [b + "</w>" for b in base] + ["".join(m.split(" ")) for m in merges]
+    vocab_list += ["<|startoftext|>", "<|endoftext|>"]
+    vocab = {t: i for i, t in enumerate(vocab_list)}
+    assert len(vocab) == len(vocab_list) == CLIP_VOCAB_SIZE, len(vocab)
+    return vocab, merges
+
+
+def legacy_added_token(content, config=False):
+    token = {"content": content, "lstrip": False, "normalized": True, "rstrip": False, "single_word": False}
+    return {"__type": "AddedToken", **token} if config else token
+
+
+def clip_configs(pad, name_or_path, config_pad):
+    """(special_tokens_map.json, tokenizer_config.json) as SD-era hub repos carry them (written by
+    transformers 4.2x): bos/eos/unk as AddedToken dicts with `normalized: true`, pad a plain string."""
+    special = {"bos_token": legacy_added_token("<|startoftext|>"), "eos_token": legacy_added_token("<|endoftext|>"),
+               "pad_token": pad, "unk_token": legacy_added_token("<|endoftext|>")}
+    config = {"add_prefix_space": False, "bos_token": legacy_added_token("<|startoftext|>", True),
+              "do_lower_case": True, "eos_token": legacy_added_token("<|endoftext|>", True), "errors": "replace",
+              "model_max_length": 77, "name_or_path": name_or_path, "pad_token": config_pad,
+              "special_tokens_map_file": "./special_tokens_map.json", "tokenizer_class": "CLIPTokenizer",
+              "unk_token": legacy_added_token("<|endoftext|>", True)}
+    return special, config
+
+
+def write_json(path, obj):
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(obj, f, indent=2, ensure_ascii=False)
+        f.write("\n")
+
+
+def write_clip_openai(workdir):
+    vocab, merges = openai_clip_vocab_and_merges()
+    d = os.path.join(OUT, "clip-openai")
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(os.path.join(d, "sd2"))
+    with open(os.path.join(d, "vocab.json"), "w", encoding="utf-8") as f:
+        json.dump(vocab, f, ensure_ascii=False)
+    with open(os.path.join(d, "merges.txt"), "w", encoding="utf-8") as f:
+        f.write("#version: 0.2\n" + "\n".join(merges) + "\n")
+    # SD 1.x (openai/clip-vit-large-patch14): pads with <|endoftext|>
+    special, config = clip_configs("<|endoftext|>", "openai/clip-vit-large-patch14", "<|endoftext|>")
+    write_json(os.path.join(d, "special_tokens_map.json"), special)
+    write_json(os.path.join(d, "tokenizer_config.json"), config)
+    # SD 2.x / ModelScope (OpenCLIP ViT-H): special_tokens_map.json says pad "!" and wins over the
+    # tokenizer_config.json's "<|endoftext|>" (transformers reads it last when the config has no
+    # added_tokens_decoder)
+    special, config = clip_configs("!", "stabilityai/stable-diffusion-2", "<|endoftext|>")
+    write_json(os.path.join(d, "sd2", "special_tokens_map.json"), special)
+    write_json(os.path.join(d, "sd2", "tokenizer_config.json"), config)
+    # the tokenizers backend transformers builds from them, as a compact tokenizer.json (save_pretrained
+    # writes it pretty-printed, 3.6 MB; the content is the same)
+    tok = CLIPTokenizer.from_pretrained(only_files(workdir, "clip-openai", ["vocab.json", "merges.txt",
+                                                                         "special_tokens_map.json",
+                                                                         "tokenizer_config.json"]))
+    tok.backend_tokenizer.save(os.path.join(d, "tokenizer.json"), pretty=False)
+
+
+def check_clip_openai_round_trip(tok, label):
+    vocab, merges = openai_clip_vocab_and_merges()
+    got = tok.get_vocab()
+    if got != vocab:
+        sys.exit(f"{label}: the loaded vocabulary differs from the one built from open_clip's merges")
+    backend = json.loads(tok.backend_tokenizer.to_str())["model"]
+    got_merges = [m if isinstance(m, str) else " ".join(m) for m in backend["merges"]]
+    if got_merges != merges:
+        sys.exit(f"{label}: the loaded merges differ from open_clip's")
+    # the ids every Stable Diffusion user has seen
+    ids = tok("a photo of an astronaut riding a horse")["input_ids"]
+    want = [49406, 320, 1125, 539, 550, 18376, 6765, 320, 4558, 49407]
+    if ids != want:
+        sys.exit(f"{label}: 'a photo of an astronaut riding a horse' gives {ids}, not {want}")
+
+
+# --------------------------------------------------------------------------------------------
 # Expected outputs
 # --------------------------------------------------------------------------------------------
 
@@ -263,6 +375,41 @@ def expected(workdir, texts):
     return result
 
 
+def added_tokens_state(tok):
+    return {str(i): {"content": t.content, "normalized": t.normalized, "special": t.special,
+                     "lstrip": t.lstrip, "rstrip": t.rstrip}
+            for i, t in sorted(tok.backend_tokenizer.get_added_tokens_decoder().items())}
+
+
+def expected_clip_openai(workdir, texts):
+    """Ids of the real CLIP vocabulary for every prompt: SD 1.x configs through vocab.json + merges.txt and
+    through tokenizer.json (which must agree), and SD 2.x configs (pad "!") through vocab.json + merges.txt."""
+    files = ["vocab.json", "merges.txt", "special_tokens_map.json", "tokenizer_config.json"]
+    legacy = CLIPTokenizer.from_pretrained(only_files(workdir, "clip-openai", files))
+    fast = CLIPTokenizer.from_pretrained(only_files(workdir, "clip-openai", ["tokenizer.json", "tokenizer_config.json"]))
+    check_clip_openai_round_trip(legacy, "clip-openai vocab.json + merges.txt")
+    check_clip_openai_round_trip(fast, "clip-openai tokenizer.json")
+    sd2_dir = os.path.join(workdir, "clip-openai-sd2")
+    os.makedirs(sd2_dir, exist_ok=True)
+    for n in ["vocab.json", "merges.txt"]:
+        shutil.copy(os.path.join(OUT, "clip-openai", n), os.path.join(sd2_dir, n))
+    for n in ["special_tokens_map.json", "tokenizer_config.json"]:
+        shutil.copy(os.path.join(OUT, "clip-openai", "sd2", n), os.path.join(sd2_dir, n))
+    sd2 = CLIPTokenizer.from_pretrained(sd2_dir)
+    cases = {"plain": {}, "pad77": {"padding": "max_length", "max_length": 77, "truncation": True}}
+    a = run_cases(legacy, texts, cases)
+    b = run_cases(fast, texts, cases)
+    for i, (x, y) in enumerate(zip(a, b)):
+        if x != y:
+            sys.exit(f"clip-openai: tokenizer.json and vocab.json+merges.txt disagree on prompt {i}: {x} vs {y}")
+    if added_tokens_state(legacy) != added_tokens_state(fast):
+        sys.exit("clip-openai: tokenizer.json and vocab.json+merges.txt give different added tokens")
+    c = run_cases(sd2, texts, cases)
+    header = lambda t: {"bos_id": t.bos_token_id, "eos_id": t.eos_token_id, "pad_id": t.pad_token_id,
+                        "unk_id": t.unk_token_id, "vocab_size": len(t), "added_tokens": added_tokens_state(t)}
+    return {"sd15": {**header(legacy), "entries": a}, "sd2": {**header(sd2), "entries": c}}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--retrain", action="store_true", help="retrain and rewrite the tokenizer files")
@@ -283,10 +430,13 @@ def main():
             write_unigram(workdir)
         if args.retrain or not os.path.exists(os.path.join(OUT, "clip", "vocab.json")):
             write_clip(workdir)
+        if args.retrain or not os.path.exists(os.path.join(OUT, "clip-openai", "vocab.json")):
+            write_clip_openai(workdir)
         with open(os.path.join(OUT, "corpus.json"), encoding="utf-8") as f:
             corpus = json.load(f)
         texts = [e["text"] for e in corpus["prompts"]]
         res = expected(workdir, texts)
+        real = expected_clip_openai(workdir, texts)
     for kind in ["unigram", "clip"]:
         for e, rec in zip(corpus["prompts"], res[kind]["entries"]):
             rec["name"] = e["name"]
@@ -297,6 +447,21 @@ def main():
         json.dump(res, f, ensure_ascii=False, indent=None, separators=(",", ":"))
         f.write("\n")
     print("wrote", os.path.join(OUT, "expected.json"))
+    for section in real.values():
+        for e, rec in zip(corpus["prompts"], section["entries"]):
+            rec["name"] = e["name"]
+    # transformers 5 has one CLIPTokenizer (the `tokenizers` backend); CLIPTokenizerFast is the same class,
+    # and it never calls ftfy (the old Python tokenizer did when ftfy was installed).
+    assert transformers.CLIPTokenizerFast is CLIPTokenizer
+    real["meta"] = {**res["meta"], "open_clip_torch": importlib.metadata.version("open_clip_torch"),
+                    "vocabulary": "open_clip/bpe_simple_vocab_16e6.txt.gz (OpenAI CLIP, MIT licence)",
+                    "ftfy_installed": importlib.util.find_spec("ftfy") is not None,
+                    "ftfy_used": False, "clip_tokenizer_fast_is_clip_tokenizer": True}
+    path = os.path.join(OUT, "clip-openai", "expected.json")
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(real, f, ensure_ascii=False, indent=None, separators=(",", ":"))
+        f.write("\n")
+    print("wrote", path)
 
 
 if __name__ == "__main__":
