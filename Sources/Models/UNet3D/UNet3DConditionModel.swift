@@ -72,8 +72,9 @@ public struct UNet3DConditionModel: Sendable {
     }
 
     /// Loads a diffusers `unet` folder (`config.json` + `diffusion_pytorch_model[.variant].safetensors`
-    /// or its shards), strictly. `variant: "fp16"` reads the half-precision files; their weights
-    /// are widened to Float on load.
+    /// or its shards), strictly. `variant: "fp16"` reads the half-precision files: linear weights
+    /// stay half size and are widened per call, conv and norm weights are widened at load (both
+    /// exact, so the output equals that of the same values stored as Float).
     public static func load(folder: URL, variant: String? = nil) throws -> UNet3DConditionModel {
         let config = try ConfigDecoding.decode(UNet3DConditionConfig.self, from: folder.appendingPathComponent("config.json"))
         let store = try WeightStore(folder: folder, variant: variant)
