@@ -35,9 +35,9 @@ public struct AutoencoderKL: Sendable {
     public let config: AutoencoderKLConfig
     let encoder: KLEncoder
     /// 1×1, 2z → 2z (`use_quant_conv`).
-    let quantConv: KLConv2d?
+    let quantConv: Conv2d?
     /// 1×1, z → z (`use_post_quant_conv`).
-    let postQuantConv: KLConv2d?
+    let postQuantConv: Conv2d?
     let decoder: KLDecoder
 
     /// Key spellings of diffusers-format VAEs saved before ~v0.14 (`query`, `key`, `value`,
@@ -59,10 +59,10 @@ public struct AutoencoderKL: Sendable {
         let z = config.latentChannels
         encoder = try KLEncoder(weights.scoped("encoder."), config: config)
         quantConv = config.useQuantConv
-            ? try KLConv2d(weights.scoped("quant_conv."), inChannels: 2 * z, outChannels: 2 * z, kernel: 1, padding: .zero)
+            ? try Conv2d(weights.scoped("quant_conv."), inChannels: 2 * z, outChannels: 2 * z, kernel: 1, padding: .zero)
             : nil
         postQuantConv = config.usePostQuantConv
-            ? try KLConv2d(weights.scoped("post_quant_conv."), inChannels: z, outChannels: z, kernel: 1, padding: .zero)
+            ? try Conv2d(weights.scoped("post_quant_conv."), inChannels: z, outChannels: z, kernel: 1, padding: .zero)
             : nil
         decoder = try KLDecoder(weights.scoped("decoder."), config: config)
     }

@@ -12,88 +12,26 @@ import WeightsIO
 /// The eps of every GroupNorm in this VAE (`resnet_eps=1e-6`, `conv_norm_out` eps 1e-6).
 let autoencoderKLNormEps: Float = 1e-6
 
-/// torch.nn.Conv2d with its weights (`weight [O, C, k, k]`, `bias [O]`).
-struct KLConv2d: Sendable {
-    let weight: Tensor
-    let bias: Tensor
-    let stride: Int
-    let padding: Padding2D
-
-    init(_ source: some WeightSource, inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1,
-         padding: Padding2D) throws {
-        weight = try source.tensor("weight", shape: [outChannels, inChannels, kernel, kernel])
-        bias = try source.tensor("bias", shape: [outChannels])
-        self.stride = stride
-        self.padding = padding
-    }
-
-    /// x: [N, C, H, W] -> [N, O, Ho, Wo]
-    func callAsFunction(_ x: Tensor) -> Tensor {
-        conv2d(x, weight: weight, bias: bias, stride: (stride, stride), padding: padding)
-    }
-}
-
-/// torch.nn.GroupNorm(groups, C, eps 1e-6, affine).
-struct KLGroupNorm: Sendable {
-    let weight: Tensor
-    let bias: Tensor
-    let groups: Int
-
-    init(_ source: some WeightSource, channels: Int, groups: Int) throws {
-        weight = try source.tensor("weight", shape: [channels])
-        bias = try source.tensor("bias", shape: [channels])
-        self.groups = groups
-    }
-
-    /// x: [N, C, H, W] -> [N, C, H, W]
-    func callAsFunction(_ x: Tensor) -> Tensor {
-        x.groupNorm(groups: groups, weight: weight, bias: bias, eps: autoencoderKLNormEps)
-    }
-}
-
-/// `ResnetBlock2D` without a time embedding: `(shortcut(x) + conv2(act(norm2(conv1(act(norm1(x)))))))`,
-/// the shortcut a 1×1 conv when the width changes (dropout is off at inference).
-struct KLResnetBlock2D: Sendable {
-    let norm1: KLGroupNorm
-    let conv1: KLConv2d
-    let norm2: KLGroupNorm
-    let conv2: KLConv2d
-    let convShortcut: KLConv2d?
-    let activation: Activation
-
+extension ResnetBlock2D {
+    /// The VAE's `ResnetBlock2D`: no time embedding, GroupNorm(norm_num_groups, eps 1e-6) twice,
+    /// `act_fn`, a 1×1 shortcut when the width changes, output scale 1.
     init(_ source: some WeightSource, inChannels: Int, outChannels: Int, config: AutoencoderKLConfig) throws {
-        let groups = config.normNumGroups
-        norm1 = try KLGroupNorm(source.scoped("norm1."), channels: inChannels, groups: groups)
-        conv1 = try KLConv2d(source.scoped("conv1."), inChannels: inChannels, outChannels: outChannels, kernel: 3,
-                             padding: .uniform(1))
-        norm2 = try KLGroupNorm(source.scoped("norm2."), channels: outChannels, groups: groups)
-        conv2 = try KLConv2d(source.scoped("conv2."), inChannels: outChannels, outChannels: outChannels, kernel: 3,
-                             padding: .uniform(1))
-        convShortcut = inChannels == outChannels ? nil
-            : try KLConv2d(source.scoped("conv_shortcut."), inChannels: inChannels, outChannels: outChannels,
-                           kernel: 1, padding: .zero)
-        activation = config.activation
+        try self.init(source, inChannels: inChannels, outChannels: outChannels, tembChannels: nil,
+                      groups: config.normNumGroups, eps: autoencoderKLNormEps, activation: config.activation)
     }
+}
 
-    /// x: [N, Cin, H, W] -> [N, Cout, H, W]
-    func callAsFunction(_ x: Tensor) throws(TensorShapeError) -> Tensor {
-        var h = norm1(x)
-        h.activateInPlace(activation)
-        h = conv1(h)
-        h = norm2(h)
-        h.activateInPlace(activation)
-        h = conv2(h)
-        // diffusers: (input_tensor + hidden_states) / output_scale_factor, with the factor 1.
-        var out = convShortcut.map { $0(x) } ?? x
-        try out += h
-        return out
+extension GroupNorm {
+    /// torch.nn.GroupNorm(groups, C, eps 1e-6, affine), the VAE's only norm.
+    init(_ source: some WeightSource, channels: Int, groups: Int) throws {
+        try self.init(source, channels: channels, groups: groups, eps: autoencoderKLNormEps)
     }
 }
 
 /// The mid block's `Attention`: group norm, then single-head self-attention over the H·W
 /// positions of each image (width C, scale 1/√C), `to_out.0`, plus the input.
 struct KLMidAttention: Sendable {
-    let groupNorm: KLGroupNorm
+    let groupNorm: GroupNorm
     let toQ: Linear
     let toK: Linear
     let toV: Linear
@@ -101,7 +39,7 @@ struct KLMidAttention: Sendable {
     let channels: Int
 
     init(_ source: some WeightSource, channels C: Int, groups: Int) throws {
-        groupNorm = try KLGroupNorm(source.scoped("group_norm."), channels: C, groups: groups)
+        groupNorm = try GroupNorm(source.scoped("group_norm."), channels: C, groups: groups)
         toQ = try Linear(source.scoped("to_q."), inFeatures: C, outFeatures: C)
         toK = try Linear(source.scoped("to_k."), inFeatures: C, outFeatures: C)
         toV = try Linear(source.scoped("to_v."), inFeatures: C, outFeatures: C)
@@ -130,16 +68,16 @@ struct KLMidAttention: Sendable {
 
 /// `UNetMidBlock2D` (one layer): resnet → attention (when `mid_block_add_attention`) → resnet.
 struct KLMidBlock: Sendable {
-    let resnet0: KLResnetBlock2D
+    let resnet0: ResnetBlock2D
     let attention: KLMidAttention?
-    let resnet1: KLResnetBlock2D
+    let resnet1: ResnetBlock2D
 
     init(_ source: some WeightSource, channels: Int, config: AutoencoderKLConfig) throws {
-        resnet0 = try KLResnetBlock2D(source.scoped("resnets.0."), inChannels: channels, outChannels: channels, config: config)
+        resnet0 = try ResnetBlock2D(source.scoped("resnets.0."), inChannels: channels, outChannels: channels, config: config)
         attention = config.midBlockAddAttention
             ? try KLMidAttention(source.scoped("attentions.0."), channels: channels, groups: config.normNumGroups)
             : nil
-        resnet1 = try KLResnetBlock2D(source.scoped("resnets.1."), inChannels: channels, outChannels: channels, config: config)
+        resnet1 = try ResnetBlock2D(source.scoped("resnets.1."), inChannels: channels, outChannels: channels, config: config)
     }
 
     /// x: [N, C, H, W] -> [N, C, H, W]
@@ -153,18 +91,18 @@ struct KLMidBlock: Sendable {
 /// `DownEncoderBlock2D`: `layers_per_block` resnets, then (except on the last level)
 /// `Downsample2D(padding=0)`: zero-pad right and bottom by one, 3×3 conv with stride 2.
 struct KLDownEncoderBlock: Sendable {
-    let resnets: [KLResnetBlock2D]
-    let downsampler: KLConv2d?
+    let resnets: [ResnetBlock2D]
+    let downsampler: Conv2d?
 
     init(_ source: some WeightSource, inChannels: Int, outChannels: Int, addDownsample: Bool,
          config: AutoencoderKLConfig) throws {
         resnets = try (0..<config.layersPerBlock).map { i in
-            try KLResnetBlock2D(source.scoped("resnets.\(i)."), inChannels: i == 0 ? inChannels : outChannels,
+            try ResnetBlock2D(source.scoped("resnets.\(i)."), inChannels: i == 0 ? inChannels : outChannels,
                                 outChannels: outChannels, config: config)
         }
         // F.pad(x, (0, 1, 0, 1)) then Conv2d(k3, s2, p0) is one conv with per-side padding.
         downsampler = addDownsample
-            ? try KLConv2d(source.scoped("downsamplers.0.conv."), inChannels: outChannels, outChannels: outChannels,
+            ? try Conv2d(source.scoped("downsamplers.0.conv."), inChannels: outChannels, outChannels: outChannels,
                            kernel: 3, stride: 2, padding: Padding2D(top: 0, bottom: 1, left: 0, right: 1))
             : nil
     }
@@ -180,17 +118,17 @@ struct KLDownEncoderBlock: Sendable {
 /// `UpDecoderBlock2D`: `layers_per_block + 1` resnets, then (except on the last level)
 /// `Upsample2D`: nearest ×2, 3×3 conv.
 struct KLUpDecoderBlock: Sendable {
-    let resnets: [KLResnetBlock2D]
-    let upsampler: KLConv2d?
+    let resnets: [ResnetBlock2D]
+    let upsampler: Conv2d?
 
     init(_ source: some WeightSource, inChannels: Int, outChannels: Int, addUpsample: Bool,
          config: AutoencoderKLConfig) throws {
         resnets = try (0...config.layersPerBlock).map { i in
-            try KLResnetBlock2D(source.scoped("resnets.\(i)."), inChannels: i == 0 ? inChannels : outChannels,
+            try ResnetBlock2D(source.scoped("resnets.\(i)."), inChannels: i == 0 ? inChannels : outChannels,
                                 outChannels: outChannels, config: config)
         }
         upsampler = addUpsample
-            ? try KLConv2d(source.scoped("upsamplers.0.conv."), inChannels: outChannels, outChannels: outChannels,
+            ? try Conv2d(source.scoped("upsamplers.0.conv."), inChannels: outChannels, outChannels: outChannels,
                            kernel: 3, padding: .uniform(1))
             : nil
     }
@@ -207,15 +145,15 @@ struct KLUpDecoderBlock: Sendable {
 /// vae.py `Encoder` with `double_z=True`: conv_in → down blocks → mid block → GroupNorm → SiLU
 /// → conv_out (→ 2·latent channels).
 struct KLEncoder: Sendable {
-    let convIn: KLConv2d
+    let convIn: Conv2d
     let downBlocks: [KLDownEncoderBlock]
     let midBlock: KLMidBlock
-    let convNormOut: KLGroupNorm
-    let convOut: KLConv2d
+    let convNormOut: GroupNorm
+    let convOut: Conv2d
 
     init(_ source: some WeightSource, config: AutoencoderKLConfig) throws {
         let widths = config.blockOutChannels
-        convIn = try KLConv2d(source.scoped("conv_in."), inChannels: config.inChannels, outChannels: widths[0],
+        convIn = try Conv2d(source.scoped("conv_in."), inChannels: config.inChannels, outChannels: widths[0],
                               kernel: 3, padding: .uniform(1))
         downBlocks = try widths.indices.map { i in
             try KLDownEncoderBlock(source.scoped("down_blocks.\(i)."), inChannels: i == 0 ? widths[0] : widths[i - 1],
@@ -223,8 +161,8 @@ struct KLEncoder: Sendable {
         }
         let last = widths[widths.count - 1]
         midBlock = try KLMidBlock(source.scoped("mid_block."), channels: last, config: config)
-        convNormOut = try KLGroupNorm(source.scoped("conv_norm_out."), channels: last, groups: config.normNumGroups)
-        convOut = try KLConv2d(source.scoped("conv_out."), inChannels: last, outChannels: 2 * config.latentChannels,
+        convNormOut = try GroupNorm(source.scoped("conv_norm_out."), channels: last, groups: config.normNumGroups)
+        convOut = try Conv2d(source.scoped("conv_out."), inChannels: last, outChannels: 2 * config.latentChannels,
                                kernel: 3, padding: .uniform(1))
     }
 
@@ -241,15 +179,15 @@ struct KLEncoder: Sendable {
 
 /// vae.py `Decoder` (norm_type "group"): conv_in → mid block → up blocks → GroupNorm → SiLU → conv_out.
 struct KLDecoder: Sendable {
-    let convIn: KLConv2d
+    let convIn: Conv2d
     let midBlock: KLMidBlock
     let upBlocks: [KLUpDecoderBlock]
-    let convNormOut: KLGroupNorm
-    let convOut: KLConv2d
+    let convNormOut: GroupNorm
+    let convOut: Conv2d
 
     init(_ source: some WeightSource, config: AutoencoderKLConfig) throws {
         let reversed = Array(config.blockOutChannels.reversed())
-        convIn = try KLConv2d(source.scoped("conv_in."), inChannels: config.latentChannels, outChannels: reversed[0],
+        convIn = try Conv2d(source.scoped("conv_in."), inChannels: config.latentChannels, outChannels: reversed[0],
                               kernel: 3, padding: .uniform(1))
         midBlock = try KLMidBlock(source.scoped("mid_block."), channels: reversed[0], config: config)
         upBlocks = try reversed.indices.map { i in
@@ -257,8 +195,8 @@ struct KLDecoder: Sendable {
                                  outChannels: reversed[i], addUpsample: i < reversed.count - 1, config: config)
         }
         let first = config.blockOutChannels[0]
-        convNormOut = try KLGroupNorm(source.scoped("conv_norm_out."), channels: first, groups: config.normNumGroups)
-        convOut = try KLConv2d(source.scoped("conv_out."), inChannels: first, outChannels: config.outChannels,
+        convNormOut = try GroupNorm(source.scoped("conv_norm_out."), channels: first, groups: config.normNumGroups)
+        convOut = try Conv2d(source.scoped("conv_out."), inChannels: first, outChannels: config.outChannels,
                                kernel: 3, padding: .uniform(1))
     }
 
