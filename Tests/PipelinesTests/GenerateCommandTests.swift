@@ -100,6 +100,30 @@ final class GenerateCommandTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(psnr(try savedVideo(second), try fromSeed.tensor("video")), 40)
     }
 
+    /// The ModelScope-style family from the CLI (issue #17): `--init-noise` and `--seed` alone
+    /// with DDIM, and `--sampler dpm++2m`, each give diffusers' frames (PSNR ≥ 40 dB).
+    func testTextToVideoSDPipelineReproducesDiffusersFromTheCLI() throws {
+        let root = PipelineFixtures.root.appendingPathComponent("text-to-video-sd")
+        let call = ["generate", "--model", root.appendingPathComponent("pipeline").path,
+                    "--prompt", "a red circle moving left", "--negative-prompt", "blurry", "--frames", "3",
+                    "--height", "16", "--width", "24", "--steps", "3", "--guidance", "6"]
+        for (fixture, extra) in [("ddim_latents", [String]()), ("ddim_generator", ["--seed", "42"]),
+                                 ("dpmpp2m_latents", ["--sampler", "dpm++2m"])] {
+            let cases = try PipelineFixtures.cases(fixture, folder: "text-to-video-sd")
+            var flags = extra
+            if fixture.hasSuffix("latents") {
+                let noise = temp.appendingPathComponent("\(fixture)-noise.safetensors")
+                try SafetensorsWriter.write(["latents": try cases.tensor("latents")], to: noise)
+                flags += ["--init-noise", noise.path]
+            }
+            let saved = temp.appendingPathComponent("\(fixture).safetensors")
+            let result = try run(call + flags + ["--save-tensor", saved.path,
+                                                 "--output", temp.appendingPathComponent(fixture).path])
+            XCTAssertEqual(result.status, 0, "\(fixture): \(result.stderr)")
+            XCTAssertGreaterThanOrEqual(psnr(try savedVideo(saved), try cases.tensor("video")), 40, fixture)
+        }
+    }
+
     func testSeedAloneReproducesDiffusersFrames() throws {
         let cases = try PipelineFixtures.cases("pipeline_unipc_generator")
         let tensor = temp.appendingPathComponent("video.safetensors")

@@ -31,6 +31,7 @@ public enum PipelineRegistry {
     /// The families built in, one line each.
     public static let builtIn: [PipelineRegistration] = [
         WanPipeline.registration,
+        TextToVideoSDPipeline.registration,
     ]
 
     private static let entries = Mutex<[String: PipelineRegistration]>(

@@ -1,0 +1,187 @@
+// diffusers 0.42.1 pipelines/deprecated/text_to_video_synthesis/pipeline_text_to_video_synth.py
+// `TextToVideoSDPipeline` (ModelScope text-to-video-ms-1.7b, zeroscope): CLIP text (padded to the
+// tokenizer's 77 tokens, every position kept) → UNet3DConditionModel denoising of [B, 4, F, h, w]
+// latents under classifier-free guidance (batch [uncond, cond]) with the folder's scheduler (DDIM)
+// or any sampler that fits its prediction type → AutoencoderKL decode frame by frame.
+//
+// The pipeline holds the loaded components (immutable, shared between jobs); a run's latents,
+// scheduler and generator live in its `TextToVideoSDRun`.
+import Foundation
+import Models
+import Schedulers
+import TensorCore
+import Tokenizers
+import WeightsIO
+
+/// A loaded TextToVideoSDPipeline folder.
+public final class TextToVideoSDPipeline: VideoPipeline {
+    /// The diffusers `_class_name` this type runs.
+    public static let className = "TextToVideoSDPipeline"
+
+    public let folder: URL
+    public let tokenizer: any Tokenizer
+    public let textEncoder: CLIPTextModel
+    public let unet: UNet3DConditionModel
+    public let vae: AutoencoderKL
+    /// The folder's `scheduler/scheduler_config.json`.
+    public let schedulerConfig: SchedulerConfig
+    /// Tokens every prompt is padded or cut to (`tokenizer.model_max_length`, 77 for CLIP).
+    public let maxTextLength: Int
+    public let capabilities: PipelineCapabilities
+    let preview: LatentRGBProjection
+
+    public init(folder: URL, tokenizer: any Tokenizer, maxTextLength: Int, textEncoder: CLIPTextModel,
+                unet: UNet3DConditionModel, vae: AutoencoderKL, schedulerConfig: SchedulerConfig) {
+        self.folder = folder
+        self.tokenizer = tokenizer
+        self.maxTextLength = maxTextLength
+        self.textEncoder = textEncoder
+        self.unet = unet
+        self.vae = vae
+        self.schedulerConfig = schedulerConfig
+        capabilities = Self.capabilities(vaeScale: vae.config.spatialScale, sampleSize: unet.config.sampleSize,
+                                         textLayers: textEncoder.config.layerCount, maxTextLength: maxTextLength,
+                                         scheduler: schedulerConfig)
+        preview = LatentRGBProjection.load(folder: folder, channels: vae.config.latentChannels)
+            ?? .fallback(channels: vae.config.latentChannels)
+    }
+
+    /// Any frame count (the VAE is applied frame by frame), sides multiples of the VAE's scale,
+    /// the samplers that fit the scheduler's prediction type, and `clip_skip`. Defaults are
+    /// those of `__call__`: 16 frames, `sample_size · scale` square, 50 steps, guidance 9.
+    static func capabilities(vaeScale: Int, sampleSize: Int?, textLayers: Int, maxTextLength: Int,
+                             scheduler: SchedulerConfig) -> PipelineCapabilities {
+        let side = (sampleSize ?? 32) * vaeScale
+        let prediction = scheduler.predictionType
+        let folderSampler = SamplerName.allCases.first { $0.schedulerClass == scheduler.schedulerClass }?.rawValue
+            ?? SamplerNames.modelDefault
+        return PipelineCapabilities(
+            pipelineClass: className, frameRule: .any, sizeMultiple: vaeScale, maxFrames: 1_024,
+            latentLayout: .channelsFirst,
+            defaults: SettingDefaults(frames: 16, width: side, height: side, steps: 50, guidanceScale: 9),
+            predictionType: prediction.rawValue, samplers: SamplerCatalog.names(for: prediction),
+            defaultSampler: folderSampler,
+            options: [OptionSpec(name: "clip_skip", label: "CLIP skip", kind: .integer(0...max(0, textLayers - 1)),
+                                 defaultValue: .integer(0),
+                                 help: "text encoder layers skipped from the end (diffusers' clip_skip; 0 uses the last)")])
+    }
+
+    public func latentShape(for settings: VideoSettings) -> [Int] {
+        let s = vae.config.spatialScale
+        return [1, unet.config.inChannels, settings.frames, settings.height / s, settings.width / s]
+    }
+
+    // MARK: Text
+
+    /// The embeddings `encode_prompt` gives: the prompt tokenised with padding to
+    /// `maxTextLength` (truncated there), all of them through the CLIP encoder without a mask
+    /// (unless its config asks for one) — `[1, 77, D]`.
+    public func encodePrompt(_ text: String, clipSkip: Int, cancellation: CancellationFlag) throws -> Tensor {
+        let encoding = tokenizer.encode(text, maxLength: maxTextLength, padding: true, truncation: true)
+        return try textEncoder.encode(inputIDs: [encoding.ids], attentionMask: nil, skippingLastLayers: clipSkip,
+                                      cancellation: cancellation)
+    }
+
+    // MARK: Running
+
+    /// The sampler a run uses: the folder's own, or the catalogue's `sampler` read from the
+    /// folder's config (`from_config`), with `generator` for the stochastic ones.
+    public func makeScheduler(_ sampler: String, steps: Int, generator: TorchGenerator?) throws -> any Scheduler {
+        var config = schedulerConfig
+        if sampler != SamplerNames.modelDefault {
+            guard let name = SamplerCatalog.resolve(sampler, for: config.predictionType) else {
+                throw PipelineError.invalidSetting(
+                    name: "sampler", value: sampler,
+                    valid: "the samplers that fit this model: " + capabilities.samplers.joined(separator: ", "))
+            }
+            config = try SchedulerConfig.forSampler(name, basedOn: config)
+        }
+        return try Schedulers.makeScheduler(config: config, stepCount: steps, generator: generator)
+    }
+
+    public func start(_ settings: VideoSettings, noise: Tensor, generator: TorchGenerator,
+                      cancellation: CancellationFlag) throws -> TextToVideoSDRun {
+        try start(settings, noise: noise, generator: Optional(generator), cancellation: cancellation)
+    }
+
+    /// Encodes the prompts and starts a run from `noise` (`[1, 4, F, h, w]`, the pipeline's `latents=`).
+    public func start(_ settings: VideoSettings, noise: Tensor, generator: TorchGenerator? = nil,
+                      cancellation: CancellationFlag = .never) throws -> TextToVideoSDRun {
+        let settings = try resolved(settings)
+        let expected = latentShape(for: settings)
+        guard noise.shape == expected else {
+            throw PipelineError.noiseShape(file: "initial noise", shape: noise.shape, expected: expected)
+        }
+        let clipSkip = settings.options["clip_skip"]?.intValue ?? 0
+        let prompt = try encodePrompt(settings.prompt, clipSkip: clipSkip, cancellation: cancellation)
+        // [uncond, cond]: the pipeline's one batch of two for guidance.
+        let text = settings.usesGuidance
+            ? Tensor.concatenate([try encodePrompt(settings.negativePrompt, clipSkip: clipSkip,
+                                                       cancellation: cancellation), prompt], axis: 0)
+            : prompt
+        let scheduler = try makeScheduler(settings.sampler, steps: settings.steps, generator: generator)
+        return TextToVideoSDRun(pipeline: self, settings: settings, text: text, scheduler: scheduler,
+                                latents: noise * scheduler.initNoiseSigma)
+    }
+
+    /// `decode_latents` then `postprocess_video(output_type="np")`: `latents / scaling_factor`
+    /// decoded frame by frame → `[F, H, W, 3]` in [0, 1].
+    public func decode(_ latents: Tensor, cancellation: CancellationFlag?,
+                       progress: ((_ chunk: Int, _ count: Int) -> Void)?) throws -> Tensor {
+        let video = try vae.decodeVideo(vae.denormalize(latents), cancellation: cancellation, progress: progress)
+        return WanPipeline.postprocess(video)
+    }
+
+    public func previewFrames(_ latents: Tensor) -> LatentPreviewFrames {
+        // latents: [1, C, F, h, w]
+        LatentPreviewFrames(width: latents.shape[4], height: latents.shape[3], frames: preview.frames(latents))
+    }
+
+    public func releaseTransientMemory() {}
+}
+
+/// One TextToVideoSDPipeline run in progress.
+public struct TextToVideoSDRun: DenoiseRun {
+    public let pipeline: TextToVideoSDPipeline
+    public let settings: VideoSettings
+    /// `[2, 77, D]` ([uncond, cond]) with guidance, else `[1, 77, D]`.
+    public let text: Tensor
+    public private(set) var scheduler: any Scheduler
+    public private(set) var latents: Tensor
+
+    public var stepCount: Int { scheduler.stepCount }
+    public var nextStep: Int { scheduler.nextStepIndex }
+
+    /// One step of `__call__`'s loop: the UNet on `[latents] * 2` (scaled), guidance, then the
+    /// scheduler on the latents folded to `[B·F, C, h, w]` — the layout diffusers steps in, which
+    /// decides the order a stochastic sampler draws its noise in.
+    public mutating func step(cancellation: CancellationFlag? = nil) throws -> DenoiseStepResult {
+        let index = scheduler.nextStepIndex
+        let t = scheduler.timesteps[index]
+        let batch = text.shape[0]
+        // latents: [1, C, F, h, w] -> model input [batch, C, F, h, w]
+        let input = scheduler.scaleModelInput(
+            batch == 1 ? latents : Tensor.concatenate([latents, latents], axis: 0), stepIndex: index)
+        var prediction = try pipeline.unet(input, timestep: [Float](repeating: t, count: batch),
+                                           encoderHiddenStates: text, cancellation: cancellation)
+        if batch == 2 {
+            let uncond = prediction.sliced(axis: 0, 0..<1)
+            let cond = prediction.sliced(axis: 0, 1..<2)
+            prediction = classifierFreeGuidance(uncond: uncond, cond: cond, scale: settings.guidanceScale)
+        }
+        // [1, C, F, h, w] -> [F, C, h, w] for the scheduler, and back.
+        let folded = latents.permuted([0, 2, 1, 3, 4]).reshaped([latents.shape[2], latents.shape[1],
+                                                                  latents.shape[3], latents.shape[4]])
+        let foldedPrediction = prediction.permuted([0, 2, 1, 3, 4]).reshaped(folded.shape)
+        let clean = scheduler.predictedOriginalSample(modelOutput: foldedPrediction, stepIndex: index, sample: folded)
+        let next = scheduler.step(modelOutput: foldedPrediction, stepIndex: index, sample: folded)
+        latents = Self.unfold(next, like: latents)
+        return DenoiseStepResult(index: index, count: stepCount, latents: latents,
+                                 predictedClean: Self.unfold(clean, like: latents))
+    }
+
+    /// `[F, C, h, w]` → `[1, C, F, h, w]`.
+    static func unfold(_ x: Tensor, like latents: Tensor) -> Tensor {
+        x.reshaped([1, latents.shape[2], latents.shape[1], latents.shape[3], latents.shape[4]]).permuted([0, 2, 1, 3, 4])
+    }
+}
