@@ -144,6 +144,64 @@ final class StudioTmuxTests: XCTestCase {
               + "whole story \(String(format: "%.1f", Date().timeIntervalSince(began))) s")
     }
 
+    /// Issue #17: a ModelScope-style TextToVideoSDPipeline folder (the tiny random one of
+    /// tools/reference/text_to_video_sd_fixtures.py) in the real studio: its own settings (any
+    /// frame count, its sampler list starting at DDIM, its clip_skip option), every step
+    /// previewed, the result shown and saved to history.
+    func testAModelScopeStyleFolderRunsInTheStudio() throws {
+        let binary = try Self.binary()
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/text-to-video-sd/pipeline").path
+        let terminal = TmuxTerminal(tmux: try TmuxTerminal.locate())
+        self.terminal = terminal
+        try terminal.start(["/usr/bin/env", "PS1=e2e$ ", "/bin/sh"], in: temp)
+        try terminal.waitFor("the shell prompt", timeout: Self.keyTimeout) { $0.contains("e2e$") }
+        try terminal.type(commandLine(binary, subcommand: nil, marker: "t2v", model: folder))
+        try terminal.press("Enter")
+        var screen = try terminal.waitFor("the compose screen with the family's option", timeout: Self.startTimeout) {
+            $0.contains("Zoetrope · compose") && $0.contains("ClipSkip")
+        }
+        XCTAssertTrue(screen.contains("ClipSkip model's 0"), screen)
+        try terminal.type(prompt)
+        try terminal.waitFor("the typed prompt", timeout: Self.keyTimeout) { $0.contains("│ " + prompt) }
+        // Frames: 6 is not 4k + 1, and this family takes it.
+        try terminal.press("Tab", "Tab", "Tab", "C-u")
+        try terminal.type("6")
+        try terminal.press("Tab", "C-u")
+        try terminal.type("24x16")
+        try terminal.press("Tab", "C-u")
+        try terminal.type("4")
+        screen = try terminal.waitFor("the settings typed", timeout: Self.keyTimeout) {
+            $0.contains("Frames  6 ") && $0.contains("Steps   4") && $0.contains("Size    24×16")
+        }
+        XCTAssertFalse(screen.contains("frames must be"), screen)
+        try terminal.press("Tab", "Tab", "Space")  // CFG → Sampler: the next of this family's samplers
+        try terminal.waitFor("the sampler after default", timeout: Self.keyTimeout) { $0.contains("Sampler ddim") }
+        try terminal.press("Enter")
+        screen = try terminal.waitFor("the finished result", timeout: Self.runTimeout) {
+            ($0.contains("Preview · result") && $0.contains("finished in")) || $0.contains("failed")
+        }
+        XCTAssertFalse(screen.contains("failed"), "the run failed:\n\(screen)")
+        let coloured = try terminal.waitFor("the preview in half-blocks", timeout: Self.keyTimeout, escapes: true) {
+            Self.halfBlocks(in: $0) >= 100
+        }
+        XCTAssertTrue(coloured.contains("48;2;"))
+        try pressEscapeForCommands()
+        try terminal.press("h")
+        screen = try terminal.waitFor("the run in history", timeout: Self.keyTimeout) {
+            $0.contains("History · 1 run") && $0.contains(self.prompt) && $0.contains("status    finished")
+        }
+        let row = try XCTUnwrap(screen.split(separator: "\n").first { $0.contains(prompt) && $0.contains("6f") }, screen)
+        XCTAssertTrue(row.contains("24×16") && row.contains("4st"), String(row))
+        XCTAssertTrue(screen.contains("ddim"), "the sampler is kept:\n\(screen)")
+        try terminal.press("q")
+        try terminal.waitFor("the compose screen", timeout: Self.keyTimeout) { $0.contains("Zoetrope · compose") }
+        try terminal.press("q")
+        screen = try terminal.waitFor("the studio to exit", timeout: Self.startTimeout) { Self.exitStatus("t2v", in: $0) != nil }
+        XCTAssertEqual(Self.exitStatus("t2v", in: screen), 0, screen)
+        try assertTerminalRestored(screen)
+    }
+
     /// kill -9 in the middle of a run: the run's row, written when the job was submitted, is
     /// marked interrupted when the studio starts again (which says so), and history lists it
     /// with its settings.
@@ -232,13 +290,14 @@ final class StudioTmuxTests: XCTestCase {
     /// The shell line that runs the studio in the temp folder and then prints its exit status.
     /// `locale`: LANG for the studio; nil runs it with no locale at all (as in many
     /// containers), where it must still draw UTF-8.
-    func commandLine(_ binary: URL, subcommand: String?, marker: String, locale: String? = "C.UTF-8") -> String {
+    func commandLine(_ binary: URL, subcommand: String?, marker: String, locale: String? = "C.UTF-8",
+                     model: String = StudioTmuxTests.model) -> String {
         let q = Self.shellQuoted
         let localeSetting = locale.map { "LANG=\(q($0))" } ?? "-u LANG -u LC_ALL -u LC_CTYPE"
         let arguments = [subcommand, "--graphics", "truecolor", "--theme", "dark",
                          "--data-dir", q(temp.appendingPathComponent("data").path),
                          "--export-dir", q(temp.appendingPathComponent("exports").path),
-                         "--model", q(Self.model)].compactMap { $0 }
+                         "--model", q(model)].compactMap { $0 }
         return "env \(localeSetting) TERM=xterm-256color XDG_CONFIG_HOME=\(q(temp.appendingPathComponent("config").path)) "
             + "\(q(binary.path)) \(arguments.joined(separator: " ")); echo \"\(marker) exited $?\""
     }

@@ -61,7 +61,7 @@ public final class TextToVideoSDPipeline: VideoPipeline {
             defaults: SettingDefaults(frames: 16, width: side, height: side, steps: 50, guidanceScale: 9),
             predictionType: prediction.rawValue, samplers: SamplerCatalog.names(for: prediction),
             defaultSampler: folderSampler,
-            options: [OptionSpec(name: "clip_skip", label: "CLIP skip", kind: .integer(0...max(0, textLayers - 1)),
+            options: [OptionSpec(name: "clip_skip", label: "ClipSkip", kind: .integer(0...max(0, textLayers - 1)),
                                  defaultValue: .integer(0),
                                  help: "text encoder layers skipped from the end (diffusers' clip_skip; 0 uses the last)")])
     }
