@@ -124,10 +124,11 @@ public actor Engine {
     /// What `model` takes and offers — its frame and size rules, defaults, samplers and
     /// options — from the model in memory when it is that one, else read from its folder's
     /// configs (no weights). Throws `JobFailure(.badModel, …)` when it cannot be read.
-    public func describe(_ model: String) async throws -> ModelCapabilities {
-        if let loaded, loaded.id == model, let capabilities = loaded.capabilities { return capabilities }
+    public func describe(_ model: String, components: [String: String] = [:]) async throws -> ModelCapabilities {
+        let reference = ModelReference(model: model, components: components)
+        if let loaded, loaded.id == reference.key, let capabilities = loaded.capabilities { return capabilities }
         let loader = self.loader
-        return try await Task.detached { try loader.describe(model) }.value
+        return try await Task.detached { try loader.describe(reference) }.value
     }
 
     /// The model currently in memory (for tests).
@@ -161,7 +162,7 @@ public actor Engine {
             announcePositions()
             running = channel
             let seed = channel.request.seed ?? seedSource()
-            if let current = loaded, current.id != channel.request.model {
+            if let current = loaded, current.id != channel.request.modelReference.key {
                 // Switching models: this was the last reference to the old weights, so they
                 // are freed before the new ones load and the two never share memory.
                 loaded = nil
@@ -211,10 +212,10 @@ public actor Engine {
             // Checked before the model loads, so a bad fps costs nothing (it used to fail only
             // after the whole generation, when the animation was written).
             if let problem = request.commonProblem { throw JobFailure(.badRequest, problem) }
-            if model?.id != request.model {
+            if model?.id != request.modelReference.key {
                 model = nil  // release the old weights before loading the new ones
                 context.begin(.loading)
-                model = try loader.load(request.model, context: context)
+                model = try loader.load(request.modelReference, context: context)
             }
             guard let model else { throw JobFailure(.badModel, "no model loaded for \(request.model)") }
             try model.validate(request)

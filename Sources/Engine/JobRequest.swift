@@ -27,12 +27,15 @@ public struct JobRequest: Codable, Sendable, Equatable {
     /// The model family's own settings by name (`flow_shift`, `max_sequence_length` …), as
     /// the model lists them (`PipelineCapabilities.options`); absent ones take its defaults.
     public var options: ModelOptions
+    /// Extra component folders the model is loaded with (`motion_adapter` → a MotionAdapter
+    /// folder), as the model's capabilities list them; part of what identifies the loaded model.
+    public var components: [String: String]
 
     public init(model: String = JobRequest.bundledModelID, prompt: String, negativePrompt: String = "",
                 frames: Int = 17, width: Int = 64, height: Int = 64, steps: Int = 20,
                 guidanceScale: Double = 5.0, sampler: String = SamplerNames.modelDefault, seed: UInt64? = nil,
                 fps: Int = 8, preview: PreviewSettings = .default, initNoisePath: String? = nil,
-                options: ModelOptions = [:]) {
+                options: ModelOptions = [:], components: [String: String] = [:]) {
         self.model = model
         self.prompt = prompt
         self.negativePrompt = negativePrompt
@@ -47,7 +50,11 @@ public struct JobRequest: Codable, Sendable, Equatable {
         self.preview = preview
         self.initNoisePath = initNoisePath
         self.options = options
+        self.components = components
     }
+
+    /// The model with its components, as the engine loads it.
+    public var modelReference: ModelReference { ModelReference(model: model, components: components) }
 
     /// The frame rates the animated files can carry (the same for every model).
     public static let fpsRange = 1...60
@@ -64,7 +71,7 @@ public struct JobRequest: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case model, prompt, negativePrompt, frames, width, height, steps, guidanceScale, sampler, seed, fps
-        case preview, initNoisePath, options
+        case preview, initNoisePath, options, components
         /// Written before options existed: now `options.max_sequence_length`.
         case maxSequenceLength
     }
@@ -93,6 +100,7 @@ public struct JobRequest: Codable, Sendable, Equatable {
         preview = try c.decodeIfPresent(PreviewSettings.self, forKey: .preview) ?? .default
         initNoisePath = try c.decodeIfPresent(String.self, forKey: .initNoisePath)
         options = try c.decodeIfPresent(ModelOptions.self, forKey: .options) ?? [:]
+        components = try c.decodeIfPresent([String: String].self, forKey: .components) ?? [:]
         if let name = try? c.decode(String.self, forKey: .sampler) {
             sampler = name
         } else if let legacy = try c.decodeIfPresent(LegacySampler.self, forKey: .sampler) {
@@ -122,6 +130,7 @@ public struct JobRequest: Codable, Sendable, Equatable {
         try c.encode(preview, forKey: .preview)
         try c.encodeIfPresent(initNoisePath, forKey: .initNoisePath)
         if !options.isEmpty { try c.encode(options, forKey: .options) }
+        if !components.isEmpty { try c.encode(components, forKey: .components) }
     }
 
     /// The sampler and the options that differ from the model's defaults, in words

@@ -23,13 +23,32 @@ public struct PipelineLoader: ModelLoader {
         return URL(fileURLWithPath: expanded, isDirectory: true)
     }
 
+    /// The folders of a reference's extra components, each checked to exist.
+    static func componentFolders(_ reference: ModelReference) throws -> [String: URL] {
+        var folders: [String: URL] = [:]
+        for (name, path) in reference.components {
+            let expanded = (path as NSString).expandingTildeInPath
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: expanded, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw JobFailure(.badModel, "no \(name) folder at \(path)")
+            }
+            folders[name] = URL(fileURLWithPath: expanded, isDirectory: true)
+        }
+        return folders
+    }
+
     public func load(_ model: String, context: JobContext) throws -> LoadedModel {
-        let url = try Self.folder(for: model)
+        try load(ModelReference(model: model), context: context)
+    }
+
+    public func load(_ reference: ModelReference, context: JobContext) throws -> LoadedModel {
+        let url = try Self.folder(for: reference.model)
         do {
-            let pipeline = try PipelineRegistry.load(folder: url) { component, fraction in
+            let pipeline = try PipelineRegistry.load(folder: url, components: try Self.componentFolders(reference)) {
+                component, fraction in
                 context.emit(.loading(component: component, fraction: fraction))
             }
-            return PipelineModel(id: model, pipeline: pipeline,
+            return PipelineModel(id: reference.key, pipeline: pipeline,
                                  capabilities: try PipelineRegistry.capabilities(pipeline.capabilities, folder: url))
         } catch let error as JobFailure {
             throw error
@@ -39,9 +58,15 @@ public struct PipelineLoader: ModelLoader {
     }
 
     public func describe(_ model: String) throws -> ModelCapabilities {
-        let url = try Self.folder(for: model)
+        try describe(ModelReference(model: model))
+    }
+
+    public func describe(_ reference: ModelReference) throws -> ModelCapabilities {
+        let url = try Self.folder(for: reference.model)
         do {
-            return try PipelineRegistry.describe(folder: url)
+            return try PipelineRegistry.describe(folder: url, components: try Self.componentFolders(reference))
+        } catch let error as JobFailure {
+            throw error
         } catch {
             throw JobFailure(.badModel, String(describing: error))
         }

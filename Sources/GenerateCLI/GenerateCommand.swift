@@ -37,6 +37,14 @@ public struct GenerateCommand: AsyncParsableCommand {
             help: ArgumentHelp("A model option, NAME=VALUE (repeatable), e.g. --set flow_shift=5; "
                                + "`zoetrope models inspect` lists a model's options.", valueName: "name=value"))
     var optionSettings: [String] = []
+    @Option(name: .customLong("component"), parsing: .singleValue,
+            help: ArgumentHelp("An extra component folder the model takes, NAME=PATH (repeatable), as diffusers' "
+                               + "from_pretrained(model, NAME=…); `zoetrope models inspect` lists them.",
+                               valueName: "name=path"))
+    var componentSettings: [String] = []
+    @Option(name: .customLong("motion-adapter"),
+            help: "An AnimateDiff MotionAdapter folder for a Stable Diffusion 1.5 model (the same as --component motion_adapter=PATH).")
+    var motionAdapter: String?
     @Option(name: .customLong("flow-shift"), help: "The same as --set flow_shift=VALUE.")
     var flowShift: Double?
     @Option(help: "Seed (random when not given; the one used is printed).")
@@ -75,6 +83,20 @@ public struct GenerateCommand: AsyncParsableCommand {
 
     public init() {}
 
+    /// `--component` values and `--motion-adapter`, by component name.
+    func components() throws -> [String: String] {
+        var components: [String: String] = [:]
+        for setting in componentSettings {
+            guard let equals = setting.firstIndex(of: "="), equals != setting.startIndex,
+                  setting.index(after: equals) != setting.endIndex else {
+                throw ValidationError("--component \(setting): expected NAME=PATH, e.g. --component motion_adapter=/adapters/v1-5-2")
+            }
+            components[String(setting[..<equals])] = String(setting[setting.index(after: equals)...])
+        }
+        if let motionAdapter { components["motion_adapter"] = motionAdapter }
+        return components
+    }
+
     public func run() async throws {
         // A chosen --output that already holds a clip's frames would end up with the new frames
         // beside stale ones (a longer earlier run's): refused before anything runs.
@@ -87,7 +109,8 @@ public struct GenerateCommand: AsyncParsableCommand {
         let request = JobRequest(model: model, prompt: prompt, negativePrompt: negativePrompt, frames: frames,
                                  width: width, height: height, steps: steps, guidanceScale: guidance,
                                  sampler: sampler, seed: seed, fps: fps,
-                                 preview: .none, initNoisePath: initNoise, options: try options())
+                                 preview: .none, initNoisePath: initNoise, options: try options(),
+                                 components: try components())
         let engine = Engine(loader: PipelineLoader())
         let handle = await engine.submit(request)
         let interrupt = InterruptWatcher { Task { await handle.cancel() } }

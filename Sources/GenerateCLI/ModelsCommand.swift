@@ -55,6 +55,9 @@ public struct ModelsCommand: AsyncParsableCommand {
                 print("latents: \(caps.latentLayout.rawValue), \(caps.predictionType)")
                 print("defaults: \(d.frames) frames, \(d.width)x\(d.height), \(d.steps) steps, guidance \(d.guidanceScale)")
                 print("samplers: default (= \(caps.defaultSampler)), \(caps.samplers.joined(separator: ", "))")
+                for slot in caps.components {
+                    print("component \(slot.name) (--component \(slot.name)=PATH; \(slot.classes.joined(separator: ", "))): \(slot.help)")
+                }
                 print(caps.options.isEmpty ? "options: none" : "options (--set NAME=VALUE):")
                 for option in caps.options {
                     print("  \(option.name) = \(option.defaultValue)  (\(option.validValues)): \(option.help)")

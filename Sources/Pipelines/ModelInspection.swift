@@ -60,7 +60,7 @@ public struct ModelInspection: Sendable {
         var capabilities: PipelineCapabilities?
         if let entry, problems.isEmpty {
             do {
-                capabilities = try PipelineRegistry.capabilities(try entry.describe(folder), folder: url)
+                capabilities = try PipelineRegistry.capabilities(try entry.describe(folder, [:]), folder: url)
             } catch {
                 problems.append("its configs cannot be read: \(error)")
             }

@@ -201,7 +201,7 @@ final class StandInFamilyTests: XCTestCase {
         func type(_ text: String) async { for ch in text { await send(.key(.character(ch))) } }
         func line(_ needle: String) -> String? { screen.text.split(separator: "\n").first { $0.contains(needle) }.map(String.init) }
 
-        let (events, _) = await performer.perform(.describeModel(folder.path))  // as the app does at start
+        let (events, _) = await performer.perform(.describeModel(ModelReference(model: folder.path)))  // as the app does at start
         for e in events { await send(e) }
         XCTAssertEqual(core.state.compose.settings.fields,
                        [.model, .frames, .size, .steps, .guidance, .sampler, .option("strength"), .seed, .fps])

@@ -21,7 +21,7 @@ final class StudioHarness {
     /// - Parameter model: the compose screen's starting model (as `--model` sets it).
     init(columns: Int = 120, rows: Int = 40, history entries: [HistoryEntry] = [], graphics: GraphicsTier = .halfBlock256,
          provider: HistoryProviding? = nil, model: String = JobRequest.bundledModelID,
-         describer: (@Sendable (String) throws -> ModelCapabilities)? = nil) {
+         describer: (@Sendable (ModelReference) throws -> ModelCapabilities)? = nil) {
         screen = HeadlessScreen(columns: columns, rows: rows)
         let describe = describer ?? { _ in try StudioHarness.fixtureCapabilities() }
         service = ScriptedGenerationService(describer: describe)
@@ -36,7 +36,7 @@ final class StudioHarness {
         // As the app does at start (`.describeModel`): what the starting model takes. Unless
         // told otherwise, the scripted engine describes every model as the tiny random
         // WanPipeline of the test fixtures does (frames 4k + 1, sides multiples of 16).
-        core.send(.modelDescribed(model: model, try? describe(model), problem: nil))
+        core.send(.modelDescribed(model: model, try? describe(ModelReference(model: model)), problem: nil))
         core.render()
     }
 

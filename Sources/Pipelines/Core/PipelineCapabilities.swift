@@ -66,6 +66,8 @@ public struct PipelineCapabilities: Sendable, Equatable {
     public var defaultSampler: String
     /// The family's own settings, with their defaults and limits.
     public var options: [OptionSpec]
+    /// Components the model can be given from folders of their own (AnimateDiff's motion adapter).
+    public var components: [ComponentSlot] = []
 
     public init(pipelineClass: String, frameRule: FrameRule, sizeMultiple: Int, maxFrames: Int = 1_025,
                 maxSide: Int = 4_096, maxSteps: Int = 1_000, latentLayout: LatentLayout, defaults: SettingDefaults,

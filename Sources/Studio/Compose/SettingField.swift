@@ -4,7 +4,10 @@ import Foundation
 /// One setting of the compose screen: those every model has, and the loaded model's own
 /// options (`ModelCapabilities.options`), which the studio learns from the engine.
 public enum SettingField: Hashable, Sendable {
-    case model, frames, size, steps, guidance, sampler
+    case model
+    /// An extra component folder the model takes, by slot name (`motion_adapter`).
+    case component(String)
+    case frames, size, steps, guidance, sampler
     /// A family option by its name (`flow_shift`).
     case option(String)
     case seed, fps
@@ -15,6 +18,7 @@ public enum SettingField: Hashable, Sendable {
     var label: String {
         switch self {
         case .model: return "Model"
+        case .component(let name): return name
         case .frames: return "Frames"
         case .size: return "Size"
         case .steps: return "Steps"
@@ -68,8 +72,14 @@ public struct ComposeSettings: Equatable, Sendable {
         texts[.size] = "\(request.width)x\(request.height)"
         texts[.steps] = String(request.steps)
         texts[.guidance] = ComposeSettings.format(request.guidanceScale)
-        for key in texts.keys { if case .option = key { texts[key] = nil } }
+        for key in texts.keys {
+            switch key {
+            case .option, .component: texts[key] = nil
+            default: break
+            }
+        }
         for (name, value) in request.options { texts[.option(name)] = value.description }
+        for (name, path) in request.components { texts[.component(name)] = path }
         texts[.seed] = request.seed.map(String.init) ?? ""
         texts[.fps] = String(request.fps)
         sampler = request.sampler
@@ -80,12 +90,29 @@ public struct ComposeSettings: Equatable, Sendable {
         x == x.rounded() ? String(format: "%.1f", x) : String(format: "%g", x)
     }
 
-    /// The fields shown, in Tab order: the common ones with the model's options after the sampler.
+    /// The fields shown, in Tab order: the model and the component folders it takes, then the
+    /// common ones with the model's options after the sampler. A component typed before the
+    /// model said it takes one stays shown.
     public var fields: [SettingField] {
         let options = (capabilities?.options ?? []).map { SettingField.option($0.name) }
+        var slots = (capabilities?.components ?? []).map { SettingField.component($0.name) }
+        for key in texts.keys.sorted(by: { "\($0)" < "\($1)" }) {
+            if case .component = key, !slots.contains(key), !(texts[key] ?? "").isEmpty { slots.append(key) }
+        }
         let common = SettingField.common
         let split = (common.firstIndex(of: .sampler) ?? 0) + 1
-        return Array(common[..<split]) + options + Array(common[split...])
+        return [.model] + slots + Array(common[1..<split]) + options + Array(common[split...])
+    }
+
+    /// The model and the component folders typed for it, as the engine loads them.
+    public var modelReference: ModelReference {
+        var components: [String: String] = [:]
+        for (key, text) in texts {
+            guard case .component(let name) = key else { continue }
+            let path = text.trimmingCharacters(in: .whitespaces)
+            if !path.isEmpty { components[name] = path }
+        }
+        return ModelReference(model: text(.model).trimmingCharacters(in: .whitespaces), components: components)
     }
 
     /// The option behind a field, when the model has it.
@@ -94,8 +121,13 @@ public struct ComposeSettings: Equatable, Sendable {
         return capabilities?.option(name)
     }
 
-    /// A field's label: an option's own label.
-    public func label(_ field: SettingField) -> String { spec(field)?.label ?? field.label }
+    /// A field's label: an option's or a component slot's own label.
+    public func label(_ field: SettingField) -> String {
+        if case .component(let name) = field, let slot = capabilities?.components.first(where: { $0.name == name }) {
+            return slot.label
+        }
+        return spec(field)?.label ?? field.label
+    }
 
     public func text(_ field: SettingField) -> String {
         field == .sampler ? sampler : texts[field] ?? ""
@@ -149,6 +181,8 @@ public struct ComposeSettings: Equatable, Sendable {
             if g < 0 { return .invalid(message: "guidance cannot be negative", suggestion: "0.0") }
             if g > 100 { return .invalid(message: "guidance is at most 100", suggestion: "100.0") }
             return .valid
+        case .component:
+            return .valid  // a folder path, or empty for none; the engine reads it
         case .sampler:
             if caps != nil, !samplerChoices.contains(sampler) {
                 return .invalid(message: "this model's samplers: " + samplerChoices.joined(separator: ", "),
@@ -200,11 +234,12 @@ public struct ComposeSettings: Equatable, Sendable {
             if !t.isEmpty, let value = spec.parse(t) { options[name] = value }
         }
         let seed: UInt64? = seedLocked ? UInt64(text(.seed)) : nil
-        return JobRequest(model: text(.model).trimmingCharacters(in: .whitespaces),
+        let reference = modelReference
+        return JobRequest(model: reference.model,
                           prompt: prompt, negativePrompt: negativePrompt,
                           frames: frames, width: width, height: height, steps: steps,
                           guidanceScale: guidance, sampler: sampler,
-                          seed: seed, fps: fps, preview: preview, options: options)
+                          seed: seed, fps: fps, preview: preview, options: options, components: reference.components)
     }
 
     // MARK: Changing with keys
@@ -229,7 +264,7 @@ public struct ComposeSettings: Equatable, Sendable {
         let d = direction >= 0 ? 1 : -1
         let caps = capabilities
         switch field {
-        case .model: break
+        case .model, .component: break
         case .frames:
             let n = Int(text(.frames)) ?? 17
             guard let caps else {

@@ -102,11 +102,11 @@ public final class EffectPerformer: Sendable {
                 return ([.historyFrames(id: id, try await history.frames(of: id))], nil)
             case .export(let id):
                 return ([.exported(id: id, try await history.export(id))], nil)
-            case .describeModel(let model):
+            case .describeModel(let reference):
                 do {
-                    return ([.modelDescribed(model: model, try await service.describe(model), problem: nil)], nil)
+                    return ([.modelDescribed(model: reference.key, try await service.describe(reference), problem: nil)], nil)
                 } catch {
-                    return ([.modelDescribed(model: model, nil, problem: "\(error)")], nil)
+                    return ([.modelDescribed(model: reference.key, nil, problem: "\(error)")], nil)
                 }
             case .quit:
                 break

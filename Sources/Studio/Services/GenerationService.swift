@@ -45,7 +45,7 @@ public protocol GenerationService: Sendable {
     func pauseAfterCurrent(_ pause: Bool) async
     func queue() async -> QueueState
     /// What `model` takes and offers (rules, defaults, samplers, options), without loading it.
-    func describe(_ model: String) async throws -> ModelCapabilities
+    func describe(_ reference: ModelReference) async throws -> ModelCapabilities
 }
 
 /// The real engine behind `GenerationService`.
@@ -62,8 +62,8 @@ public struct EngineGenerationService: GenerationService {
     public func move(_ id: JobID, to position: Int) async { await engine.move(id, to: position) }
     public func skip() async { await engine.skip() }
     public func pauseAfterCurrent(_ pause: Bool) async { await engine.pauseAfterCurrent(pause) }
-    public func describe(_ model: String) async throws -> ModelCapabilities {
-        try await engine.describe(model)
+    public func describe(_ reference: ModelReference) async throws -> ModelCapabilities {
+        try await engine.describe(reference.model, components: reference.components)
     }
     public func queue() async -> QueueState {
         let q = await engine.queue

@@ -20,13 +20,15 @@ public final class ScriptedGenerationService: GenerationService {
 
     /// Answers `describe`: by default from the model's real folder (configs only, no weights),
     /// so the studio checks settings against the rules the model states.
-    private let describer: @Sendable (String) throws -> ModelCapabilities
+    private let describer: @Sendable (ModelReference) throws -> ModelCapabilities
 
-    public init(describer: @escaping @Sendable (String) throws -> ModelCapabilities = { try PipelineLoader().describe($0) }) {
+    public init(describer: @escaping @Sendable (ModelReference) throws -> ModelCapabilities = {
+        try PipelineLoader().describe($0)
+    }) {
         self.describer = describer
     }
 
-    public func describe(_ model: String) async throws -> ModelCapabilities { try describer(model) }
+    public func describe(_ reference: ModelReference) async throws -> ModelCapabilities { try describer(reference) }
 
     /// Every request submitted, in order.
     public var submitted: [JobRequest] { state.withLock { $0.jobs.map(\.request) } }

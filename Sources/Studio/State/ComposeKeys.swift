@@ -52,23 +52,26 @@ enum ComposeKeys {
     // MARK: Settings
 
     static func editSetting(_ state: inout StudioState, _ key: Key, _ field: SettingField) -> [StudioEffect] {
-        let replaces = state.compose.replacesOnType && field != .model && field != .sampler
+        let isPath: Bool
+        if case .component = field { isPath = true } else { isPath = field == .model }
+        let replaces = state.compose.replacesOnType && !isPath && field != .sampler
         state.compose.replacesOnType = false
         /// The focused number field's value goes when typing starts (see `replacesOnType`).
         func clearIfFresh() { if replaces { state.compose.settings.texts[field] = "" } }
         switch key {
         case .character(let c):
-            if c == "+" || c == "=" { state.compose.settings.adjust(field, by: 1) }
-            else if c == "-" && field != .model { state.compose.settings.adjust(field, by: -1) }
+            // In a path (the model, a component folder) + = - are characters, not steps.
+            if (c == "+" || c == "=") && !isPath { state.compose.settings.adjust(field, by: 1) }
+            else if c == "-" && !isPath { state.compose.settings.adjust(field, by: -1) }
             else if c == " " && field == .sampler { state.compose.settings.adjust(field, by: 1) }
             else if c == "l" && field == .seed { state.compose.settings.toggleSeedLock() }
-            else if field == .model || accepts(c, field) {
+            else if isPath || accepts(c, field) {
                 clearIfFresh()
                 state.compose.settings.type(String(c), into: field)
             }
         case .paste(let text):
             clearIfFresh()
-            state.compose.settings.type(text.filter { field == .model || accepts($0, field) }, into: field)
+            state.compose.settings.type(text.filter { isPath || accepts($0, field) }, into: field)
         case .backspace, .control("h"):
             state.compose.settings.deleteBackward(in: field)
         case .control("w"), .altBackspace, .control("u"):
@@ -94,7 +97,7 @@ enum ComposeKeys {
     /// Characters a numeric field takes as typing.
     static func accepts(_ c: Character, _ field: SettingField) -> Bool {
         switch field {
-        case .model: return true
+        case .model, .component: return true
         case .size: return c.isASCII && (c.isNumber || c == "x" || c == "X")
         case .guidance: return c.isASCII && (c.isNumber || c == ".")
         case .option: return c.isASCII && (c.isNumber || c.isLetter || c == "." || c == "-" || c == "_")

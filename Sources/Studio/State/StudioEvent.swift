@@ -19,6 +19,7 @@ public enum StudioEvent: Sendable {
     case exported(id: String, URL)
     /// What a model takes and offers, as the engine described it (nil with the reason when
     /// it could not).
+    /// `model` is the described reference's `key` (the model and its components).
     case modelDescribed(model: String, ModelCapabilities?, problem: String?)
     /// An effect failed: shown to the user.
     case effectFailed(String)
@@ -42,7 +43,7 @@ public enum StudioEffect: Equatable, Sendable {
     case loadFrames(String)
     case export(String)
     /// Asks the engine what a model takes (answered by `.modelDescribed`).
-    case describeModel(String)
+    case describeModel(ModelReference)
     case quit
 }
 

@@ -7,13 +7,13 @@ public enum StudioReducer {
     public static func reduce(_ state: inout StudioState, _ event: StudioEvent) -> [StudioEffect] {
         switch event {
         case .key(let key):
-            let model = state.compose.settings.text(.model)
+            let model = state.compose.settings.modelReference
             return handleKey(&state, key) + describeIfChanged(&state, from: model)
         case .mouse(let mouse):
             return handleMouse(&state, mouse)
         case .modelDescribed(let model, let capabilities, _):
             // An answer for a model no longer in the field is stale.
-            guard model == state.compose.settings.text(.model).trimmingCharacters(in: .whitespaces) else { return [] }
+            guard model == state.compose.settings.modelReference.key else { return [] }
             state.compose.settings.capabilities = capabilities
             return []
         case .resize(let columns, let rows):
@@ -67,11 +67,10 @@ public enum StudioReducer {
 
     /// Asks the engine about the model in the Model field when a key changed it (typing,
     /// remix), so the settings are checked against the rules that model states.
-    static func describeIfChanged(_ state: inout StudioState, from model: String) -> [StudioEffect] {
-        let now = state.compose.settings.text(.model)
+    static func describeIfChanged(_ state: inout StudioState, from model: ModelReference) -> [StudioEffect] {
+        let now = state.compose.settings.modelReference
         guard now != model else { return [] }
-        let trimmed = now.trimmingCharacters(in: .whitespaces)
-        return trimmed.isEmpty ? [] : [.describeModel(trimmed)]
+        return now.model.isEmpty ? [] : [.describeModel(now)]
     }
 
     // MARK: Engine events

@@ -74,7 +74,7 @@ final class StudioApp: @unchecked Sendable {
         if let cellPixels { core.pictureEncoder?.cellPixels = cellPixels }
         var decoder = KeyDecoder(extraCodes: Self.terminfoKeys())
         dispatch(core.send(.resize(columns: screen.size.columns, rows: screen.size.rows)))
-        dispatch([.refreshQueue, .describeModel(model)])
+        dispatch([.refreshQueue, .describeModel(ModelReference(model: model))])
         core.render()
         var lastTick = Date()
         while !core.state.quitting {
