@@ -181,8 +181,11 @@ public struct MotionAdapterConfig: Decodable, Sendable, Equatable {
         useMotionMidBlock = try c.decode(Bool.self, "use_motion_mid_block") ?? true
         for (key, list) in [("block_out_channels", blockOutChannels), ("motion_num_attention_heads", motionNumAttentionHeads),
                             ("motion_transformer_layers_per_block", motionTransformerLayersPerBlock),
-                            ("motion_layers_per_block", motionLayersPerBlock)] where !list.allSatisfy({ $0 > 0 }) {
-            throw c.refuse(key, "must hold positive integers")
+                            ("motion_layers_per_block", motionLayersPerBlock)] {
+            guard list.allSatisfy({ $0 > 0 }) else { throw c.refuse(key, "must hold positive integers") }
+            guard list.count == levels else {
+                throw c.refuse(key, "has \(list.count) entries: needs one value, or one per block_out_channels entry (\(levels))")
+            }
         }
         guard motionMaxSeqLength > 0 else { throw c.refuse("motion_max_seq_length", "must be positive") }
     }
@@ -233,7 +236,12 @@ public struct UNetMotionModelConfig: Decodable, Sendable, Equatable {
             layersPerBlock: unet.layersPerBlock,
             transformerLayersPerBlock: try c.intOrList("temporal_transformer_layers_per_block", levels: levels, default: 1),
             midBlockTransformerLayers: (try c.decode(Bool.self, "use_motion_mid_block") ?? true) ? mid : nil)
-        for (level, (width, n)) in zip(unet.blockOutChannels, heads).enumerated() where n <= 0 || width % n != 0 {
+        for (key, list) in [("motion_num_attention_heads", heads),
+                            ("temporal_transformer_layers_per_block", motion.transformerLayersPerBlock)]
+        where list.count != levels || !list.allSatisfy({ $0 > 0 }) {
+            throw c.refuse(key, "needs one positive value, or one per level (\(levels))")
+        }
+        for (level, (width, n)) in zip(unet.blockOutChannels, heads).enumerated() where width % n != 0 {
             throw c.refuse("motion_num_attention_heads", "level \(level) is \(width) wide, not a multiple of \(n) heads")
         }
         guard motion.maxSeqLength > 0 else { throw c.refuse("motion_max_seq_length", "must be positive") }
