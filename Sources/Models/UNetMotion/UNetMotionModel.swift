@@ -232,7 +232,8 @@ public struct UNetMotionModel: Sendable {
                              padding: .uniform(1))
     }
 
-    /// Builds the model with strict loading of both stores: throws one `StrictLoadError` listing every
+    /// Builds the model with strict loading of both stores (give the adapter's config and store together;
+    /// with either nil the model is the plain UNet2DConditionModel): throws one `StrictLoadError` listing every
     /// missing, unused or mis-shaped key of the store at fault, with its file (the adapter's first).
     /// Throws `UNetMotionConfigError.adapterMismatch` when the adapter does not fit the UNet.
     public static func load(unetConfig: UNet2DConditionConfig, unetStore: WeightStore,
