@@ -1,5 +1,6 @@
-// diffusers 0.42.1 models/attention.py `BasicTransformerBlock` (norm_type "layer_norm", no positional
-// embedding, no ada-norm) and models/transformers/transformer_2d.py `Transformer2DModel` on continuous
+// diffusers 0.42.1 models/attention.py `BasicTransformerBlock` (norm_type "layer_norm", no ada-norm,
+// optionally `positional_embeddings="sinusoidal"` with embeddings.py `SinusoidalPositionalEmbedding`, as
+// AnimateDiff's motion modules use it: `pe` is added to the NORMALISED input of attn1 and of attn2) and models/transformers/transformer_2d.py `Transformer2DModel` on continuous
 // input (the spatial transformers of the SD-family UNets: UNet3DConditionModel, UNetMotionModel,
 // UNet2DConditionModel):
 //   BasicTransformerBlock:  x += attn1(norm1(x))                       self-attention
@@ -15,9 +16,41 @@
 import TensorCore
 import WeightsIO
 
+/// diffusers `SinusoidalPositionalEmbedding` (`pos_embed.`): the persistent buffer `pe`
+/// `[1, max_seq_length, dim]` (interleaved sin / cos, read from the checkpoint), added to a
+/// sequence as `x + pe[:, :S]`.
+public struct SinusoidalPositionalEmbedding: Sendable {
+    /// `pe`: `[1, max_seq_length, dim]`.
+    public let pe: Tensor
+
+    /// Loads `pe` (`[1, maxSeqLength, dim]`) under `source`.
+    public init(_ source: some WeightSource, dim: Int, maxSeqLength: Int) throws {
+        pe = try source.tensor("pe", shape: [1, maxSeqLength, dim])
+    }
+
+    /// The longest sequence the table covers (`max_seq_length`).
+    public var maxSeqLength: Int { pe.shape[1] }
+
+    /// x: [N, S, dim] -> [N, S, dim] (x + pe[:, :S]). Throws for S > max_seq_length (diffusers' broadcast
+    /// would fail too).
+    public func callAsFunction(_ x: Tensor) throws(TensorShapeError) -> Tensor {
+        let S = x.shape[1]
+        guard S <= maxSeqLength else {
+            throw TensorShapeError(operation: "SinusoidalPositionalEmbedding", shapes: [x.shape, pe.shape],
+                                   expected: "at most max_seq_length = \(maxSeqLength) positions")
+        }
+        var out = x
+        try out += pe.sliced(axis: 1, 0..<S)                                // [1, S, dim] broadcast over N
+        return out
+    }
+}
+
 /// diffusers `BasicTransformerBlock` with `norm_type="layer_norm"` (`transformer_blocks.N.`): keys
-/// `norm1`, `attn1`, `norm2`, `attn2` (when it has one), `norm3`, `ff`.
+/// `norm1`, `attn1`, `norm2`, `attn2` (when it has one), `norm3`, `ff`, and `pos_embed.pe` with
+/// sinusoidal positional embeddings.
 public struct BasicTransformerBlock: Sendable {
+    /// `positional_embeddings="sinusoidal"` with `num_positional_embeddings`; nil for none.
+    public let posEmbed: SinusoidalPositionalEmbedding?
     public let norm1: LayerNorm
     public let attn1: Attention
     /// `norm2` / `attn2`, present with a `cross_attention_dim` or `double_self_attention`.
@@ -29,10 +62,16 @@ public struct BasicTransformerBlock: Sendable {
     /// Loads the block with diffusers' arguments: width `dim`, `heads × headDim` attention (inner
     /// width `heads · headDim`), `attention_bias` for q/k/v, LayerNorm eps `normEps` (1e-5) with
     /// affine weights. `attn2` attends to a `crossAttentionDim`-wide context, or to the block's
-    /// own tokens when `doubleSelfAttention` (then `to_k` is `[inner, dim]`).
+    /// own tokens when `doubleSelfAttention` (then `to_k` is `[inner, dim]`). With
+    /// `sinusoidalPositions` (diffusers' `num_positional_embeddings`) the block loads `pos_embed.pe`
+    /// `[1, sinusoidalPositions, dim]` and adds it to the normalised input of both attentions.
     public init(_ source: some WeightSource, dim: Int, heads: Int, headDim: Int, crossAttentionDim: Int? = nil,
                 doubleSelfAttention: Bool = false, attentionBias: Bool = false,
-                activation: FeedForward.ActivationFunction = .geglu, normEps: Float = 1e-5) throws {
+                activation: FeedForward.ActivationFunction = .geglu, normEps: Float = 1e-5,
+                sinusoidalPositions: Int? = nil) throws {
+        posEmbed = try sinusoidalPositions.map {
+            try SinusoidalPositionalEmbedding(source.scoped("pos_embed."), dim: dim, maxSeqLength: $0)
+        }
         norm1 = try LayerNorm(source.scoped("norm1."), dim: dim, eps: normEps)
         attn1 = try Attention(source.scoped("attn1."), queryDim: dim, heads: heads, dimHead: headDim,
                               bias: attentionBias)
@@ -53,9 +92,13 @@ public struct BasicTransformerBlock: Sendable {
     /// to x itself) -> [N, S, dim]
     public func callAsFunction(_ x: Tensor, encoderHiddenStates: Tensor? = nil) throws(TensorShapeError) -> Tensor {
         var h = x
-        try h += attn1(norm1(h))                                            // [N, S, dim]
+        var n = norm1(h)
+        if let posEmbed { n = try posEmbed(n) }                             // PE on the normalised input
+        try h += attn1(n)                                                   // [N, S, dim]
         if let attn2, let norm2 {
-            try h += attn2(norm2(h), context: encoderHiddenStates)
+            n = norm2(h)
+            if let posEmbed { n = try posEmbed(n) }
+            try h += attn2(n, context: encoderHiddenStates)
         }
         try h += ff(norm3(h))
         return h

@@ -1,6 +1,5 @@
 // The temporal layers and 3-D blocks of diffusers `UNet3DConditionModel` (diffusers 0.42.1):
-// `TemporalConvLayer` (models/resnet.py), `TransformerTemporalModel`
-// (models/transformers/transformer_temporal.py), and `CrossAttnDownBlock3D` / `DownBlock3D`,
+// `TemporalConvLayer` (models/resnet.py) and `CrossAttnDownBlock3D` / `DownBlock3D`,
 // `UNetMidBlock3DCrossAttn`, `CrossAttnUpBlock3D` / `UpBlock3D` (models/unets/unet_3d_blocks.py).
 //
 // Layout between blocks is diffusers': frames folded into the batch, `[B·F, C, H, W]` with index
@@ -13,6 +12,7 @@
 //                             → proj_in → BasicTransformerBlock (attn1 and attn2 both self-attention
 //                             over the F frames of one position, no positional embedding) → proj_out
 //                             → [B·F, C, H, W] + x.
+// `TransformerTemporalModel` lives in Layers/ (UNetMotionModel's motion modules are the same computation).
 // Spatial attention is over the H·W tokens of one frame and temporal attention over the F frames
 // of one position, both by TensorCore's tiled SDPA: nothing is O(F²·H²·W²).
 import TensorCore
@@ -55,45 +55,6 @@ struct TemporalConvLayer: Sendable {
         }
         try h += video
         return h.permuted([0, 2, 1, 3, 4]).reshaped([BF, C, H, W])             // -> [B·F, C, H, W]
-    }
-}
-
-/// diffusers `TransformerTemporalModel` (`temp_attentions.N.`, `transformer_in.`): attention across
-/// the frames of each spatial position. Keys `norm`, `proj_in`, `transformer_blocks.0.`, `proj_out`.
-struct TransformerTemporalModel: Sendable {
-    let norm: GroupNorm
-    /// `[inner, C]`.
-    let projIn: Linear
-    let transformerBlocks: [BasicTransformerBlock]
-    /// `[C, inner]`.
-    let projOut: Linear
-
-    /// `heads × headDim` attention (inner width their product) on `channels`-wide features.
-    init(_ source: some WeightSource, heads: Int, headDim: Int, channels C: Int, groups: Int) throws {
-        let inner = heads * headDim
-        norm = try GroupNorm(source.scoped("norm."), channels: C, groups: groups, eps: 1e-6)
-        projIn = try Linear(source.scoped("proj_in."), inFeatures: C, outFeatures: inner)
-        // double_self_attention: attn2 is a second self-attention (cross_attention_dim is ignored).
-        transformerBlocks = [try BasicTransformerBlock(source.scoped("transformer_blocks.0."), dim: inner, heads: heads,
-                                                       headDim: headDim, doubleSelfAttention: true)]
-        projOut = try Linear(source.scoped("proj_out."), inFeatures: inner, outFeatures: C)
-    }
-
-    /// x: [B·F, C, H, W] -> [B·F, C, H, W]
-    func callAsFunction(_ x: Tensor, frames F: Int) throws(TensorShapeError) -> Tensor {
-        let (BF, C, H, W) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-        let B = BF / F
-        var h = norm(x.reshaped([B, F, C, H, W]).permuted([0, 2, 1, 3, 4]))    // GN over [B, C, F, H, W]
-            .permuted([0, 3, 4, 2, 1])
-            .reshaped([B * H * W, F, C])                                       // -> [B·H·W, F, C]
-        h = projIn(h)                                                          // -> [B·H·W, F, inner]
-        for block in transformerBlocks { h = try block(h) }
-        h = projOut(h)                                                         // -> [B·H·W, F, C]
-        var out = h.reshaped([B, H, W, F, C])
-            .permuted([0, 3, 4, 1, 2])                                         // -> [B, F, C, H, W]
-            .reshaped([BF, C, H, W])
-        try out += x
-        return out
     }
 }
 
