@@ -36,10 +36,11 @@ public struct ModelInspection: Sendable {
                 + "(registered: \(PipelineRegistry.classNames.joined(separator: ", ")))")
         }
         let supportedClasses = entry?.components ?? [:]
+        let ignored = entry?.ignoredComponents ?? [:]
         for name in folder.modelIndex.components.keys.sorted() {
             guard let component = folder.modelIndex.components[name], component.isPresent,
                   let className = component.className else { continue }
-            let allowed = supportedClasses[name]
+            let allowed = supportedClasses[name] ?? ignored[name]
             let supported = allowed?.contains(className) ?? false
             if !supported {
                 problems.append("component \(name) is a \(className)"

@@ -124,6 +124,35 @@ final class GenerateCommandTests: XCTestCase {
         }
     }
 
+    /// AnimateDiff from the CLI (issue #17): an SD 1.5 folder with `--motion-adapter`, from
+    /// `--init-noise` and from `--seed` alone with DDIM, and with `--sampler dpm++2m`, each give
+    /// diffusers' frames (PSNR ≥ 40 dB); without the adapter 3 frames are refused.
+    func testAnimateDiffReproducesDiffusersFromTheCLI() throws {
+        let root = PipelineFixtures.root.appendingPathComponent("animatediff")
+        let call = ["generate", "--model", root.appendingPathComponent("sd15").path,
+                    "--prompt", "a red circle moving left", "--negative-prompt", "blurry", "--frames", "3",
+                    "--height", "16", "--width", "24", "--steps", "3", "--guidance", "6"]
+        let adapter = ["--motion-adapter", root.appendingPathComponent("motion_adapter").path]
+        for (fixture, extra) in [("ddim_latents", [String]()), ("ddim_generator", ["--seed", "42"]),
+                                 ("dpmpp2m_latents", ["--sampler", "dpm++2m"])] {
+            let cases = try PipelineFixtures.cases(fixture, folder: "animatediff")
+            var flags = adapter + extra
+            if fixture.hasSuffix("latents") {
+                let noise = temp.appendingPathComponent("ad-\(fixture)-noise.safetensors")
+                try SafetensorsWriter.write(["latents": try cases.tensor("latents")], to: noise)
+                flags += ["--init-noise", noise.path]
+            }
+            let saved = temp.appendingPathComponent("ad-\(fixture).safetensors")
+            let result = try run(call + flags + ["--save-tensor", saved.path,
+                                                 "--output", temp.appendingPathComponent("ad-\(fixture)").path])
+            XCTAssertEqual(result.status, 0, "\(fixture): \(result.stderr)")
+            XCTAssertGreaterThanOrEqual(psnr(try savedVideo(saved), try cases.tensor("video")), 40, fixture)
+        }
+        let without = try run(call + ["--output", temp.appendingPathComponent("ad-none").path])
+        XCTAssertEqual(without.status, 2, without.stderr)
+        XCTAssertTrue(without.stderr.contains("frames 3"), without.stderr)
+    }
+
     func testSeedAloneReproducesDiffusersFrames() throws {
         let cases = try PipelineFixtures.cases("pipeline_unipc_generator")
         let tensor = temp.appendingPathComponent("video.safetensors")

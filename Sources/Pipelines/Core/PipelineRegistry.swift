@@ -33,6 +33,10 @@ public struct PipelineRegistration: Sendable {
     public var components: [String: [String]]
     /// Components it can be given from folders of their own.
     public var slots: [ComponentSlot]
+    /// Components a folder may hold that the pipeline does not use (Stable Diffusion's
+    /// `safety_checker` and `feature_extractor`), with the classes they may have: accepted, not
+    /// required, never loaded.
+    public var ignoredComponents: [String: [String]] = [:]
     /// The pipeline's capabilities from its configs alone (and those of the given component
     /// folders), without reading weights.
     public var describe: @Sendable (DiffusersModelFolder, _ extra: [String: URL]) throws -> PipelineCapabilities
@@ -80,6 +84,7 @@ public enum PipelineRegistry {
     public static let builtIn: [PipelineRegistration] = [
         WanPipeline.registration,
         TextToVideoSDPipeline.registration,
+        AnimateDiffPipeline.registration,
     ]
 
     private static let entries = Mutex<[String: PipelineRegistration]>(

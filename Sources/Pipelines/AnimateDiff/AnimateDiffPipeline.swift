@@ -1,0 +1,170 @@
+// diffusers 0.42.1 pipelines/animatediff/pipeline_animatediff.py `AnimateDiffPipeline`: a Stable
+// Diffusion 1.5 folder (UNet2DConditionModel, AutoencoderKL, CLIP) with a MotionAdapter given
+// from a folder of its own (`from_pretrained(sd15, motion_adapter=…)`): CLIP text padded to 77,
+// the prompt repeated per frame (`repeat_interleave(num_frames)`), UNetMotionModel denoising of
+// [B, 4, F, h, w] under classifier-free guidance (batch [uncond, cond]), the scheduler stepping on
+// the 5-D latents, AutoencoderKL frame by frame. Without an adapter the same UNet is Stable
+// Diffusion's text-to-image model: a one-frame video. FreeNoise, FreeInit, IP-Adapter and
+// context windows are not ported.
+import Foundation
+import Models
+import Schedulers
+import TensorCore
+import Tokenizers
+import WeightsIO
+
+/// A loaded Stable Diffusion 1.5 folder, with or without a motion adapter.
+public final class AnimateDiffPipeline: VideoPipeline {
+    /// The diffusers `_class_name` of the folders it runs: an SD 1.5 pipeline folder.
+    public static let className = "StableDiffusionPipeline"
+
+    public let folder: URL
+    public let tokenizer: any Tokenizer
+    public let textEncoder: CLIPTextModel
+    public let unet: UNetMotionModel
+    public let vae: AutoencoderKL
+    public let schedulerConfig: SchedulerConfig
+    /// Tokens every prompt is padded or cut to (`tokenizer.model_max_length`, 77).
+    public let maxTextLength: Int
+    public let capabilities: PipelineCapabilities
+    let preview: LatentRGBProjection
+
+    public init(folder: URL, tokenizer: any Tokenizer, maxTextLength: Int, textEncoder: CLIPTextModel,
+                unet: UNetMotionModel, vae: AutoencoderKL, schedulerConfig: SchedulerConfig) {
+        self.folder = folder
+        self.tokenizer = tokenizer
+        self.maxTextLength = maxTextLength
+        self.textEncoder = textEncoder
+        self.unet = unet
+        self.vae = vae
+        self.schedulerConfig = schedulerConfig
+        capabilities = Self.capabilities(vaeScale: vae.config.spatialScale, sampleSize: unet.config.sampleSize,
+                                         maxFrames: unet.motion?.maxSeqLength, textLayers: textEncoder.config.layerCount,
+                                         scheduler: schedulerConfig)
+        preview = LatentRGBProjection.load(folder: folder, channels: vae.config.latentChannels)
+            ?? .fallback(channels: vae.config.latentChannels)
+    }
+
+    /// Any frame count up to the adapter's `motion_max_seq_length` (32), or one frame without an
+    /// adapter; sides multiples of the VAE's scale; the samplers that fit the prediction type;
+    /// `clip_skip`. Defaults are `__call__`'s: 16 frames, `sample_size · scale` square, 50 steps,
+    /// guidance 7.5.
+    static func capabilities(vaeScale: Int, sampleSize: Int?, maxFrames: Int?, textLayers: Int,
+                             scheduler: SchedulerConfig) -> PipelineCapabilities {
+        let side = (sampleSize ?? 64) * vaeScale
+        let prediction = scheduler.predictionType
+        let folderSampler = SamplerName.allCases.first { $0.schedulerClass == scheduler.schedulerClass }?.rawValue
+            ?? SamplerNames.modelDefault
+        var caps = PipelineCapabilities(
+            pipelineClass: className, frameRule: .any, sizeMultiple: vaeScale, maxFrames: maxFrames ?? 1,
+            latentLayout: .channelsFirst,
+            defaults: SettingDefaults(frames: min(16, maxFrames ?? 1), width: side, height: side, steps: 50,
+                                      guidanceScale: 7.5),
+            predictionType: prediction.rawValue, samplers: SamplerCatalog.names(for: prediction),
+            defaultSampler: folderSampler,
+            options: [OptionSpec(name: "clip_skip", label: "ClipSkip", kind: .integer(0...max(0, textLayers - 1)),
+                                 defaultValue: .integer(0),
+                                 help: "text encoder layers skipped from the end (diffusers' clip_skip; 0 uses the last)")])
+        caps.components = [motionAdapterSlot]
+        return caps
+    }
+
+    public func latentShape(for settings: VideoSettings) -> [Int] {
+        let s = vae.config.spatialScale
+        return [1, unet.config.inChannels, settings.frames, settings.height / s, settings.width / s]
+    }
+
+    /// `encode_prompt`: padded to `maxTextLength`, every position through CLIP → `[1, 77, D]`.
+    public func encodePrompt(_ text: String, clipSkip: Int, cancellation: CancellationFlag) throws -> Tensor {
+        let encoding = tokenizer.encode(text, maxLength: maxTextLength, padding: true, truncation: true)
+        return try textEncoder.encode(inputIDs: [encoding.ids], attentionMask: nil, skippingLastLayers: clipSkip,
+                                      cancellation: cancellation)
+    }
+
+    /// The folder's scheduler, or the catalogue's `sampler` read from its config (`from_config`).
+    public func makeScheduler(_ sampler: String, steps: Int, generator: TorchGenerator?) throws -> any Scheduler {
+        var config = schedulerConfig
+        if sampler != SamplerNames.modelDefault {
+            guard let name = SamplerCatalog.resolve(sampler, for: config.predictionType) else {
+                throw PipelineError.invalidSetting(
+                    name: "sampler", value: sampler,
+                    valid: "the samplers that fit this model: " + capabilities.samplers.joined(separator: ", "))
+            }
+            config = try SchedulerConfig.forSampler(name, basedOn: config)
+        }
+        return try Schedulers.makeScheduler(config: config, stepCount: steps, generator: generator)
+    }
+
+    public func start(_ settings: VideoSettings, noise: Tensor, generator: TorchGenerator,
+                      cancellation: CancellationFlag) throws -> AnimateDiffRun {
+        try start(settings, noise: noise, generator: Optional(generator), cancellation: cancellation)
+    }
+
+    /// Encodes the prompts (repeated per frame) and starts a run from `noise` (`[1, 4, F, h, w]`).
+    public func start(_ settings: VideoSettings, noise: Tensor, generator: TorchGenerator? = nil,
+                      cancellation: CancellationFlag = .never) throws -> AnimateDiffRun {
+        let settings = try resolved(settings)
+        let expected = latentShape(for: settings)
+        guard noise.shape == expected else {
+            throw PipelineError.noiseShape(file: "initial noise", shape: noise.shape, expected: expected)
+        }
+        let clipSkip = settings.options["clip_skip"]?.intValue ?? 0
+        let prompt = try encodePrompt(settings.prompt, clipSkip: clipSkip, cancellation: cancellation)
+        // [uncond, cond] (or [cond]), each repeated once per frame: [B·F, 77, D].
+        let rows = settings.usesGuidance
+            ? [try encodePrompt(settings.negativePrompt, clipSkip: clipSkip, cancellation: cancellation), prompt]
+            : [prompt]
+        let text = Tensor.concatenate(rows.flatMap { Array(repeating: $0, count: settings.frames) }, axis: 0)
+        let scheduler = try makeScheduler(settings.sampler, steps: settings.steps, generator: generator)
+        return AnimateDiffRun(pipeline: self, settings: settings, batch: rows.count, text: text, scheduler: scheduler,
+                              latents: noise * scheduler.initNoiseSigma)
+    }
+
+    /// `decode_latents` then `postprocess_video(output_type="np")` → `[F, H, W, 3]` in [0, 1].
+    public func decode(_ latents: Tensor, cancellation: CancellationFlag?,
+                       progress: ((_ chunk: Int, _ count: Int) -> Void)?) throws -> Tensor {
+        let video = try vae.decodeVideo(vae.denormalize(latents), cancellation: cancellation, progress: progress)
+        return WanPipeline.postprocess(video)
+    }
+
+    public func previewFrames(_ latents: Tensor) -> LatentPreviewFrames {
+        // latents: [1, C, F, h, w]
+        LatentPreviewFrames(width: latents.shape[4], height: latents.shape[3], frames: preview.frames(latents))
+    }
+
+    public func releaseTransientMemory() {}
+}
+
+/// One AnimateDiffPipeline run in progress.
+public struct AnimateDiffRun: DenoiseRun {
+    public let pipeline: AnimateDiffPipeline
+    public let settings: VideoSettings
+    /// 2 with guidance ([uncond, cond]), else 1.
+    public let batch: Int
+    /// `[batch·F, 77, D]`: each prompt row repeated per frame.
+    public let text: Tensor
+    public private(set) var scheduler: any Scheduler
+    public private(set) var latents: Tensor
+
+    public var stepCount: Int { scheduler.stepCount }
+    public var nextStep: Int { scheduler.nextStepIndex }
+
+    /// One step of `__call__`'s loop: the UNet on `[latents] * batch` (scaled), guidance, then the
+    /// scheduler on the 5-D latents.
+    public mutating func step(cancellation: CancellationFlag? = nil) throws -> DenoiseStepResult {
+        let index = scheduler.nextStepIndex
+        let t = scheduler.timesteps[index]
+        // latents: [1, C, F, h, w] -> model input [batch, C, F, h, w]
+        let input = scheduler.scaleModelInput(
+            batch == 1 ? latents : Tensor.concatenate([latents, latents], axis: 0), stepIndex: index)
+        var prediction = try pipeline.unet(input, timestep: [Float](repeating: t, count: batch),
+                                           encoderHiddenStates: text, cancellation: cancellation)
+        if batch == 2 {
+            prediction = classifierFreeGuidance(uncond: prediction.sliced(axis: 0, 0..<1),
+                                                cond: prediction.sliced(axis: 0, 1..<2), scale: settings.guidanceScale)
+        }
+        let clean = scheduler.predictedOriginalSample(modelOutput: prediction, stepIndex: index, sample: latents)
+        latents = scheduler.step(modelOutput: prediction, stepIndex: index, sample: latents)
+        return DenoiseStepResult(index: index, count: stepCount, latents: latents, predictedClean: clean)
+    }
+}
