@@ -53,6 +53,7 @@ public struct ModelsCommand: AsyncParsableCommand {
                 print("frames: \(caps.frameRule.text), at most \(caps.maxFrames)")
                 print("size: sides multiples of \(caps.sizeMultiple), at most \(caps.maxSide)")
                 print("latents: \(caps.latentLayout.rawValue), \(caps.predictionType)")
+                if let tokens = caps.maxTextLength { print("prompt: up to \(tokens) tokens") }
                 print("defaults: \(d.frames) frames, \(d.width)x\(d.height), \(d.steps) steps, guidance \(d.guidanceScale)")
                 print("samplers: default (= \(caps.defaultSampler)), \(caps.samplers.joined(separator: ", "))")
                 for slot in caps.components {

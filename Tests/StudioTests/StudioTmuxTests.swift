@@ -162,6 +162,7 @@ final class StudioTmuxTests: XCTestCase {
             $0.contains("Zoetrope · compose") && $0.contains("ClipSkip")
         }
         XCTAssertTrue(screen.contains("ClipSkip model's 0"), screen)
+        XCTAssertTrue(screen.contains("Prompt · up to 77 tokens"), "the family's text length:\n\(screen)")
         try terminal.type(prompt)
         try terminal.waitFor("the typed prompt", timeout: Self.keyTimeout) { $0.contains("│ " + prompt) }
         // Frames: 6 is not 4k + 1, and this family takes it.

@@ -42,7 +42,9 @@ extension AnimateDiffPipeline {
                 .motionModules(for: unet)
         }
         return capabilities(vaeScale: vae.spatialScale, sampleSize: unet.sampleSize, maxFrames: motion?.maxSeqLength,
-                            textLayers: text.layerCount, scheduler: scheduler)
+                            textLayers: text.layerCount,
+                            maxTextLength: try TextToVideoSDPipeline.maxTextLength(folder, positions: text.maxPositionEmbeddings),
+                            scheduler: scheduler)
     }
 
     /// Loads the SD 1.5 folder `url` with the MotionAdapter folder `adapter` (or none).

@@ -40,7 +40,7 @@ public final class AnimateDiffPipeline: VideoPipeline {
         self.schedulerConfig = schedulerConfig
         capabilities = Self.capabilities(vaeScale: vae.config.spatialScale, sampleSize: unet.config.sampleSize,
                                          maxFrames: unet.motion?.maxSeqLength, textLayers: textEncoder.config.layerCount,
-                                         scheduler: schedulerConfig)
+                                         maxTextLength: maxTextLength, scheduler: schedulerConfig)
         preview = LatentRGBProjection.load(folder: folder, channels: vae.config.latentChannels)
             ?? .fallback(channels: vae.config.latentChannels)
     }
@@ -49,7 +49,7 @@ public final class AnimateDiffPipeline: VideoPipeline {
     /// adapter; sides multiples of the VAE's scale; the samplers that fit the prediction type;
     /// `clip_skip`. Defaults are `__call__`'s: 16 frames, `sample_size · scale` square, 50 steps,
     /// guidance 7.5.
-    static func capabilities(vaeScale: Int, sampleSize: Int?, maxFrames: Int?, textLayers: Int,
+    static func capabilities(vaeScale: Int, sampleSize: Int?, maxFrames: Int?, textLayers: Int, maxTextLength: Int,
                              scheduler: SchedulerConfig) -> PipelineCapabilities {
         let side = (sampleSize ?? 64) * vaeScale
         let prediction = scheduler.predictionType
@@ -66,6 +66,7 @@ public final class AnimateDiffPipeline: VideoPipeline {
                                  defaultValue: .integer(0),
                                  help: "text encoder layers skipped from the end (diffusers' clip_skip; 0 uses the last)")])
         caps.components = [motionAdapterSlot]
+        caps.maxTextLength = maxTextLength
         return caps
     }
 

@@ -68,6 +68,9 @@ public struct PipelineCapabilities: Sendable, Equatable {
     public var options: [OptionSpec]
     /// Components the model can be given from folders of their own (AnimateDiff's motion adapter).
     public var components: [ComponentSlot] = []
+    /// Text tokens a prompt is cut to (CLIP's 77), when the model fixes it; a model whose
+    /// length is an option (Wan's `max_sequence_length`) says so there instead.
+    public var maxTextLength: Int?
 
     public init(pipelineClass: String, frameRule: FrameRule, sizeMultiple: Int, maxFrames: Int = 1_025,
                 maxSide: Int = 4_096, maxSteps: Int = 1_000, latentLayout: LatentLayout, defaults: SettingDefaults,

@@ -55,7 +55,7 @@ public final class TextToVideoSDPipeline: VideoPipeline {
         let prediction = scheduler.predictionType
         let folderSampler = SamplerName.allCases.first { $0.schedulerClass == scheduler.schedulerClass }?.rawValue
             ?? SamplerNames.modelDefault
-        return PipelineCapabilities(
+        var caps = PipelineCapabilities(
             pipelineClass: className, frameRule: .any, sizeMultiple: vaeScale, maxFrames: 1_024,
             latentLayout: .channelsFirst,
             defaults: SettingDefaults(frames: 16, width: side, height: side, steps: 50, guidanceScale: 9),
@@ -64,6 +64,8 @@ public final class TextToVideoSDPipeline: VideoPipeline {
             options: [OptionSpec(name: "clip_skip", label: "ClipSkip", kind: .integer(0...max(0, textLayers - 1)),
                                  defaultValue: .integer(0),
                                  help: "text encoder layers skipped from the end (diffusers' clip_skip; 0 uses the last)")])
+        caps.maxTextLength = maxTextLength
+        return caps
     }
 
     public func latentShape(for settings: VideoSettings) -> [Int] {

@@ -5,7 +5,8 @@ enum ComposeView {
     /// Draws the screen; returns the picture for pixel protocols, if any.
     static func draw(_ p: inout Painter, _ state: StudioState, _ layout: Layout) -> (Rect, PixelImage)? {
         let c = state.compose
-        editorBox(&p, c.prompt, layout.promptBox, title: "Prompt", focused: c.focus == .prompt, caret: c.editing && c.focus == .prompt,
+        let promptTitle = c.settings.capabilities?.maxTextLength.map { "Prompt · up to \($0) tokens" } ?? "Prompt"
+        editorBox(&p, c.prompt, layout.promptBox, title: promptTitle, focused: c.focus == .prompt, caret: c.editing && c.focus == .prompt,
                   placeholder: "describe the video…")
         editorBox(&p, c.negative, layout.negativeBox, title: "Negative prompt", focused: c.focus == .negative,
                   caret: c.editing && c.focus == .negative, placeholder: "what to avoid (optional)")
