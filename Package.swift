@@ -61,7 +61,7 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "zoetrope-store-crasher", dependencies: ["HistoryStore"],
                           path: "Sources/StoreCrasher"),
-        .executableTarget(name: "zoetrope-bench", dependencies: ["TensorCore", "CBLAS", "Tokenizers"],
+        .executableTarget(name: "zoetrope-bench", dependencies: ["TensorCore", "CBLAS", "Tokenizers", "Models", "WeightsIO"],
                           path: "Sources/Benchmarks"),
         // Cancel and event-delivery latency of the engine under a busy CPU (release build).
         .executableTarget(name: "zoetrope-engine-bench", dependencies: ["Engine"],

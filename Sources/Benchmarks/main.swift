@@ -3,6 +3,9 @@
 //   swift run -c release zoetrope-bench
 //
 //   swift run -c release zoetrope-bench conv      (one section: linear, conv, attention or tokenizer)
+//   swift run -c release zoetrope-bench unet3d FOLDER [FRAMES] [SIDE]   (one UNet3DConditionModel call
+//                                                           on [2, 4, F, SIDE/8, SIDE/8]: CFG's batch of two;
+//                                                           tools/bench/unet3d_bench.py makes the folders)
 //   swift run -c release zoetrope-bench tokenizer [FOLDER]   (a CLIP tokenizer folder; default the
 //                                                           real 49k vocabulary of Tests/Fixtures)
 //
@@ -15,6 +18,7 @@ import CBLAS
 import Dispatch
 import Foundation
 import TensorCore
+import Models
 import Tokenizers
 
 /// Seconds of one run of `body`, as the median of `repetitions` after one warm-up.
@@ -171,5 +175,49 @@ if only == "tokenizer" {
         print("  encode \(long.count) characters        \(String(format: "%8.3f ms", encodeLong * 1e3))")
     } catch {
         print("  cannot load the tokenizer: \(error)")
+    }
+}
+
+// MARK: UNet3D
+
+/// This process's own peak resident memory (VmHWM), in bytes.
+func ownPeakBytes() -> Int {
+    guard let handle = FileHandle(forReadingAtPath: "/proc/self/status"), let data = try? handle.readToEnd() else { return 0 }
+    for line in String(decoding: data, as: UTF8.self).split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        let fields = line.dropFirst(6).split(whereSeparator: { $0 == " " || $0 == "\t" })
+        return (fields.first.flatMap { Int($0) } ?? 0) * 1024
+    }
+    return 0
+}
+
+if only == "unet3d" {
+    let arguments = Array(CommandLine.arguments.dropFirst(2))
+    guard let path = arguments.first else {
+        print("usage: zoetrope-bench unet3d FOLDER [FRAMES] [SIDE]")
+        exit(2)
+    }
+    let frames = arguments.dropFirst().first.flatMap { Int($0) } ?? 16
+    let side = arguments.dropFirst(2).first.flatMap { Int($0) } ?? 256
+    do {
+        let loadStart = DispatchTime.now().uptimeNanoseconds
+        let unet = try UNet3DConditionModel.load(folder: URL(fileURLWithPath: path))
+        let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - loadStart) / 1e9
+        let h = side / 8
+        let sample = filled([2, unet.config.inChannels, frames, h, h], seed: 21)
+        let text = filled([2, 77, unet.config.crossAttentionDim], seed: 22)
+        var stepSeconds: [Double] = []
+        for _ in 0..<2 {
+            let start = DispatchTime.now().uptimeNanoseconds
+            _ = try unet(sample, timestep: [500, 500], encoderHiddenStates: text)
+            stepSeconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        print("unet3d \(path): \(frames) frames of \(side)×\(side) (latents \(h)×\(h)), batch 2")
+        print(String(format: "  load %.1f s; one denoising step (UNet on batch 2) %.2f s, again %.2f s; peak RSS %.0f MiB",
+                     loadSeconds, stepSeconds[0], stepSeconds[1], Double(ownPeakBytes()) / 1_048_576))
+        print(String(format: "swift_unet3d load_s=%.3f step_s=%.3f step2_s=%.3f peak_mib=%.0f",
+                     loadSeconds, stepSeconds[0], stepSeconds[1], Double(ownPeakBytes()) / 1_048_576))
+    } catch {
+        print("  cannot run the UNet: \(error)")
+        exit(1)
     }
 }

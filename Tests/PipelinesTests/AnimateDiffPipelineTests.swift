@@ -71,4 +71,10 @@ final class AnimateDiffPipelineTests: XCTestCase {
     func testDPMSolverSwappedInByNameGivesDiffusersFrames() throws {
         try runMatches("dpmpp2m_latents", sampler: "dpm++2m")
     }
+
+    func testDPMSolverFromASeedAloneGivesDiffusersFrames() throws {
+        let pipeline = try AnimateDiffPipeline.load(folder: Self.sd15, adapter: Self.adapter)
+        var generator = TorchGenerator(seed: 42)
+        try runMatches("dpmpp2m_generator", sampler: "dpm++2m", noise: pipeline.noise(for: settings(), generator: &generator))
+    }
 }

@@ -108,10 +108,11 @@ final class GenerateCommandTests: XCTestCase {
                     "--prompt", "a red circle moving left", "--negative-prompt", "blurry", "--frames", "3",
                     "--height", "16", "--width", "24", "--steps", "3", "--guidance", "6"]
         for (fixture, extra) in [("ddim_latents", [String]()), ("ddim_generator", ["--seed", "42"]),
-                                 ("dpmpp2m_latents", ["--sampler", "dpm++2m"])] {
+                                 ("dpmpp2m_latents", ["--sampler", "dpm++2m"]),
+                                 ("dpmpp2m_generator", ["--sampler", "dpm++2m", "--seed", "42"])] {
             let cases = try PipelineFixtures.cases(fixture, folder: "text-to-video-sd")
             var flags = extra
-            if fixture.hasSuffix("latents") {
+            if fixture.hasSuffix("_latents") {
                 let noise = temp.appendingPathComponent("\(fixture)-noise.safetensors")
                 try SafetensorsWriter.write(["latents": try cases.tensor("latents")], to: noise)
                 flags += ["--init-noise", noise.path]
@@ -134,10 +135,11 @@ final class GenerateCommandTests: XCTestCase {
                     "--height", "16", "--width", "24", "--steps", "3", "--guidance", "6"]
         let adapter = ["--motion-adapter", root.appendingPathComponent("motion_adapter").path]
         for (fixture, extra) in [("ddim_latents", [String]()), ("ddim_generator", ["--seed", "42"]),
-                                 ("dpmpp2m_latents", ["--sampler", "dpm++2m"])] {
+                                 ("dpmpp2m_latents", ["--sampler", "dpm++2m"]),
+                                 ("dpmpp2m_generator", ["--sampler", "dpm++2m", "--seed", "42"])] {
             let cases = try PipelineFixtures.cases(fixture, folder: "animatediff")
             var flags = adapter + extra
-            if fixture.hasSuffix("latents") {
+            if fixture.hasSuffix("_latents") {
                 let noise = temp.appendingPathComponent("ad-\(fixture)-noise.safetensors")
                 try SafetensorsWriter.write(["latents": try cases.tensor("latents")], to: noise)
                 flags += ["--init-noise", noise.path]

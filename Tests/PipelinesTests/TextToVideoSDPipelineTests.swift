@@ -91,6 +91,35 @@ final class TextToVideoSDPipelineTests: XCTestCase {
         try runMatches("dpmpp2m_latents", sampler: "dpm++2m")
     }
 
+    func testDPMSolverFromASeedAloneGivesDiffusersFrames() throws {
+        let pipeline = try TextToVideoSDPipeline.load(folder: Self.folder)
+        var generator = TorchGenerator(seed: 42)
+        try runMatches("dpmpp2m_generator", sampler: "dpm++2m", noise: pipeline.noise(for: settings(), generator: &generator))
+    }
+
+    /// Folders this version cannot run are explained: an SDXL pipeline (no registry entry), and
+    /// an SD folder whose UNet is SDXL's (`addition_embed_type: text_time`, named by key).
+    func testFoldersOfOtherFamiliesAreExplained() throws {
+        let temp = FileManager.default.temporaryDirectory.appendingPathComponent("zoetrope-sdxl-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: temp) }
+        try FileManager.default.copyItem(at: AnimateDiffPipelineTests.sd15, to: temp)
+        let index = temp.appendingPathComponent("model_index.json")
+        let original = try String(contentsOf: index, encoding: .utf8)
+        try original.replacingOccurrences(of: "\"StableDiffusionPipeline\"", with: "\"StableDiffusionXLPipeline\"")
+            .write(to: index, atomically: true, encoding: .utf8)
+        var inspection = try ModelInspection.inspect(temp)
+        XCTAssertFalse(inspection.runnable)
+        XCTAssertTrue(inspection.problem?.contains("StableDiffusionXLPipeline") ?? false, inspection.problem ?? "")
+        try original.write(to: index, atomically: true, encoding: .utf8)
+        let unetConfig = temp.appendingPathComponent("unet/config.json")
+        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: unetConfig)) as? [String: Any] ?? [:]
+        config["addition_embed_type"] = "text_time"
+        try JSONSerialization.data(withJSONObject: config).write(to: unetConfig)
+        inspection = try ModelInspection.inspect(temp)
+        XCTAssertFalse(inspection.runnable)
+        XCTAssertTrue(inspection.problem?.contains("addition_embed_type") ?? false, inspection.problem ?? "")
+    }
+
     func testAFlowSamplerIsRefusedWithTheOnesThatFit() throws {
         let pipeline = try TextToVideoSDPipeline.load(folder: Self.folder)
         XCTAssertThrowsError(try pipeline.resolved(settings(sampler: "flow-euler"))) { error in

@@ -8,6 +8,7 @@ disk, and diffusers 0.42.1 runs of AnimateDiffPipeline end to end.
     ddim_latents      AnimateDiffPipeline(sd15 parts, motion_adapter) with DDIM from stored `latents`
     ddim_generator    the same from torch.Generator("cpu").manual_seed(42) alone
     dpmpp2m_latents   DPMSolverMultistepScheduler.from_config(ddim config, dpmsolver++, order 2) from `latents`
+    dpmpp2m_generator the same from torch.Generator("cpu").manual_seed(42) alone
 
 Each run stores the prompt embeddings ([1, 77, D], before the per-frame repeat), every step's latents and
 the video ([F, H, W, 3] in [0, 1]). Sizes follow diffusers' AnimateDiff pipeline test (MotionAdapter
@@ -130,6 +131,8 @@ def main() -> None:
         "ddim_generator": (DDIMScheduler, {}, None, GENERATOR_SEED),
         "dpmpp2m_latents": (DPMSolverMultistepScheduler, dict(algorithm_type="dpmsolver++", solver_order=2,
                                                               use_karras_sigmas=False), latents, None),
+        "dpmpp2m_generator": (DPMSolverMultistepScheduler, dict(algorithm_type="dpmsolver++", solver_order=2,
+                                                                use_karras_sigmas=False), None, GENERATOR_SEED),
     }
     for name, (cls, overrides, run_latents, seed) in runs.items():
         pipeline.scheduler = cls.from_config(ddim_config, **overrides)

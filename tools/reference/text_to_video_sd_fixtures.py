@@ -6,6 +6,7 @@ CLIP text) and diffusers 0.42.1 runs of it end to end:
     ddim_latents      DDIM (the folder's scheduler) from stored `latents`
     ddim_generator    DDIM from torch.Generator("cpu").manual_seed(42) alone
     dpmpp2m_latents   DPMSolverMultistepScheduler.from_config(ddim config, dpmsolver++, order 2) from `latents`
+    dpmpp2m_generator the same from torch.Generator("cpu").manual_seed(42) alone
 
 Each run stores the prompt embeddings, every step's latents (after the scheduler step) and the
 video as `output_type="np"` returns it ([F, H, W, 3] in [0, 1]).
@@ -129,6 +130,8 @@ def main() -> None:
         "ddim_generator": (DDIMScheduler, {}, None, GENERATOR_SEED),
         "dpmpp2m_latents": (DPMSolverMultistepScheduler, dict(algorithm_type="dpmsolver++", solver_order=2,
                                                               use_karras_sigmas=False), latents, None),
+        "dpmpp2m_generator": (DPMSolverMultistepScheduler, dict(algorithm_type="dpmsolver++", solver_order=2,
+                                                                use_karras_sigmas=False), None, GENERATOR_SEED),
     }
     for name, (cls, overrides, run_latents, seed) in runs.items():
         reloaded.scheduler = cls.from_config(ddim_config, **overrides)
