@@ -43,7 +43,7 @@ final class AnimateDiffPipelineTests: XCTestCase {
                     file: StaticString = #filePath, line: UInt = #line) throws {
         let pipeline = try AnimateDiffPipeline.load(folder: Self.sd15, adapter: Self.adapter)
         let cases = try cases(fixture)
-        XCTAssertLessThanOrEqual(relativeError(try pipeline.encodePrompt("a red circle moving left", clipSkip: 0,
+        XCTAssertLessThanOrEqual(relativeError(try pipeline.text.encode("a red circle moving left", clipSkip: 0,
                                                                           cancellation: .never),
                                                try cases.tensor("prompt_embeds")), 1e-4, file: file, line: line)
         var run = try pipeline.start(settings(sampler: sampler), noise: try noise ?? cases.tensor("latents"))

@@ -34,7 +34,7 @@ final class TextToVideoSDPipelineTests: XCTestCase {
         XCTAssertEqual(caps.samplers, ["ddim", "ddpm", "dpm++2m", "dpm++2m-karras", "euler", "euler-a", "unipc",
                                        "cogvideox-ddim", "cogvideox-dpm"])
         XCTAssertEqual(caps.option("clip_skip")?.kind, .integer(0...1))
-        XCTAssertEqual(pipeline.maxTextLength, 77)
+        XCTAssertEqual(pipeline.text.maxTextLength, 77)
         XCTAssertEqual(try PipelineRegistry.describe(folder: Self.folder), caps)
         let inspection = try ModelInspection.inspect(Self.folder)
         XCTAssertTrue(inspection.runnable, inspection.problem ?? "")
@@ -47,11 +47,11 @@ final class TextToVideoSDPipelineTests: XCTestCase {
     func testPromptEmbeddingsMatchEncodePrompt() throws {
         let pipeline = try TextToVideoSDPipeline.load(folder: Self.folder)
         let cases = try cases("ddim_latents")
-        let prompt = try pipeline.encodePrompt("a red circle moving left", clipSkip: 0, cancellation: .never)
+        let prompt = try pipeline.text.encode("a red circle moving left", clipSkip: 0, cancellation: .never)
         XCTAssertLessThanOrEqual(relativeError(prompt, try cases.tensor("prompt_embeds")), 1e-4)
-        let negative = try pipeline.encodePrompt("blurry", clipSkip: 0, cancellation: .never)
+        let negative = try pipeline.text.encode("blurry", clipSkip: 0, cancellation: .never)
         XCTAssertLessThanOrEqual(relativeError(negative, try cases.tensor("negative_prompt_embeds")), 1e-4)
-        let skipped = try pipeline.encodePrompt("a red circle moving left", clipSkip: 1, cancellation: .never)
+        let skipped = try pipeline.text.encode("a red circle moving left", clipSkip: 1, cancellation: .never)
         XCTAssertLessThanOrEqual(relativeError(skipped, try cases.tensor("prompt_embeds_clip_skip1")), 1e-4)
     }
 

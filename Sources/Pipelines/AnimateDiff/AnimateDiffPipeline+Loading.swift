@@ -4,7 +4,6 @@
 import Foundation
 import Models
 import Schedulers
-import Tokenizers
 import WeightsIO
 
 extension AnimateDiffPipeline {
@@ -17,9 +16,10 @@ extension AnimateDiffPipeline {
     public static let registration: PipelineRegistration = {
         var entry = PipelineRegistration(
             className: className,
-            components: ["tokenizer": TextToVideoSDPipeline.tokenizers, "text_encoder": TextToVideoSDPipeline.textEncoders,
+            components: ["tokenizer": CLIPPromptEncoder.tokenizerClasses,
+                         "text_encoder": CLIPPromptEncoder.textEncoderClasses,
                          "unet": ["UNet2DConditionModel"], "vae": ["AutoencoderKL"],
-                         "scheduler": TextToVideoSDPipeline.schedulers.map(\.rawValue)],
+                         "scheduler": ComponentReader.unetSchedulers.map(\.rawValue)],
             slots: [motionAdapterSlot],
             describe: { folder, extra in try describe(folder, adapter: extra["motion_adapter"]) },
             load: { folder, extra, progress in try load(folder: folder, adapter: extra["motion_adapter"], progress: progress) })
@@ -36,14 +36,14 @@ extension AnimateDiffPipeline {
         let vae = try ConfigDecoding.decode(AutoencoderKLConfig.self, from: try folder.configURL(component: "vae"))
         let text = try ConfigDecoding.decode(CLIPTextConfig.self, from: try folder.configURL(component: "text_encoder"))
         let scheduler = try folder.schedulerConfig()
-        try TextToVideoSDPipeline.requireUNetPrediction(scheduler, path: folder.url.path)
+        try ComponentReader.requireUNetPrediction(scheduler, path: folder.url.path)
         let motion = try adapter.map {
             try ConfigDecoding.decode(MotionAdapterConfig.self, from: $0.appendingPathComponent("config.json"))
                 .motionModules(for: unet)
         }
         return capabilities(vaeScale: vae.spatialScale, sampleSize: unet.sampleSize, maxFrames: motion?.maxSeqLength,
                             textLayers: text.layerCount,
-                            maxTextLength: try TextToVideoSDPipeline.maxTextLength(folder, positions: text.maxPositionEmbeddings),
+                            maxTextLength: try CLIPPromptEncoder.maxTextLength(folder, positions: text.maxPositionEmbeddings),
                             scheduler: scheduler)
     }
 
@@ -56,44 +56,20 @@ extension AnimateDiffPipeline {
 
     static func load(folder: DiffusersModelFolder, adapter: URL?,
                      progress: (_ component: String, _ fraction: Double) -> Void) throws -> AnimateDiffPipeline {
-        let url = folder.url
         guard folder.pipelineClassName == className else {
-            throw PipelineError.unsupportedPipeline(path: url.path, className: folder.pipelineClassName,
+            throw PipelineError.unsupportedPipeline(path: folder.url.path, className: folder.pipelineClassName,
                                                     supported: [className])
         }
-        func require(_ name: String, _ supported: [String]) throws {
-            guard let component = folder.modelIndex.components[name], component.isPresent,
-                  let className = component.className else {
-                throw PipelineError.missingComponent(path: url.path, component: name)
-            }
-            guard supported.contains(className) else {
-                throw PipelineError.unsupportedComponent(path: url.path, component: name, className: className,
-                                                         supported: supported)
-            }
+        // ComponentReader keeps `progress` for the reads below, which all end before this returns.
+        return try withoutActuallyEscaping(progress) { progress in
+            let reader = ComponentReader(folder: folder, order: ["tokenizer", "text_encoder", "unet", "vae", "scheduler"],
+                                         progress: progress)
+            let text = try CLIPPromptEncoder.load(reader)
+            let unet = try UNetMotionModel.load(unetFolder: try reader.component("unet", of: ["UNet2DConditionModel"]),
+                                                motionAdapterFolder: adapter)
+            let vae = try AutoencoderKL.load(folder: try reader.component("vae", of: ["AutoencoderKL"]))
+            let scheduler = try reader.unetScheduler(ComponentReader.unetSchedulers)
+            return AnimateDiffPipeline(folder: folder.url, text: text, unet: unet, vae: vae, schedulerConfig: scheduler)
         }
-        let steps = ["tokenizer", "text_encoder", "unet", "vae", "scheduler"]
-        func report(_ name: String) { progress(name, Double(steps.firstIndex(of: name) ?? 0) / Double(steps.count)) }
-
-        report("tokenizer")
-        try require("tokenizer", TextToVideoSDPipeline.tokenizers)
-        let tokenizer = try BPETokenizer(directory: try folder.componentFolder("tokenizer"))
-        report("text_encoder")
-        try require("text_encoder", TextToVideoSDPipeline.textEncoders)
-        let textEncoder = try CLIPTextModel.load(folder: try folder.componentFolder("text_encoder"))
-        report("unet")
-        try require("unet", ["UNet2DConditionModel"])
-        let unet = try UNetMotionModel.load(unetFolder: try folder.componentFolder("unet"), motionAdapterFolder: adapter)
-        report("vae")
-        try require("vae", ["AutoencoderKL"])
-        let vae = try AutoencoderKL.load(folder: try folder.componentFolder("vae"))
-        report("scheduler")
-        try require("scheduler", TextToVideoSDPipeline.schedulers.map(\.rawValue))
-        let scheduler = try folder.schedulerConfig()
-        try TextToVideoSDPipeline.requireUNetPrediction(scheduler, path: url.path)
-        progress("scheduler", 1)
-        return AnimateDiffPipeline(
-            folder: url, tokenizer: tokenizer,
-            maxTextLength: try TextToVideoSDPipeline.maxTextLength(folder, positions: textEncoder.config.maxPositionEmbeddings),
-            textEncoder: textEncoder, unet: unet, vae: vae, schedulerConfig: scheduler)
     }
 }

@@ -19,28 +19,23 @@ public final class AnimateDiffPipeline: VideoPipeline {
     public static let className = "StableDiffusionPipeline"
 
     public let folder: URL
-    public let tokenizer: any Tokenizer
-    public let textEncoder: CLIPTextModel
+    public let text: CLIPPromptEncoder
     public let unet: UNetMotionModel
     public let vae: AutoencoderKL
     public let schedulerConfig: SchedulerConfig
-    /// Tokens every prompt is padded or cut to (`tokenizer.model_max_length`, 77).
-    public let maxTextLength: Int
     public let capabilities: PipelineCapabilities
     let preview: LatentRGBProjection
 
-    public init(folder: URL, tokenizer: any Tokenizer, maxTextLength: Int, textEncoder: CLIPTextModel,
-                unet: UNetMotionModel, vae: AutoencoderKL, schedulerConfig: SchedulerConfig) {
+    public init(folder: URL, text: CLIPPromptEncoder, unet: UNetMotionModel, vae: AutoencoderKL,
+                schedulerConfig: SchedulerConfig) {
         self.folder = folder
-        self.tokenizer = tokenizer
-        self.maxTextLength = maxTextLength
-        self.textEncoder = textEncoder
+        self.text = text
         self.unet = unet
         self.vae = vae
         self.schedulerConfig = schedulerConfig
         capabilities = Self.capabilities(vaeScale: vae.config.spatialScale, sampleSize: unet.config.sampleSize,
-                                         maxFrames: unet.motion?.maxSeqLength, textLayers: textEncoder.config.layerCount,
-                                         maxTextLength: maxTextLength, scheduler: schedulerConfig)
+                                         maxFrames: unet.motion?.maxSeqLength, textLayers: text.textEncoder.config.layerCount,
+                                         maxTextLength: text.maxTextLength, scheduler: schedulerConfig)
         preview = LatentRGBProjection.load(folder: folder, channels: vae.config.latentChannels)
             ?? .fallback(channels: vae.config.latentChannels)
     }
@@ -53,18 +48,14 @@ public final class AnimateDiffPipeline: VideoPipeline {
                              scheduler: SchedulerConfig) -> PipelineCapabilities {
         let side = (sampleSize ?? 64) * vaeScale
         let prediction = scheduler.predictionType
-        let folderSampler = SamplerName.allCases.first { $0.schedulerClass == scheduler.schedulerClass }?.rawValue
-            ?? SamplerNames.modelDefault
         var caps = PipelineCapabilities(
             pipelineClass: className, frameRule: .any, sizeMultiple: vaeScale, maxFrames: maxFrames ?? 1,
             latentLayout: .channelsFirst,
             defaults: SettingDefaults(frames: min(16, maxFrames ?? 1), width: side, height: side, steps: 50,
                                       guidanceScale: 7.5),
             predictionType: prediction.rawValue, samplers: SamplerCatalog.names(for: prediction),
-            defaultSampler: folderSampler,
-            options: [OptionSpec(name: "clip_skip", label: "ClipSkip", kind: .integer(0...max(0, textLayers - 1)),
-                                 defaultValue: .integer(0),
-                                 help: "text encoder layers skipped from the end (diffusers' clip_skip; 0 uses the last)")])
+            defaultSampler: SamplerCatalog.name(of: scheduler),
+            options: [CLIPPromptEncoder.clipSkipOption(layers: textLayers)])
         caps.components = [motionAdapterSlot]
         caps.maxTextLength = maxTextLength
         return caps
@@ -73,27 +64,6 @@ public final class AnimateDiffPipeline: VideoPipeline {
     public func latentShape(for settings: VideoSettings) -> [Int] {
         let s = vae.config.spatialScale
         return [1, unet.config.inChannels, settings.frames, settings.height / s, settings.width / s]
-    }
-
-    /// `encode_prompt`: padded to `maxTextLength`, every position through CLIP → `[1, 77, D]`.
-    public func encodePrompt(_ text: String, clipSkip: Int, cancellation: CancellationFlag) throws -> Tensor {
-        let encoding = tokenizer.encode(text, maxLength: maxTextLength, padding: true, truncation: true)
-        return try textEncoder.encode(inputIDs: [encoding.ids], attentionMask: nil, skippingLastLayers: clipSkip,
-                                      cancellation: cancellation)
-    }
-
-    /// The folder's scheduler, or the catalogue's `sampler` read from its config (`from_config`).
-    public func makeScheduler(_ sampler: String, steps: Int, generator: TorchGenerator?) throws -> any Scheduler {
-        var config = schedulerConfig
-        if sampler != SamplerNames.modelDefault {
-            guard let name = SamplerCatalog.resolve(sampler, for: config.predictionType) else {
-                throw PipelineError.invalidSetting(
-                    name: "sampler", value: sampler,
-                    valid: "the samplers that fit this model: " + capabilities.samplers.joined(separator: ", "))
-            }
-            config = try SchedulerConfig.forSampler(name, basedOn: config)
-        }
-        return try Schedulers.makeScheduler(config: config, stepCount: steps, generator: generator)
     }
 
     public func start(_ settings: VideoSettings, noise: Tensor, generator: TorchGenerator,
@@ -110,15 +80,17 @@ public final class AnimateDiffPipeline: VideoPipeline {
             throw PipelineError.noiseShape(file: "initial noise", shape: noise.shape, expected: expected)
         }
         let clipSkip = settings.options["clip_skip"]?.intValue ?? 0
-        let prompt = try encodePrompt(settings.prompt, clipSkip: clipSkip, cancellation: cancellation)
+        let prompt = try text.encode(settings.prompt, clipSkip: clipSkip, cancellation: cancellation)
         // [uncond, cond] (or [cond]), each repeated once per frame: [B·F, 77, D].
         let rows = settings.usesGuidance
-            ? [try encodePrompt(settings.negativePrompt, clipSkip: clipSkip, cancellation: cancellation), prompt]
+            ? [try text.encode(settings.negativePrompt, clipSkip: clipSkip, cancellation: cancellation), prompt]
             : [prompt]
-        let text = Tensor.concatenate(rows.flatMap { Array(repeating: $0, count: settings.frames) }, axis: 0)
-        let scheduler = try makeScheduler(settings.sampler, steps: settings.steps, generator: generator)
-        return AnimateDiffRun(pipeline: self, settings: settings, batch: rows.count, text: text, scheduler: scheduler,
-                              latents: noise * scheduler.initNoiseSigma)
+        let embeddings = Tensor.concatenate(rows.flatMap { Array(repeating: $0, count: settings.frames) }, axis: 0)
+        let scheduler = try SamplerCatalog.scheduler(settings.sampler, config: schedulerConfig,
+                                                     fitting: capabilities.samplers, steps: settings.steps,
+                                                     generator: generator)
+        return AnimateDiffRun(pipeline: self, settings: settings, batch: rows.count, text: embeddings,
+                              scheduler: scheduler, latents: noise * scheduler.initNoiseSigma)
     }
 
     /// `decode_latents` then `postprocess_video(output_type="np")` → `[F, H, W, 3]` in [0, 1].

@@ -19,29 +19,24 @@ public final class TextToVideoSDPipeline: VideoPipeline {
     public static let className = "TextToVideoSDPipeline"
 
     public let folder: URL
-    public let tokenizer: any Tokenizer
-    public let textEncoder: CLIPTextModel
+    public let text: CLIPPromptEncoder
     public let unet: UNet3DConditionModel
     public let vae: AutoencoderKL
     /// The folder's `scheduler/scheduler_config.json`.
     public let schedulerConfig: SchedulerConfig
-    /// Tokens every prompt is padded or cut to (`tokenizer.model_max_length`, 77 for CLIP).
-    public let maxTextLength: Int
     public let capabilities: PipelineCapabilities
     let preview: LatentRGBProjection
 
-    public init(folder: URL, tokenizer: any Tokenizer, maxTextLength: Int, textEncoder: CLIPTextModel,
-                unet: UNet3DConditionModel, vae: AutoencoderKL, schedulerConfig: SchedulerConfig) {
+    public init(folder: URL, text: CLIPPromptEncoder, unet: UNet3DConditionModel, vae: AutoencoderKL,
+                schedulerConfig: SchedulerConfig) {
         self.folder = folder
-        self.tokenizer = tokenizer
-        self.maxTextLength = maxTextLength
-        self.textEncoder = textEncoder
+        self.text = text
         self.unet = unet
         self.vae = vae
         self.schedulerConfig = schedulerConfig
         capabilities = Self.capabilities(vaeScale: vae.config.spatialScale, sampleSize: unet.config.sampleSize,
-                                         textLayers: textEncoder.config.layerCount, maxTextLength: maxTextLength,
-                                         scheduler: schedulerConfig)
+                                         textLayers: text.textEncoder.config.layerCount,
+                                         maxTextLength: text.maxTextLength, scheduler: schedulerConfig)
         preview = LatentRGBProjection.load(folder: folder, channels: vae.config.latentChannels)
             ?? .fallback(channels: vae.config.latentChannels)
     }
@@ -53,17 +48,13 @@ public final class TextToVideoSDPipeline: VideoPipeline {
                              scheduler: SchedulerConfig) -> PipelineCapabilities {
         let side = (sampleSize ?? 32) * vaeScale
         let prediction = scheduler.predictionType
-        let folderSampler = SamplerName.allCases.first { $0.schedulerClass == scheduler.schedulerClass }?.rawValue
-            ?? SamplerNames.modelDefault
         var caps = PipelineCapabilities(
             pipelineClass: className, frameRule: .any, sizeMultiple: vaeScale, maxFrames: 1_024,
             latentLayout: .channelsFirst,
             defaults: SettingDefaults(frames: 16, width: side, height: side, steps: 50, guidanceScale: 9),
             predictionType: prediction.rawValue, samplers: SamplerCatalog.names(for: prediction),
-            defaultSampler: folderSampler,
-            options: [OptionSpec(name: "clip_skip", label: "ClipSkip", kind: .integer(0...max(0, textLayers - 1)),
-                                 defaultValue: .integer(0),
-                                 help: "text encoder layers skipped from the end (diffusers' clip_skip; 0 uses the last)")])
+            defaultSampler: SamplerCatalog.name(of: scheduler),
+            options: [CLIPPromptEncoder.clipSkipOption(layers: textLayers)])
         caps.maxTextLength = maxTextLength
         return caps
     }
@@ -71,34 +62,6 @@ public final class TextToVideoSDPipeline: VideoPipeline {
     public func latentShape(for settings: VideoSettings) -> [Int] {
         let s = vae.config.spatialScale
         return [1, unet.config.inChannels, settings.frames, settings.height / s, settings.width / s]
-    }
-
-    // MARK: Text
-
-    /// The embeddings `encode_prompt` gives: the prompt tokenised with padding to
-    /// `maxTextLength` (truncated there), all of them through the CLIP encoder without a mask
-    /// (unless its config asks for one) — `[1, 77, D]`.
-    public func encodePrompt(_ text: String, clipSkip: Int, cancellation: CancellationFlag) throws -> Tensor {
-        let encoding = tokenizer.encode(text, maxLength: maxTextLength, padding: true, truncation: true)
-        return try textEncoder.encode(inputIDs: [encoding.ids], attentionMask: nil, skippingLastLayers: clipSkip,
-                                      cancellation: cancellation)
-    }
-
-    // MARK: Running
-
-    /// The sampler a run uses: the folder's own, or the catalogue's `sampler` read from the
-    /// folder's config (`from_config`), with `generator` for the stochastic ones.
-    public func makeScheduler(_ sampler: String, steps: Int, generator: TorchGenerator?) throws -> any Scheduler {
-        var config = schedulerConfig
-        if sampler != SamplerNames.modelDefault {
-            guard let name = SamplerCatalog.resolve(sampler, for: config.predictionType) else {
-                throw PipelineError.invalidSetting(
-                    name: "sampler", value: sampler,
-                    valid: "the samplers that fit this model: " + capabilities.samplers.joined(separator: ", "))
-            }
-            config = try SchedulerConfig.forSampler(name, basedOn: config)
-        }
-        return try Schedulers.makeScheduler(config: config, stepCount: steps, generator: generator)
     }
 
     public func start(_ settings: VideoSettings, noise: Tensor, generator: TorchGenerator,
@@ -115,14 +78,16 @@ public final class TextToVideoSDPipeline: VideoPipeline {
             throw PipelineError.noiseShape(file: "initial noise", shape: noise.shape, expected: expected)
         }
         let clipSkip = settings.options["clip_skip"]?.intValue ?? 0
-        let prompt = try encodePrompt(settings.prompt, clipSkip: clipSkip, cancellation: cancellation)
+        let prompt = try text.encode(settings.prompt, clipSkip: clipSkip, cancellation: cancellation)
         // [uncond, cond]: the pipeline's one batch of two for guidance.
-        let text = settings.usesGuidance
-            ? Tensor.concatenate([try encodePrompt(settings.negativePrompt, clipSkip: clipSkip,
-                                                       cancellation: cancellation), prompt], axis: 0)
+        let embeddings = settings.usesGuidance
+            ? Tensor.concatenate([try text.encode(settings.negativePrompt, clipSkip: clipSkip,
+                                                  cancellation: cancellation), prompt], axis: 0)
             : prompt
-        let scheduler = try makeScheduler(settings.sampler, steps: settings.steps, generator: generator)
-        return TextToVideoSDRun(pipeline: self, settings: settings, text: text, scheduler: scheduler,
+        let scheduler = try SamplerCatalog.scheduler(settings.sampler, config: schedulerConfig,
+                                                     fitting: capabilities.samplers, steps: settings.steps,
+                                                     generator: generator)
+        return TextToVideoSDRun(pipeline: self, settings: settings, text: embeddings, scheduler: scheduler,
                                 latents: noise * scheduler.initNoiseSigma)
     }
 

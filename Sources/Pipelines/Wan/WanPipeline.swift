@@ -92,8 +92,7 @@ public final class WanPipeline: VideoPipeline {
     /// those of `WanPipeline.__call__` (81 frames, 480×832, 50 steps, guidance 5).
     static func capabilities(_ shape: Shape) -> PipelineCapabilities {
         let folderShift = flowShift(of: shape.schedulerConfig)
-        let folderSampler = SamplerName.allCases.first { $0.schedulerClass == shape.schedulerConfig.schedulerClass }
-            .map { $0 == .flowEuler ? SamplerName.euler.rawValue : $0.rawValue } ?? SamplerNames.modelDefault
+        let folderSampler = SamplerCatalog.name(of: shape.schedulerConfig)
         let textLimit = shape.textMaxPositions ?? 4_096
         let options = [
             OptionSpec(name: "flow_shift", label: "Shift", kind: .number(0.001...100), defaultValue: .number(folderShift),
@@ -155,15 +154,8 @@ public final class WanPipeline: VideoPipeline {
             let key = config.schedulerClass == .flowMatchEulerDiscrete ? "shift" : "flow_shift"
             config = try config.converted(to: config.schedulerClass, overriding: [key: .number(flowShift)])
         }
-        if sampler != SamplerNames.modelDefault {
-            guard let name = SamplerCatalog.resolve(sampler, for: config.predictionType) else {
-                throw PipelineError.invalidSetting(
-                    name: "sampler", value: sampler,
-                    valid: "the samplers that fit this model: " + capabilities.samplers.joined(separator: ", "))
-            }
-            config = try SchedulerConfig.forSampler(name, basedOn: config)
-        }
-        return try Schedulers.makeScheduler(config: config, stepCount: steps, generator: generator)
+        return try SamplerCatalog.scheduler(sampler, config: config, fitting: capabilities.samplers, steps: steps,
+                                            generator: generator)
     }
 
     public func previewFrames(_ latents: Tensor) -> LatentPreviewFrames {
