@@ -97,7 +97,7 @@ public final class AnimateDiffPipeline: VideoPipeline {
     public func decode(_ latents: Tensor, cancellation: CancellationFlag?,
                        progress: ((_ chunk: Int, _ count: Int) -> Void)?) throws -> Tensor {
         let video = try vae.decodeVideo(vae.denormalize(latents), cancellation: cancellation, progress: progress)
-        return WanPipeline.postprocess(video)
+        return VideoProcessor.postprocess(video)
     }
 
     public func previewFrames(_ latents: Tensor) -> LatentPreviewFrames {

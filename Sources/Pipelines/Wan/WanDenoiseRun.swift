@@ -104,6 +104,6 @@ extension WanPipeline {
     public func decode(_ latents: Tensor, cancellation: CancellationFlag? = nil,
                        progress: ((_ chunk: Int, _ count: Int) -> Void)? = nil) throws -> Tensor {
         let video = try vae.decode(vae.denormalize(latents), cancellation: cancellation, progress: progress)
-        return WanPipeline.postprocess(video)
+        return VideoProcessor.postprocess(video)
     }
 }

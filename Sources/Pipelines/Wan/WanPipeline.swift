@@ -164,12 +164,4 @@ public final class WanPipeline: VideoPipeline {
     }
 
     public func releaseTransientMemory() { releaseTextEncoder() }
-
-    /// Post-processed frames from decoded video: `(x / 2 + 0.5).clamp(0, 1)` and
-    /// `[1, 3, F, H, W]` → `[F, H, W, 3]`, as `VideoProcessor.postprocess_video(output_type="np")`.
-    public static func postprocess(_ video: Tensor) -> Tensor {
-        // video: [1, 3, F, H, W] -> [F, H, W, 3]
-        let frames = video.squeezed(axis: 0).permuted([1, 2, 3, 0])
-        return frames.map { Swift.min(1, Swift.max(0, $0 / 2 + 0.5)) }
-    }
 }
