@@ -55,6 +55,11 @@ public final class PipelineModel: LoadedModel {
         } else {
             noise = pipeline.noise(for: settings, generator: &generator)
         }
+        // NaN in a --init-noise file would run every step and decode to a black clip, silently.
+        if let bad = Self.firstNonFinite(noise) {
+            throw JobFailure(.badRequest, "\(request.initNoisePath ?? "the initial noise"): \(bad) in the latents; "
+                + "the initial noise must be finite")
+        }
         context.begin(.encoding)
         context.emit(.encodingText)
         var run: any DenoiseRun
@@ -70,6 +75,13 @@ public final class PipelineModel: LoadedModel {
         while !run.isFinished {
             let result = try run.step(cancellation: context.cancellation)
             let done = result.index + 1
+            // Non-finite weights (NaN, inf, 1e38 that overflows) or a setting that divides by
+            // zero end here, named, instead of decoding to a black clip with exit 0.
+            if let bad = Self.firstNonFinite(result.latents) {
+                throw JobFailure(.generation, "step \(done) of \(result.count): the latents became \(bad) after the "
+                    + "denoiser (\(pipeline.capabilities.pipelineClass)'s transformer or UNet) and the sampler; "
+                    + "the model's weights or its settings produce non-finite values")
+            }
             let perStep = Date().timeIntervalSince(start) / Double(done)
             context.emit(.step(index: done, count: result.count, secondsPerStep: perStep,
                                etaSeconds: perStep * Double(result.count - done)))
@@ -81,8 +93,19 @@ public final class PipelineModel: LoadedModel {
             context.emit(.decoding(chunk: chunk, count: count))
         }
         // frames: [F, H, W, 3]
+        if let bad = Self.firstNonFinite(frames) {
+            throw JobFailure(.generation, "the VAE decode gave \(bad): the VAE's weights produce non-finite values")
+        }
         return GeneratedClip(width: frames.shape[2], height: frames.shape[1], frameCount: frames.shape[0],
                              video: frames.data)
+    }
+
+    /// "NaN" or "infinity" for the first value of `tensor` that is not finite, or nil.
+    static func firstNonFinite(_ tensor: Tensor) -> String? {
+        tensor.data.withUnsafeBufferPointer { values in
+            guard let bad = values.first(where: { !$0.isFinite }) else { return nil }
+            return bad.isNaN ? "NaN" : "infinity"
+        }
     }
 
     /// Sends the step's preview: a real decode every `decodeEvery` steps, else the pipeline's

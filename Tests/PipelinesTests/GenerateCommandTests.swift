@@ -261,6 +261,45 @@ final class GenerateCommandTests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: used.appendingPathComponent("frame_0000.png")), before)
     }
 
+    /// Issue #19 (silent wrong results): NaN weights, a NaN --init-noise and `flow_shift: -1`
+    /// in a folder's config all ran to exit 0 with every pixel 0.0. Now each is named: the noise
+    /// file and the config value before anything runs (exit 2), non-finite latents at the step
+    /// they appear (exit 1).
+    func testNonFiniteValuesAreNamedNotDecodedToABlackClip() throws {
+        let nan = temp.appendingPathComponent("nan-noise.safetensors")
+        var noise = try PipelineFixtures.cases("pipeline_unipc_latents").tensor("latents")
+        noise = Tensor(shape: noise.shape, data: [Float.nan] + noise.data.dropFirst())
+        try SafetensorsWriter.write(["latents": noise], to: nan)
+        var result = try run(fixtureCall + ["--init-noise", nan.path, "--output", temp.appendingPathComponent("a").path])
+        XCTAssertEqual(result.status, 2, result.stderr)
+        XCTAssertTrue(result.stderr.contains("NaN in the latents"), result.stderr)
+
+        let copy = temp.appendingPathComponent("pipeline")
+        try FileManager.default.copyItem(at: PipelineFixtures.pipelineFolder, to: copy)
+        let schedulerConfig = copy.appendingPathComponent("scheduler/scheduler_config.json")
+        let original = try String(contentsOf: schedulerConfig, encoding: .utf8)
+        try original.replacingOccurrences(of: "\"flow_shift\": 3.0", with: "\"flow_shift\": -1.0")
+            .write(to: schedulerConfig, atomically: true, encoding: .utf8)
+        let call = fixtureCall.map { $0 == PipelineFixtures.pipelineFolder.path ? copy.path : $0 }
+        result = try run(call + ["--output", temp.appendingPathComponent("b").path])
+        XCTAssertEqual(result.status, 2, result.stderr)
+        XCTAssertTrue(result.stderr.contains("flow_shift -1.0 (the model folder's own)"), result.stderr)
+        try original.write(to: schedulerConfig, atomically: true, encoding: .utf8)
+
+        let weights = copy.appendingPathComponent("transformer/diffusion_pytorch_model.safetensors")
+        let file = try SafetensorsFile(url: weights)
+        var tensors: [String: Tensor] = [:]
+        for name in file.names { tensors[name] = try file.tensor(name) }
+        let key = try XCTUnwrap(file.names.first { $0.hasSuffix("proj_out.bias") })
+        tensors[key] = tensors[key].map { Tensor(shape: $0.shape, data: [Float](repeating: .nan, count: $0.count)) }
+        try FileManager.default.removeItem(at: weights)
+        try SafetensorsWriter.write(tensors, to: weights)
+        result = try run(call + ["--output", temp.appendingPathComponent("c").path])
+        XCTAssertEqual(result.status, 1, result.stderr)
+        XCTAssertTrue(result.stderr.contains("step 1 of 3: the latents became NaN"), result.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: temp.appendingPathComponent("c").path))
+    }
+
     func testBadInputGetsAMessageAndItsOwnExitCode() throws {
         // An unknown folder and an unsupported pipeline: 3 (bad model).
         var result = try run(["generate", "--model", temp.appendingPathComponent("nowhere").path, "--prompt", "x"])

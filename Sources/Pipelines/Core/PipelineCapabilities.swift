@@ -185,6 +185,14 @@ public struct PipelineCapabilities: Sendable, Equatable {
         }
         for spec in options {
             guard let value = settings.options[spec.name] else {
+                // The model's own value comes from its folder's config: check it too (a
+                // scheduler_config.json with flow_shift -1 made NaN frames, silently).
+                guard spec.checked(spec.defaultValue) != nil else {
+                    throw PipelineError.invalidSetting(
+                        name: spec.name, value: "\(spec.defaultValue) (the model folder's own)",
+                        valid: "\(spec.name) must be \(spec.validValues); set one with --set \(spec.name)=VALUE "
+                            + "or fix the model's config")
+                }
                 resolved.options[spec.name] = spec.defaultValue
                 continue
             }
