@@ -339,6 +339,38 @@ final class PipelineEngineTests: XCTestCase {
         XCTAssertTrue(noisy.allSatisfy(\.isNoisy))
         XCTAssertNotEqual(clean.first?.frames, noisy.first?.frames)
     }
+
+    /// The UNet families through the real engine (issue #17): every denoising step sends a
+    /// preview — the cheap projection each step, and with `decodeEvery` a real decode of all
+    /// frames — and the clip has the requested frames. TextToVideoSD, and AnimateDiff with its
+    /// motion adapter given as a component.
+    func testUNetFamiliesPreviewEveryStepThroughTheEngine() async throws {
+        let fixtures = PipelineEngineTests.folder.deletingLastPathComponent().deletingLastPathComponent()
+        let requests = [
+            JobRequest(model: fixtures.appendingPathComponent("text-to-video-sd/pipeline").path, prompt: "a red circle",
+                       frames: 5, width: 24, height: 16, steps: 4, guidanceScale: 6, seed: 1,
+                       preview: PreviewSettings(projectEveryStep: true, decodeEvery: 2)),
+            JobRequest(model: fixtures.appendingPathComponent("animatediff/sd15").path, prompt: "a red circle",
+                       frames: 5, width: 24, height: 16, steps: 4, guidanceScale: 6, seed: 1,
+                       preview: PreviewSettings(projectEveryStep: true, decodeEvery: 2),
+                       components: ["motion_adapter": fixtures.appendingPathComponent("animatediff/motion_adapter").path]),
+        ]
+        for request in requests {
+            let engine = Engine(loader: PipelineLoader())
+            let events = await run(engine, request)
+            let previews = events.compactMap { event -> PreviewFrames? in
+                if case .preview(let preview) = event { return preview } else { return nil }
+            }
+            XCTAssertEqual(previews.map(\.step), [1, 2, 3, 4], request.model)
+            // Step 2 is decoded (all 5 frames at full size); steps 1 and 3 are projected; the last
+            // step is left to the final decode.
+            XCTAssertEqual(previews.map(\.isDecoded), [false, true, false, false], request.model)
+            XCTAssertEqual(previews[1].frames.count, 5)
+            XCTAssertEqual([previews[1].width, previews[1].height], [24, 16])
+            let clip = try XCTUnwrap(result(events))
+            XCTAssertEqual(clip.frames.count, 5)
+        }
+    }
 }
 
 /// `PipelineLoader`, with the model wrapped so that the worker, once, waits after step
