@@ -172,3 +172,25 @@ final class DurationFormattingTests: XCTestCase {
         XCTAssertEqual(formatSeconds(7260), "2 h 01 min")
     }
 }
+
+/// Issue #20 item 7: the contact sheet (`c`) was one column of 4×4-cell thumbnails.
+final class ContactSheetGridTests: XCTestCase {
+    func testSeventeenFramesFillThePaneAsAGrid() {
+        // The preview pane of a 120×40 studio: about 70 × 33 cells for 17 frames of 64×64.
+        let grid = PreviewPane.contactSheetGrid(count: 17, imageWidth: 64, imageHeight: 64,
+                                                in: Rect(row: 0, column: 0, width: 70, height: 33))
+        XCTAssertGreaterThan(grid.columns, 1)
+        let rows = (17 + grid.columns - 1) / grid.columns
+        XCTAssertLessThanOrEqual(rows * grid.tileHeight, 33)
+        XCTAssertLessThanOrEqual(grid.columns * (grid.tileWidth + 1), 71)
+        // Each tile shows its frame at least 10 cells wide (a square 64² frame is 2 pixel rows
+        // per cell, so 10 columns × 5 rows).
+        let fitted = CellPictureRenderer.fittedSize(imageWidth: 64, imageHeight: 64,
+                                                    in: Rect(row: 0, column: 0, width: grid.tileWidth, height: grid.tileHeight),
+                                                    mode: .halfBlock256)
+        XCTAssertGreaterThanOrEqual(fitted.columns, 10, "\(grid)")
+        // One frame takes the whole pane.
+        XCTAssertEqual(PreviewPane.contactSheetGrid(count: 1, imageWidth: 64, imageHeight: 64,
+                                                    in: Rect(row: 0, column: 0, width: 70, height: 33)).columns, 1)
+    }
+}

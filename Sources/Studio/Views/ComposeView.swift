@@ -140,20 +140,30 @@ enum PreviewPane {
         return nil
     }
 
-    static func drawContactSheet(_ p: inout Painter, _ frames: [PixelImage], _ rect: Rect, tier: GraphicsTier) {
-        guard let first = frames.first else { return }
-        // Choose the column count that makes the tiles largest.
-        var best = (columns: 1, tileWidth: 1, tileHeight: 1)
-        for columns in 1...max(1, frames.count) {
-            let rows = (frames.count + columns - 1) / columns
+    /// The grid a contact sheet of `count` frames of `imageWidth × imageHeight` pixels uses in
+    /// `rect`: the column count whose tiles show the frames largest (by the fitted picture's
+    /// area — issue #20 item 7: comparing a picture's width with a tile's left every sheet one
+    /// column of tiny thumbnails).
+    static func contactSheetGrid(count: Int, imageWidth: Int, imageHeight: Int, in rect: Rect)
+        -> (columns: Int, tileWidth: Int, tileHeight: Int) {
+        var best = (columns: 1, tileWidth: max(1, rect.width - 1), tileHeight: max(1, rect.height), area: 0)
+        for columns in 1...max(1, count) {
+            let rows = (count + columns - 1) / columns
             let tileWidth = rect.width / columns - 1
             let tileHeight = rect.height / rows
             guard tileWidth > 0, tileHeight > 0 else { continue }
-            let (w, _) = CellPictureRenderer.fittedSize(imageWidth: first.width, imageHeight: first.height,
+            let fitted = CellPictureRenderer.fittedSize(imageWidth: imageWidth, imageHeight: imageHeight,
                                                         in: Rect(row: 0, column: 0, width: tileWidth, height: tileHeight),
                                                         mode: .halfBlock256)
-            if w > best.tileWidth || best.tileWidth == 1 { best = (columns, tileWidth, tileHeight) }
+            let area = fitted.columns * fitted.rows
+            if area > best.area { best = (columns, tileWidth, tileHeight, area) }
         }
+        return (best.columns, best.tileWidth, best.tileHeight)
+    }
+
+    static func drawContactSheet(_ p: inout Painter, _ frames: [PixelImage], _ rect: Rect, tier: GraphicsTier) {
+        guard let first = frames.first else { return }
+        let best = contactSheetGrid(count: frames.count, imageWidth: first.width, imageHeight: first.height, in: rect)
         let mode = tier.usesPixels ? CellPictureMode.halfBlockTruecolor : tier.cellMode
         for (i, frame) in frames.enumerated() {
             let tile = Rect(row: rect.row + (i / best.columns) * best.tileHeight,
