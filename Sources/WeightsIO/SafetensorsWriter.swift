@@ -23,9 +23,28 @@ public enum SafetensorsWriter {
         try write(stored: stored, to: url, metadata: metadata)
     }
 
+    /// Where a write to `url` goes: through a symbolic link to the file it names, and never over
+    /// something that is not a regular file (a device, FIFO, socket or folder is refused, not
+    /// replaced — `--save-tensor /dev/…` turned a device node into a regular file).
+    static func target(_ url: URL) throws -> URL {
+        var info = stat()
+        guard lstat(url.path, &info) == 0 else { return url }
+        var resolved = url
+        if (info.st_mode & S_IFMT) == S_IFLNK {
+            resolved = url.resolvingSymlinksInPath()
+            guard stat(resolved.path, &info) == 0 else { return resolved }
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw SafetensorsError.writeFailed(path: url.path, reason: "it is not a regular file (a device, FIFO, "
+                                                   + "socket or folder); it is not replaced")
+        }
+        return resolved
+    }
+
     /// Writes stored tensors as they are (any dtype) with `metadata`.
     public static func write(stored tensors: [String: StoredTensor], to url: URL,
                              metadata: [String: String] = [:]) throws {
+        let url = try target(url)
         let path = url.path
         if let reserved = tensors.keys.first(where: { $0 == "__metadata__" }) {
             throw SafetensorsError.writeFailed(path: path, reason: "'\(reserved)' is reserved and cannot name a tensor")
