@@ -93,7 +93,7 @@ public final class WeightStore: WeightSource, @unchecked Sendable {
                 missing[key] = .some(expectedShape)
                 return collectingDepth > 0
             }
-            if collecting, let expectedShape {
+            if collecting, let expectedShape, Self.placeholderFits(expectedShape) {
                 return try StoredTensor(Tensor(zeros: expectedShape), as: .float32, name: key)
             }
             throw WeightStoreError.missingKey(source: source, key: key, suggestion: closestName(to: key, in: entries.keys))
@@ -107,12 +107,32 @@ public final class WeightStore: WeightSource, @unchecked Sendable {
                 mismatched[key] = mismatch
                 return collectingDepth > 0
             }
-            if collecting { return try StoredTensor(Tensor(zeros: expectedShape), as: .float32, name: key) }
+            if collecting, Self.placeholderFits(expectedShape) {
+                return try StoredTensor(Tensor(zeros: expectedShape), as: .float32, name: key)
+            }
             throw WeightStoreError.shapeMismatch(source: source, key: key, file: fileName(file),
                                                  expected: expectedShape, actual: entry.info.shape)
         }
         lock.withLock { _ = used.insert(key) }
         return try file.stored(entry.fileKey)
+    }
+
+    /// The most elements a stand-in for a missing or mis-shaped weight may have (64 MB of
+    /// zeros). A config that asks for more (`in_channels: 1e9`) gets its error at once instead
+    /// of an allocation that aborts the process (issue #19).
+    static let placeholderLimit = 1 << 24
+
+    /// Whether zeros of `shape` are small enough to stand in while errors are collected
+    /// (no negative dimension, no overflow, at most `placeholderLimit` elements).
+    static func placeholderFits(_ shape: [Int]) -> Bool {
+        var count = 1
+        for dimension in shape {
+            guard dimension >= 0 else { return false }
+            let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
+            guard !overflow, product <= placeholderLimit else { return false }
+            count = product
+        }
+        return true
     }
 
     private func fileName(_ file: SafetensorsFile) -> String { URL(fileURLWithPath: file.path).lastPathComponent }

@@ -22,6 +22,32 @@ final class WeightStoreTests: XCTestCase {
         XCTAssertNoThrow(try store.checkAllUsed())
     }
 
+    /// Issue #19: a hostile config (`in_channels: 1e9`, a dimension of 2^62) made strict loading
+    /// allocate zeros of the asked shape for a missing or mis-shaped key and abort the process.
+    /// Stand-ins larger than `placeholderLimit` (or overflowing, or negative) end the load with
+    /// the key's error at once.
+    func testAbsurdExpectedShapesFailNamingTheKeyWithoutAllocating() throws {
+        let folder = try makeTemporaryDirectory(self)
+        try write(["a.weight": Tensor(shape: [2], data: [1, 2])], folder.appendingPathComponent("diffusion_pytorch_model.safetensors"))
+        let store = try WeightStore(folder: folder)
+        for shape in [[1_000_000_000, 1_000_000_000], [1 << 62, 4], [-3, 2], [Int.max, Int.max]] {
+            XCTAssertThrowsError(try store.load { try $0.tensor("a.weight", shape: shape) }, "\(shape)") { error in
+                XCTAssertTrue("\(error)".contains("a.weight"), "\(error)")
+            }
+            XCTAssertThrowsError(try store.load { try $0.tensor("missing.weight", shape: shape) }, "\(shape)") { error in
+                XCTAssertTrue("\(error)".contains("missing.weight"), "\(error)")
+            }
+        }
+        // A small stand-in still lets one error list every problem.
+        XCTAssertThrowsError(try store.load { store -> Int in
+            _ = try store.tensor("a.weight", shape: [3])
+            _ = try store.tensor("b.weight", shape: [4])
+            return 0
+        }) { error in
+            XCTAssertTrue("\(error)".contains("a.weight") && "\(error)".contains("b.weight"), "\(error)")
+        }
+    }
+
     func testShardedFolderWithIndex() throws {
         let folder = try makeTemporaryDirectory(self)
         let shard1 = "model-00001-of-00002.safetensors", shard2 = "model-00002-of-00002.safetensors"
