@@ -19,7 +19,7 @@ public struct CogVideoXSchedulerConfig: Decodable, Sendable, Equatable {
     public var stepsOffset = 0
     public var timestepSpacing = TimestepSpacing.leading
     /// `prediction_type`: epsilon, v_prediction or sample.
-    public var predictionType = PredictionType.epsilon
+    public var predictionType = NoisePrediction.epsilon
     /// `rescale_betas_zero_snr`: applied to √ᾱ directly, so ᾱ at the last timestep is 0.
     public var rescaleBetasZeroSNR = false
     /// `snr_shift_scale` s: `ᾱ ← ᾱ/(s + (1 − s)ᾱ)` (the SNR divided by s).
@@ -139,7 +139,7 @@ public struct CogVideoXDDIMScheduler: Scheduler {
         stride = config.trainTimestepCount / stepCount
     }
 
-    public var predictionType: PredictionType { config.predictionType }
+    public var predictionType: PredictionType { config.predictionType.predictionType }
 
     private func alphas(_ stepIndex: Int) -> (alpha: Double, alphaPrev: Double) {
         let t = integerTimesteps[stepIndex]

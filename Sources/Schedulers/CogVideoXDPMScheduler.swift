@@ -53,7 +53,7 @@ public struct CogVideoXDPMScheduler: Scheduler {
         stride = config.trainTimestepCount / stepCount
     }
 
-    public var predictionType: PredictionType { config.predictionType }
+    public var predictionType: PredictionType { config.predictionType.predictionType }
 
     public func predictedOriginalSample(modelOutput: Tensor, stepIndex: Int, sample: Tensor) -> Tensor {
         let alpha = alphasCumprod[integerTimesteps[stepIndex]]

@@ -17,7 +17,7 @@ public struct DDIMSchedulerConfig: Decodable, Sendable, Equatable {
     /// `steps_offset`: added to `leading` timesteps.
     public var stepsOffset = 0
     /// `prediction_type`: epsilon, v_prediction or sample.
-    public var predictionType = PredictionType.epsilon
+    public var predictionType = NoisePrediction.epsilon
     /// `timestep_spacing`.
     public var timestepSpacing = TimestepSpacing.leading
 
@@ -83,7 +83,7 @@ public struct DDIMScheduler: Scheduler {
         stride = trainCount / stepCount
     }
 
-    public var predictionType: PredictionType { config.predictionType }
+    public var predictionType: PredictionType { config.predictionType.predictionType }
 
     private func alphas(_ stepIndex: Int) -> (alpha: Float, alphaPrev: Float) {
         let t = integerTimesteps[stepIndex]
@@ -109,7 +109,7 @@ public struct DDIMScheduler: Scheduler {
         switch config.predictionType {
         case .epsilon: epsilon = modelOutput
         case .vPrediction: epsilon = zipMap(modelOutput, sample) { v, x in sqrtAlpha * v + sqrtBeta * x }
-        default:
+        case .sample:
             let unclipped = modelOutput
             epsilon = zipMap(sample, unclipped) { x, x0 in (x - sqrtAlpha * x0) / sqrtBeta }
         }
@@ -123,13 +123,13 @@ public struct DDIMScheduler: Scheduler {
 
 extension KeyedDecodingContainer {
     /// `prediction_type` of an ᾱ-parameterised scheduler: epsilon, v_prediction or sample.
-    func alphaPredictionType(_ key: Key, default defaultValue: PredictionType = .epsilon) throws -> PredictionType {
-        let type = try choice(key, default: defaultValue)
-        if type == .flowPrediction {
+    func alphaPredictionType(_ key: Key, default defaultValue: NoisePrediction = .epsilon) throws -> NoisePrediction {
+        let type = try choice(key, default: defaultValue.predictionType)
+        guard let noise = NoisePrediction(rawValue: type.rawValue) else {
             throw SchedulerConfigError.unsupportedSetting(
-                file: "", key: key.stringValue, value: "\"flow_prediction\"",
+                file: "", key: key.stringValue, value: "\"\(type.rawValue)\"",
                 supported: "\"epsilon\", \"v_prediction\", \"sample\"")
         }
-        return type
+        return noise
     }
 }

@@ -32,7 +32,7 @@ public struct DDPMSchedulerConfig: Decodable, Sendable, Equatable {
     public var clipSample = true
     public var clipSampleRange = 1.0
     /// `prediction_type`: epsilon, v_prediction or sample.
-    public var predictionType = PredictionType.epsilon
+    public var predictionType = NoisePrediction.epsilon
     /// `timestep_spacing`, `steps_offset`.
     public var timestepSpacing = TimestepSpacing.leading
     public var stepsOffset = 0
@@ -103,7 +103,7 @@ public struct DDPMScheduler: Scheduler {
         self.stepCount = integerTimesteps.count
     }
 
-    public var predictionType: PredictionType { config.predictionType }
+    public var predictionType: PredictionType { config.predictionType.predictionType }
 
     private func alphas(_ stepIndex: Int) -> (alpha: Float, alphaPrev: Float) {
         let t = integerTimesteps[stepIndex]

@@ -239,9 +239,27 @@ func logSigmas(_ sigmas: [Float]) -> [Float] {
 
 // MARK: - Predictions of the ᾱ-parameterised schedulers
 
+/// What a noise-schedule (ᾱ or Karras-sigma) sampler's model predicts: every `PredictionType`
+/// but flow, which those samplers cannot take (their configs refuse it when decoded), so
+/// their formulas need no flow case.
+public enum NoisePrediction: String, Sendable, CaseIterable {
+    case epsilon
+    case sample
+    case vPrediction = "v_prediction"
+
+    /// The same, among every prediction type.
+    public var predictionType: PredictionType {
+        switch self {
+        case .epsilon: return .epsilon
+        case .sample: return .sample
+        case .vPrediction: return .vPrediction
+        }
+    }
+}
+
 /// x₀ from the model output at ᾱ, with `√ᾱ` and `√(1 − ᾱ)` already rounded to float32:
 /// epsilon `(x − √(1−ᾱ)·ε)/√ᾱ`, v-prediction `√ᾱ·x − √(1−ᾱ)·v`, sample: the output itself.
-func alphaPredictedOriginalSample(_ type: PredictionType, modelOutput: Tensor, sample: Tensor,
+func alphaPredictedOriginalSample(_ type: NoisePrediction, modelOutput: Tensor, sample: Tensor,
                                   sqrtAlpha: Float, sqrtBeta: Float) -> Tensor {
     precondition(modelOutput.shape == sample.shape, "model output \(modelOutput.shape) vs sample \(sample.shape)")
     switch type {
@@ -251,8 +269,6 @@ func alphaPredictedOriginalSample(_ type: PredictionType, modelOutput: Tensor, s
         return zipMap(sample, modelOutput) { x, v in sqrtAlpha * x - sqrtBeta * v }
     case .sample:
         return modelOutput
-    case .flowPrediction:
-        preconditionFailure("flow_prediction has no ᾱ form (refused when the config is decoded)")
     }
 }
 

@@ -12,7 +12,7 @@ public struct EulerAncestralDiscreteSchedulerConfig: Decodable, Sendable, Equata
     /// The training schedule.
     public var schedule = BetaScheduleConfig()
     /// `prediction_type`: epsilon or v_prediction.
-    public var predictionType = PredictionType.epsilon
+    public var predictionType = NoisePrediction.epsilon
     /// `timestep_spacing`, `steps_offset`.
     public var timestepSpacing = TimestepSpacing.linspace
     public var stepsOffset = 0
@@ -73,7 +73,7 @@ public struct EulerAncestralDiscreteScheduler: SigmaScheduler {
         initNoiseSigma = karrasInitNoiseSigma(sigmas, spacing: config.timestepSpacing)
     }
 
-    public var predictionType: PredictionType { config.predictionType }
+    public var predictionType: PredictionType { config.predictionType.predictionType }
 
     /// `sample / √(σᵢ² + 1)`.
     public func scaleModelInput(_ sample: Tensor, stepIndex: Int) -> Tensor {

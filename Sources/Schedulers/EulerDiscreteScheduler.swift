@@ -11,7 +11,7 @@ public struct EulerDiscreteSchedulerConfig: Decodable, Sendable, Equatable {
     /// The training schedule.
     public var schedule = BetaScheduleConfig()
     /// `prediction_type`: epsilon, v_prediction or sample.
-    public var predictionType = PredictionType.epsilon
+    public var predictionType = NoisePrediction.epsilon
     /// `use_karras_sigmas`, with `sigma_min` / `sigma_max` overriding the Karras range.
     public var useKarrasSigmas = false
     public var sigmaMin: Double? = nil
@@ -106,7 +106,7 @@ public struct EulerDiscreteScheduler: SigmaScheduler {
         initNoiseSigma = karrasInitNoiseSigma(sigmas, spacing: config.timestepSpacing)
     }
 
-    public var predictionType: PredictionType { config.predictionType }
+    public var predictionType: PredictionType { config.predictionType.predictionType }
 
     /// `sample / √(σᵢ² + 1)`.
     public func scaleModelInput(_ sample: Tensor, stepIndex: Int) -> Tensor {
@@ -136,7 +136,7 @@ public struct EulerDiscreteScheduler: SigmaScheduler {
 
 /// x₀ of the Karras-style samplers: epsilon `x − σ·ε`; v-prediction
 /// `v·(−σ/√(σ² + 1)) + x/(σ² + 1)`; sample: the output.
-func karrasPredictedOriginalSample(_ type: PredictionType, modelOutput: Tensor, sample: Tensor,
+func karrasPredictedOriginalSample(_ type: NoisePrediction, modelOutput: Tensor, sample: Tensor,
                                    sigma: Float) -> Tensor {
     switch type {
     case .epsilon:
@@ -147,8 +147,6 @@ func karrasPredictedOriginalSample(_ type: PredictionType, modelOutput: Tensor, 
         return zipMap(modelOutput, sample) { v, x in v * c + x / square }
     case .sample:
         return modelOutput
-    case .flowPrediction:
-        preconditionFailure("flow_prediction has no Karras-sigma form (refused when the config is decoded)")
     }
 }
 

@@ -69,12 +69,12 @@ public struct SchedulerConfig: Sendable, Equatable {
     /// What the model's output means under this config (`prediction_type`; flow for FlowMatch).
     public var predictionType: PredictionType {
         switch classSettings {
-        case .cogVideoXDDIM(let s), .cogVideoXDPM(let s): return s.predictionType
-        case .ddim(let s): return s.predictionType
-        case .ddpm(let s): return s.predictionType
+        case .cogVideoXDDIM(let s), .cogVideoXDPM(let s): return s.predictionType.predictionType
+        case .ddim(let s): return s.predictionType.predictionType
+        case .ddpm(let s): return s.predictionType.predictionType
         case .dpmSolverMultistep(let s): return s.predictionType
-        case .eulerAncestralDiscrete(let s): return s.predictionType
-        case .eulerDiscrete(let s): return s.predictionType
+        case .eulerAncestralDiscrete(let s): return s.predictionType.predictionType
+        case .eulerDiscrete(let s): return s.predictionType.predictionType
         case .flowMatchEulerDiscrete: return .flowPrediction
         case .uniPCMultistep(let s): return s.predictionType
         }

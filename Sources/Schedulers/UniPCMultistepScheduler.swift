@@ -148,7 +148,10 @@ public struct UniPCMultistepScheduler: SigmaScheduler {
         case .vPrediction:
             return zipMap(sample, modelOutput) { x, v in alpha * v + sigma * x }
         case .flowPrediction:
-            preconditionFailure("flow_prediction needs predict_x0 (refused when the config is decoded)")
+            // The noise a flow prediction implies (x = α·x₀ + σ·ε with α = 1 − σ, v = ε − x₀):
+            // ε = x + α·v. diffusers raises for predict_x0 false with flow, and decoding refuses
+            // that combination too, so no run takes this branch; it is the formula, not a trap.
+            return zipMap(sample, modelOutput) { x, v in x + alpha * v }
         }
     }
 
