@@ -136,8 +136,8 @@ public actor Engine {
 
     // MARK: Memory
 
-    /// Asks the loaded model to free what it can rebuild before its next job (a WanPipeline
-    /// frees its text encoder, which the next job reads again). Runs on the worker thread,
+    /// Asks the loaded model to free what it can rebuild before its next job (e.g. a text
+    /// encoder, which the next job reads again). Runs on the worker thread,
     /// so never during a job: after the running one, before the next.
     public func releaseTransientMemory() async {
         guard let model = loaded else { return }

@@ -79,7 +79,7 @@ public final class PipelineModel: LoadedModel {
             // zero end here, named, instead of decoding to a black clip with exit 0.
             if let bad = Self.firstNonFinite(result.latents) {
                 throw JobFailure(.generation, "step \(done) of \(result.count): the latents became \(bad) after the "
-                    + "denoiser (\(pipeline.capabilities.pipelineClass)'s transformer or UNet) and the sampler; "
+                    + "\(pipeline.capabilities.pipelineClass)'s denoiser and the sampler; "
                     + "the model's weights or its settings produce non-finite values")
             }
             let perStep = Date().timeIntervalSince(start) / Double(done)
@@ -129,6 +129,6 @@ public final class PipelineModel: LoadedModel {
         }
     }
 
-    /// Frees what the pipeline can read again (a WanPipeline's text encoder).
+    /// Frees what the pipeline can read again before its next job (e.g. a text encoder).
     public func releaseTransientMemory() { pipeline.releaseTransientMemory() }
 }
