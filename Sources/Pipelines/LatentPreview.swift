@@ -65,6 +65,11 @@ public struct LatentRGBProjection: Sendable, Equatable, Codable {
         return LatentRGBProjection(weights: weights, bias: [0, 0, 0])
     }
 
+    /// latents `[1, C, F, h, w]` → the preview picture: one frame of `h × w` per latent frame.
+    public func previewFrames(_ latents: Tensor) -> LatentPreviewFrames {
+        LatentPreviewFrames(width: latents.shape[4], height: latents.shape[3], frames: frames(latents))
+    }
+
     /// latents `[1, C, F, h, w]` → one RGB8 frame of `h × w` per latent frame.
     public func frames(_ latents: Tensor) -> [[UInt8]] {
         let (c, f, h, w) = (latents.shape[1], latents.shape[2], latents.shape[3], latents.shape[4])

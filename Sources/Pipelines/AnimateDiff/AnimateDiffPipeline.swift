@@ -96,14 +96,10 @@ public final class AnimateDiffPipeline: VideoPipeline {
     /// `decode_latents` then `postprocess_video(output_type="np")` → `[F, H, W, 3]` in [0, 1].
     public func decode(_ latents: Tensor, cancellation: CancellationFlag?,
                        progress: ((_ chunk: Int, _ count: Int) -> Void)?) throws -> Tensor {
-        let video = try vae.decodeVideo(vae.denormalize(latents), cancellation: cancellation, progress: progress)
-        return VideoProcessor.postprocess(video)
+        try vae.decodeFrames(latents, cancellation: cancellation, progress: progress)
     }
 
-    public func previewFrames(_ latents: Tensor) -> LatentPreviewFrames {
-        // latents: [1, C, F, h, w]
-        LatentPreviewFrames(width: latents.shape[4], height: latents.shape[3], frames: preview.frames(latents))
-    }
+    public func previewFrames(_ latents: Tensor) -> LatentPreviewFrames { preview.previewFrames(latents) }
 
     public func releaseTransientMemory() {}
 }
@@ -126,15 +122,11 @@ public struct AnimateDiffRun: DenoiseRun {
     /// scheduler on the 5-D latents.
     public mutating func step(cancellation: CancellationFlag? = nil) throws -> DenoiseStepResult {
         let index = scheduler.nextStepIndex
-        let t = scheduler.timesteps[index]
-        // latents: [1, C, F, h, w] -> model input [batch, C, F, h, w]
-        let input = scheduler.scaleModelInput(
-            batch == 1 ? latents : Tensor.concatenate([latents, latents], axis: 0), stepIndex: index)
-        var prediction = try pipeline.unet(input, timestep: [Float](repeating: t, count: batch),
-                                           encoderHiddenStates: text, cancellation: cancellation)
-        if batch == 2 {
-            prediction = classifierFreeGuidance(uncond: prediction.sliced(axis: 0, 0..<1),
-                                                cond: prediction.sliced(axis: 0, 1..<2), scale: settings.guidanceScale)
+        let (unet, text) = (pipeline.unet, text)
+        // prediction: [1, C, F, h, w]; text: [batch·F, 77, D]
+        let prediction = try guidedPrediction(latents: latents, batch: batch, scheduler: scheduler, index: index,
+                                              guidance: settings.guidanceScale) { input, timesteps in
+            try unet(input, timestep: timesteps, encoderHiddenStates: text, cancellation: cancellation)
         }
         let clean = scheduler.predictedOriginalSample(modelOutput: prediction, stepIndex: index, sample: latents)
         latents = scheduler.step(modelOutput: prediction, stepIndex: index, sample: latents)

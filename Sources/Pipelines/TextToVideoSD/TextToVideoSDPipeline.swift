@@ -95,14 +95,10 @@ public final class TextToVideoSDPipeline: VideoPipeline {
     /// decoded frame by frame → `[F, H, W, 3]` in [0, 1].
     public func decode(_ latents: Tensor, cancellation: CancellationFlag?,
                        progress: ((_ chunk: Int, _ count: Int) -> Void)?) throws -> Tensor {
-        let video = try vae.decodeVideo(vae.denormalize(latents), cancellation: cancellation, progress: progress)
-        return VideoProcessor.postprocess(video)
+        try vae.decodeFrames(latents, cancellation: cancellation, progress: progress)
     }
 
-    public func previewFrames(_ latents: Tensor) -> LatentPreviewFrames {
-        // latents: [1, C, F, h, w]
-        LatentPreviewFrames(width: latents.shape[4], height: latents.shape[3], frames: preview.frames(latents))
-    }
+    public func previewFrames(_ latents: Tensor) -> LatentPreviewFrames { preview.previewFrames(latents) }
 
     public func releaseTransientMemory() {}
 }
@@ -124,17 +120,11 @@ public struct TextToVideoSDRun: DenoiseRun {
     /// decides the order a stochastic sampler draws its noise in.
     public mutating func step(cancellation: CancellationFlag? = nil) throws -> DenoiseStepResult {
         let index = scheduler.nextStepIndex
-        let t = scheduler.timesteps[index]
-        let batch = text.shape[0]
-        // latents: [1, C, F, h, w] -> model input [batch, C, F, h, w]
-        let input = scheduler.scaleModelInput(
-            batch == 1 ? latents : Tensor.concatenate([latents, latents], axis: 0), stepIndex: index)
-        var prediction = try pipeline.unet(input, timestep: [Float](repeating: t, count: batch),
-                                           encoderHiddenStates: text, cancellation: cancellation)
-        if batch == 2 {
-            let uncond = prediction.sliced(axis: 0, 0..<1)
-            let cond = prediction.sliced(axis: 0, 1..<2)
-            prediction = classifierFreeGuidance(uncond: uncond, cond: cond, scale: settings.guidanceScale)
+        let (unet, text) = (pipeline.unet, text)
+        // prediction: [1, C, F, h, w]
+        let prediction = try guidedPrediction(latents: latents, batch: text.shape[0], scheduler: scheduler, index: index,
+                                              guidance: settings.guidanceScale) { input, timesteps in
+            try unet(input, timestep: timesteps, encoderHiddenStates: text, cancellation: cancellation)
         }
         // [1, C, F, h, w] -> [F, C, h, w] for the scheduler, and back.
         let folded = latents.permuted([0, 2, 1, 3, 4]).reshaped([latents.shape[2], latents.shape[1],

@@ -158,10 +158,7 @@ public final class WanPipeline: VideoPipeline {
                                             generator: generator)
     }
 
-    public func previewFrames(_ latents: Tensor) -> LatentPreviewFrames {
-        // latents: [1, C, F, h, w]
-        LatentPreviewFrames(width: latents.shape[4], height: latents.shape[3], frames: preview.frames(latents))
-    }
+    public func previewFrames(_ latents: Tensor) -> LatentPreviewFrames { preview.previewFrames(latents) }
 
     public func releaseTransientMemory() { releaseTextEncoder() }
 }
