@@ -75,11 +75,8 @@ public struct EulerAncestralDiscreteScheduler: SigmaScheduler {
 
     public var predictionType: PredictionType { config.predictionType.predictionType }
 
-    /// `sample / √(σᵢ² + 1)`.
     public func scaleModelInput(_ sample: Tensor, stepIndex: Int) -> Tensor {
-        let sigma = sigmas[stepIndex]
-        let scale = (sigma * sigma + 1).squareRoot()
-        return mapValues(sample) { $0 / scale }
+        karrasScaledModelInput(sample, sigma: sigmas[stepIndex])
     }
 
     public func predictedOriginalSample(modelOutput: Tensor, stepIndex: Int, sample: Tensor) -> Tensor {

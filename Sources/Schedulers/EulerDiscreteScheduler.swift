@@ -108,11 +108,8 @@ public struct EulerDiscreteScheduler: SigmaScheduler {
 
     public var predictionType: PredictionType { config.predictionType.predictionType }
 
-    /// `sample / √(σᵢ² + 1)`.
     public func scaleModelInput(_ sample: Tensor, stepIndex: Int) -> Tensor {
-        let sigma = sigmas[stepIndex]
-        let scale = (sigma * sigma + 1).squareRoot()
-        return mapValues(sample) { $0 / scale }
+        karrasScaledModelInput(sample, sigma: sigmas[stepIndex])
     }
 
     public func predictedOriginalSample(modelOutput: Tensor, stepIndex: Int, sample: Tensor) -> Tensor {
@@ -132,6 +129,12 @@ public struct EulerDiscreteScheduler: SigmaScheduler {
             return x + derivative * dt
         }
     }
+}
+
+/// The Karras-style samplers' model input, `sample / √(σ² + 1)` (float32).
+func karrasScaledModelInput(_ sample: Tensor, sigma: Float) -> Tensor {
+    let scale = (sigma * sigma + 1).squareRoot()
+    return mapValues(sample) { $0 / scale }
 }
 
 /// x₀ of the Karras-style samplers: epsilon `x − σ·ε`; v-prediction
