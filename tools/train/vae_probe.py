@@ -27,12 +27,16 @@ import train as T  # noqa: E402
 @torch.no_grad()
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--vae", default=T.path("vae.pt"))
+    ap.add_argument("--vae", default=T.path("vae.pt"), help="a runs/ checkpoint, or a diffusers model folder")
     ap.add_argument("--clips", type=int, default=16, help="clips per motion")
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    vae = T.load_vae(checkpoint=args.vae)
+    if os.path.isdir(args.vae):
+        from diffusers import AutoencoderKLWan
+        vae = AutoencoderKLWan.from_pretrained(os.path.join(args.vae, "vae"), torch_dtype=torch.float32).eval()
+    else:
+        vae = T.load_vae(checkpoint=args.vae)
     rng = random.Random(3)
     totals: Counter = Counter()
     n = 0
