@@ -2,8 +2,11 @@
 
 For each prompt (held-out colour × shape × motion × background combinations never used in
 training, and as many seen ones), generates clips with fixed seeds and scores them from the
-frames alone (score.py): object colour, background colour, coarse shape, motion direction.
-Reports per-attribute accuracy, separately for held-out and seen combinations.
+frames alone (score.py): object colour, background colour, shape, motion direction, and the
+background's flicker. Reports per-attribute accuracy, separately for held-out and seen
+combinations; `--phrasings` adds the held-out combinations in wordings never trained
+(shapes_world.held_out_phrasing), `--two-objects` the held-out two-object scenes (each object
+scored on its own: colour, shape, motion; "both" when both are wholly right).
 
 Two engines:
   --engine swift     runs `zoetrope generate --save-tensor` (the shipped Swift engine; default)
@@ -86,39 +89,48 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=0, help="0: the engine's default")
     ap.add_argument("--guidance", type=float, default=0.0, help="0: the engine's default")
     ap.add_argument("--seen", action="store_true", help="also score seen combinations")
+    ap.add_argument("--phrasings", action="store_true", help="also score held-out combinations in held-out wordings")
+    ap.add_argument("--two-objects", action="store_true", help="also score the held-out two-object scenes")
     ap.add_argument("--jobs", type=int, default=2, help="Swift processes at once (run with OPENBLAS_NUM_THREADS=1)")
     ap.add_argument("--json", help="write the report here")
     args = ap.parse_args()
 
     engine = DiffusersEngine(args.model) if args.engine == "diffusers" else None
-    groups = {"held_out": prompts(True, args.prompts)}
+
+    def generate(prompt: str, seed: int) -> np.ndarray:
+        clip = engine.clip(prompt, seed, args) if engine else swift_clip(args.binary, args.model, prompt, seed, args)
+        return np.asarray(clip)
+    jobs = 1 if engine else args.jobs  # Swift clips are separate processes: `--jobs` at once (one core each)
+    groups = {"held_out": [(s, world.canonical_caption(s)) for s in prompts(True, args.prompts)]}
     if args.seen:
-        groups["seen"] = prompts(False, args.prompts)
+        groups["seen"] = [(s, world.canonical_caption(s)) for s in prompts(False, args.prompts)]
+    if args.phrasings:
+        groups["held_out_phrasings"] = [(s, world.held_out_phrasing(s, i))
+                                        for i, s in enumerate(prompts(True, args.prompts))]
     report = {"model": args.model, "engine": args.engine, "seeds": args.seeds}
     for name, specs in groups.items():
         totals: dict[str, int] = {}
         n = 0
-        cases = [(spec, seed) for spec in specs for seed in range(args.seeds)]
+        cases = [(spec, prompt, seed) for spec, prompt in specs for seed in range(args.seeds)]
 
         seen_motion: dict[str, Counter] = defaultdict(Counter)  # asked motion -> what the scorer saw
         seen_colour: dict[str, Counter] = defaultdict(Counter)  # asked colour -> what the scorer saw
 
         def run(case):
-            spec, seed = case
-            prompt = world.canonical_caption(spec)
-            clip = engine.clip(prompt, seed, args) if engine else swift_clip(args.binary, args.model, prompt, seed, args)
-            return spec, scorer.analyse(np.asarray(clip))
+            spec, prompt, seed = case
+            return spec, scorer.analyse(generate(prompt, seed))
 
-        # Swift clips are separate processes: `--jobs` of them at once (one core each).
-        jobs = 1 if engine else args.jobs
+        flicker = []
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             for spec, analysis in pool.map(run, cases):
                 for key, ok in scorer.judge(analysis, spec).items():
                     totals[key] = totals.get(key, 0) + int(ok)
                 seen_motion[spec.motion][analysis["motion"]] += 1
                 seen_colour[spec.colour][analysis["colour"]] += 1
+                flicker.append(analysis["flicker"])
                 n += 1
         report[name] = {k: round(v / n, 4) for k, v in totals.items()} | {"clips": n}
+        report[name]["flicker_mean"] = round(float(np.mean(flicker)), 5)
         print(name, report[name], flush=True)
         for motion in world.MOTIONS:
             if motion in seen_motion:
@@ -131,6 +143,28 @@ def main() -> None:
         report[name]["motion_seen"] = {m: dict(seen_motion[m]) for m in world.MOTIONS if m in seen_motion}
         report[name]["colour_seen"] = {k: {str(v): n for v, n in seen_colour[k].items()}
                                        for k in world.COLOURS if k in seen_colour}
+    if args.two_objects:
+        scenes = world.held_out_scenes()
+        cases = [(scene, seed) for scene in scenes for seed in range(args.seeds)]
+
+        def run_scene(case):
+            scene, seed = case
+            return scene, scorer.analyse_scene(generate(world.canonical_scene_caption(scene), seed))
+
+        totals, n, flicker = Counter(), 0, []
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            for scene, analysis in pool.map(run_scene, cases):
+                verdict = scorer.judge_scene(analysis, scene)
+                totals.update({"background": verdict["background"], "both": verdict["both"]})
+                for i in range(2):
+                    for key in ("colour", "shape", "motion"):
+                        totals[f"object {key}"] += verdict[f"object{i}.{key}"]
+                    totals["object"] += verdict[f"object{i}"]
+                flicker.append(analysis["flicker"])
+                n += 1
+        report["two_objects"] = {k: round(v / (2 * n if k.startswith("object") else n), 4) for k, v in totals.items()}
+        report["two_objects"] |= {"clips": n, "flicker_mean": round(float(np.mean(flicker)), 5)}
+        print("two_objects", report["two_objects"], flush=True)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(report, f, indent=2)

@@ -37,13 +37,29 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import shapes_world as world  # noqa: E402
 
-RUNS = os.environ.get("ZOETROPE_TRAIN_RUNS", os.path.join(HERE, "runs"))
+# Checkpoints live outside the work tree: a machine is handed back with its home folder but its
+# work tree laid anew, and runs/ inside the tree was lost that way twice.
+RUNS_BASE = os.environ.get("ZOETROPE_TRAIN_RUNS",
+                           os.path.join(os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "zoetrope-train"))
+RUNS = os.path.join(RUNS_BASE, "v2")  # set by --recipe
 FRAMES, SIZE, FPS = 17, 64, 8
 MAX_SEQ = 512  # WanPipeline's default max_sequence_length: train as the pipeline infers
 
-VAE_CONFIG = dict(base_dim=16, z_dim=8, dim_mult=[1, 2, 2], num_res_blocks=1, attn_scales=[],
-                  temperal_downsample=[True, True], dropout=0.0,
-                  scale_factor_spatial=4, scale_factor_temporal=4)
+# Recipes: v1 is the shipped tiny-shapes (one object; VAE z 8 trained on 32x32 renders of the
+# world scaled down); v2 adds two-object scenes and a VAE with twice the latent channels trained
+# on 32x32 crops of full-size renders, its loss weighted on the objects.
+RECIPES = {
+    "v1": dict(
+        vae=dict(base_dim=16, z_dim=8, dim_mult=[1, 2, 2], num_res_blocks=1, attn_scales=[],
+                 temperal_downsample=[True, True], dropout=0.0, scale_factor_spatial=4, scale_factor_temporal=4),
+        vae_data="scaled", two_object_share=0.0, vae_object_gain=0.0),
+    "v2": dict(
+        vae=dict(base_dim=16, z_dim=16, dim_mult=[1, 2, 2], num_res_blocks=1, attn_scales=[],
+                 temperal_downsample=[True, True], dropout=0.0, scale_factor_spatial=4, scale_factor_temporal=4),
+        vae_data="crops", two_object_share=0.4, vae_object_gain=4.0),
+}
+RECIPE = RECIPES["v2"]
+VAE_CONFIG = RECIPE["vae"]
 DIT_CONFIG = dict(patch_size=(1, 2, 2), num_attention_heads=4, attention_head_dim=32,
                   in_channels=8, out_channels=8, text_dim=64, freq_dim=256, ffn_dim=512,
                   num_layers=4, cross_attn_norm=True, qk_norm="rms_norm_across_heads",
@@ -53,6 +69,17 @@ TEXT_CONFIG = dict(d_model=64, d_kv=16, d_ff=128, num_layers=2, num_heads=4,
                    feed_forward_proj="gated-gelu", dropout_rate=0.0, layer_norm_epsilon=1e-6,
                    tie_word_embeddings=False, pad_token_id=0, eos_token_id=1,
                    decoder_start_token_id=0)
+
+
+def use_recipe(name: str) -> None:
+    """Selects a recipe: its configs, and runs/<name> under RUNS_BASE for its checkpoints."""
+    global RECIPE, VAE_CONFIG, DIT_CONFIG, RUNS
+    RECIPE = RECIPES[name]
+    VAE_CONFIG = RECIPE["vae"]
+    z = VAE_CONFIG["z_dim"]
+    DIT_CONFIG = DIT_CONFIG | dict(in_channels=z, out_channels=z)
+    RUNS = os.path.join(RUNS_BASE, name)
+
 
 stop_requested = False
 
@@ -99,6 +126,9 @@ def stage_tokenizer(args) -> None:
     lines = set()
     for _ in range(30000):
         lines.add(world.caption(world.sample_spec(rng), rng))
+    if RECIPE["two_object_share"]:
+        for _ in range(20000):
+            lines.add(world.scene_caption(world.sample_scene(rng), rng))
     for spec in [world.Spec(c, s, m, b) for c, s, m, b in world.all_combos()]:
         lines.add(world.canonical_caption(spec))
     # General words and every printable ASCII character, so prompts outside the world
@@ -140,19 +170,69 @@ def clip_tensor(rng: random.Random, spec, frames: int, size: int) -> torch.Tenso
 
 
 def batch_clips(rng: random.Random, n: int, frames: int, size: int, exclude) -> tuple[torch.Tensor, list]:
-    specs, clips = [], []
+    items, clips = [], []
     for _ in range(n):  # sample, render, sample, …: the rng order the pool and the VAE were made with
-        spec = world.sample_spec(rng, exclude)
-        specs.append(spec)
-        clips.append(clip_tensor(rng, spec, frames, size))
-    return torch.stack(clips), specs  # [B, 3, F, H, W]
+        item = sample_item(rng, exclude)
+        items.append(item)
+        clips.append(item_tensor(rng, item, frames, size))
+    return torch.stack(clips), items  # [B, 3, F, H, W]; a Spec or (v2) a two-object Scene each
+
+
+def caption_of(item, rng: random.Random) -> str:
+    """A training caption for a one-object Spec or a two-object Scene."""
+    return world.scene_caption(item, rng) if isinstance(item, world.Scene) else world.caption(item, rng)
+
+
+def sample_item(rng: random.Random, exclude):
+    """A one-object Spec, or with the recipe's share a two-object Scene."""
+    share = RECIPE["two_object_share"]
+    if share and rng.random() < share:
+        return world.sample_scene(rng, exclude)
+    return world.sample_spec(rng, exclude)
+
+
+def item_tensor(rng: random.Random, item, frames: int, size: int) -> torch.Tensor:
+    """One rendered clip of a Spec or Scene, [3, F, H, W] in [-1, 1]."""
+    if isinstance(item, world.Scene):
+        clip = world.render_scene(item, rng, frames=frames, size=size)
+        return torch.from_numpy(clip).permute(3, 0, 1, 2) * 2 - 1
+    return clip_tensor(rng, item, frames, size)
+
+
+def object_pixels(x: torch.Tensor, items: list) -> torch.Tensor:
+    """[B, 1, F, H, W]: 1 where a clip differs from its plain background, widened by a pixel."""
+    bg = torch.stack([torch.tensor(world.BACKGROUNDS[i.background], dtype=torch.float32) / 255 * 2 - 1
+                      for i in items]).view(-1, 3, 1, 1, 1)
+    obj = ((x - bg).abs().amax(1, keepdim=True) > 0.05).float()
+    return F.max_pool3d(obj, (1, 3, 3), 1, (0, 1, 1))
+
+
+def vae_batch(rng: random.Random, n: int, exclude) -> tuple[torch.Tensor, torch.Tensor]:
+    """A VAE training batch [n, 3, 17, 32, 32] and its object mask. v1: the world drawn at 32x32
+    (objects half as large, moving half as fast as in the 64x64 clips the DiT sees). v2: 32x32
+    crops of full-size renders (true object size and speed), each crop holding some object."""
+    if RECIPE["vae_data"] == "scaled":
+        x, items = batch_clips(rng, n, FRAMES, 32, exclude)
+        return x, object_pixels(x, items)
+    clips, masks = [], []
+    while len(clips) < n:
+        item = sample_item(rng, exclude)
+        full = item_tensor(rng, item, FRAMES, SIZE).unsqueeze(0)
+        obj = object_pixels(full, [item])
+        y0, x0 = rng.randrange(0, SIZE - 32 + 1, 4), rng.randrange(0, SIZE - 32 + 1, 4)
+        crop, m = full[..., y0:y0 + 32, x0:x0 + 32], obj[..., y0:y0 + 32, x0:x0 + 32]
+        if m.mean() < 0.01 and rng.random() < 0.8:  # mostly crops with an object in them
+            continue
+        clips.append(crop); masks.append(m)
+    return torch.cat(clips), torch.cat(masks)
 
 
 # ----------------------------------------------------------------------------- vae
 def stage_vae(args) -> None:
     from diffusers import AutoencoderKLWan
     torch.manual_seed(0)
-    vae = AutoencoderKLWan(**VAE_CONFIG, latents_mean=[0.0] * 8, latents_std=[1.0] * 8)
+    z_dim = VAE_CONFIG["z_dim"]
+    vae = AutoencoderKLWan(**VAE_CONFIG, latents_mean=[0.0] * z_dim, latents_std=[1.0] * z_dim)
     opt = torch.optim.AdamW(vae.parameters(), lr=1e-3, weight_decay=0.0)
     ck = path("vae.pt")
     step, rng = 0, random.Random(11)
@@ -172,11 +252,14 @@ def stage_vae(args) -> None:
         # Small crops (the VAE is convolutional) but all 17 frames: the causal stack's temporal
         # receptive field spans several latent frames, and latent frames never seen in training
         # decode wrong (measured: 5-frame crops broke latent frames 2-4, 9-frame crops 3-4).
-        x, _ = batch_clips(rng, 6, FRAMES, 32, held)
+        x, obj = vae_batch(rng, 6, held)
         post = vae.encode(x).latent_dist
         z = post.sample()
         y = vae.decode(z).sample
-        rec = (y - x).abs().mean() + F.mse_loss(y, x)
+        # objects are a few percent of the pixels, and their shape is what the plain loss blurs
+        w = 1 + RECIPE["vae_object_gain"] * obj
+        err = (y - x).abs() + (y - x) ** 2
+        rec = (w * err).mean() / w.mean()
         kl = 0.5 * (post.mean.pow(2) + post.var - 1 - post.logvar).mean()
         loss = rec + 1e-4 * kl
         lr = 1e-3 * min(1.0, (step + 1) / 100) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / args.vae_steps)))
@@ -197,7 +280,8 @@ def stage_vae(args) -> None:
 
 def load_vae(mean=None, std=None, checkpoint: str | None = None):
     from diffusers import AutoencoderKLWan
-    vae = AutoencoderKLWan(**VAE_CONFIG, latents_mean=mean or [0.0] * 8, latents_std=std or [1.0] * 8)
+    z_dim = VAE_CONFIG["z_dim"]
+    vae = AutoencoderKLWan(**VAE_CONFIG, latents_mean=mean or [0.0] * z_dim, latents_std=std or [1.0] * z_dim)
     vae.load_state_dict(torch.load(checkpoint or path("vae.pt"), weights_only=False)["model"])
     return vae.eval()
 
@@ -439,7 +523,8 @@ def stage_dit(args) -> None:
     unknown = motions - set(world.MOTIONS)
     if unknown:
         raise SystemExit(f"--motions: unknown {sorted(unknown)}; valid: {','.join(world.MOTIONS)}")
-    pool = [i for i, spec in enumerate(specs) if spec.motion in motions]
+    pool = [i for i, item in enumerate(specs)
+            if all(o.motion in motions for o in (item.objects if isinstance(item, world.Scene) else [item]))]
     print(f"dit: {len(pool)} of {len(specs)} pool clips ({', '.join(sorted(motions))})")
     weights = foreground_weights(zs, specs, mean, std, args.object_gain) if args.object_gain else None
     if weights is not None:
@@ -486,7 +571,7 @@ def stage_dit(args) -> None:
         t0 = time.time()
         idx = [pool[rng.randrange(len(pool))] for _ in range(B)]
         x0 = zs[idx]
-        caps = [world.caption(specs[i], rng) if rng.random() > 0.1 else "" for i in idx]
+        caps = [caption_of(specs[i], rng) if rng.random() > 0.1 else "" for i in idx]
         loss = flow_matching_step(tok, te, dit, processor, opt, params, x0, caps, step, args.dit_steps,
                                   weight=None if weights is None else weights[idx], warm_from=warm_from)
         step += 1
@@ -628,10 +713,13 @@ def main() -> None:
     ap.add_argument("--motions", default="", help="DiT curriculum: train on these motions only (comma-separated)")
     ap.add_argument("--out", default=os.path.join(HERE, "..", "..", "Sources", "BundledModels", "Resources", "tiny-shapes"))
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--recipe", choices=sorted(RECIPES), default="v2",
+                    help="v1: the shipped one-object model; v2: two-object scenes, z-16 VAE on full-size crops")
     ap.add_argument("--source", default=os.path.join(HERE, "..", "..", "Sources", "BundledModels", "Resources", "tiny-shapes"),
                     help="adopt: the diffusers folder to continue from")
     ap.add_argument("--adopt-step", type=int, default=0, help="adopt: the DiT step the source was exported at")
     args = ap.parse_args()
+    use_recipe(args.recipe)
     torch.set_num_threads(args.threads)
     stages = ["tokenizer", "vae", "latents", "dit", "export"] if args.stage == "all" else [args.stage]
     for s in stages:
