@@ -14,7 +14,9 @@ import os
 from PIL import Image, ImageDraw
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-RUNS = os.environ.get("ZOETROPE_TRAIN_RUNS", os.path.join(HERE, "runs"))
+# train.py's runs of the v1 recipe (the shipped model; this card's narrative is v1's)
+RUNS = os.path.join(os.environ.get("ZOETROPE_TRAIN_RUNS", os.path.join(
+    os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "zoetrope-train")), "v1")
 
 
 HISTORY = os.path.join(HERE, "history")  # in git: the logs outlive the machine that trained

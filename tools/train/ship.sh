@@ -14,9 +14,10 @@ seeds="${1:-4}"
 prompts="${2:-60}"
 py=.venv/bin/python
 model=Sources/BundledModels/Resources/tiny-shapes
-runs=tools/train/runs
+runs="${ZOETROPE_TRAIN_RUNS:-${XDG_CACHE_HOME:-$HOME/.cache}/zoetrope-train}/v1"   # train.py --recipe v1
+mkdir -p "$runs"
 
-$py tools/train/train.py export --out "$model"
+$py tools/train/train.py export --recipe v1 --out "$model"
 swift build -c release --product zoetrope
 OPENBLAS_NUM_THREADS=1 $py tools/eval/evaluate.py --model "$model" --seeds "$seeds" --prompts "$prompts" \
     --json "$runs/eval.json"

@@ -8,14 +8,17 @@ Stages (each checkpoints and resumes; run them in order, or `all`):
   latents    encode a pool of clips to latents; measure per-channel mean / std
   dit        train WanTransformer3DModel + a small UMT5 encoder jointly (flow matching)
   export     write the diffusers folder (fp16 weights) and the model card's numbers
-  adopt      rebuild runs/ from a shipped folder, to go on training on a new machine:
-             train.py adopt --adopt-step 11696 && train.py latents --pool 8192
+  adopt      rebuild the runs folder from a shipped folder, to go on training on a new machine:
+             train.py adopt --recipe v1 --adopt-step 20956 && train.py latents --recipe v1 --pool 8192
 
   python tools/train/train.py all            # resumes wherever it stopped
   python tools/train/train.py dit --minutes 60
 
-Checkpoints live under tools/train/runs/ (not in git). A SIGTERM or SIGINT saves a
-checkpoint before exiting, so a session that ends mid-stage loses at most one step.
+`--recipe v1` is the shipped one-object model, `--recipe v2` (the default) the second
+generation: two-object scenes, a z-16 VAE. Checkpoints live under
+~/.cache/zoetrope-train/<recipe>/ ($ZOETROPE_TRAIN_RUNS replaces ~/.cache/zoetrope-train), not in
+git and not in the work tree. A SIGTERM or SIGINT saves a checkpoint before exiting, so a session
+that ends mid-stage loses at most one step.
 """
 from __future__ import annotations
 
@@ -41,7 +44,6 @@ import shapes_world as world  # noqa: E402
 # work tree laid anew, and runs/ inside the tree was lost that way twice.
 RUNS_BASE = os.environ.get("ZOETROPE_TRAIN_RUNS",
                            os.path.join(os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "zoetrope-train"))
-RUNS = os.path.join(RUNS_BASE, "v2")  # set by --recipe
 FRAMES, SIZE, FPS = 17, 64, 8
 MAX_SEQ = 512  # WanPipeline's default max_sequence_length: train as the pipeline infers
 
@@ -56,29 +58,34 @@ RECIPES = {
     "v2": dict(
         vae=dict(base_dim=16, z_dim=16, dim_mult=[1, 2, 2], num_res_blocks=1, attn_scales=[],
                  temperal_downsample=[True, True], dropout=0.0, scale_factor_spatial=4, scale_factor_temporal=4),
-        vae_data="crops", two_object_share=0.4, vae_object_gain=4.0),
+        vae_data="crops", two_object_share=0.4, vae_object_gain=4.0,
+        # two objects to bind (colour, shape and motion each) ask more of both networks
+        dit=dict(num_attention_heads=5, ffn_dim=640, num_layers=6, text_dim=96),
+        text=dict(d_model=96, d_kv=16, d_ff=256, num_layers=3, num_heads=6)),
 }
-RECIPE = RECIPES["v2"]
-VAE_CONFIG = RECIPE["vae"]
-DIT_CONFIG = dict(patch_size=(1, 2, 2), num_attention_heads=4, attention_head_dim=32,
-                  in_channels=8, out_channels=8, text_dim=64, freq_dim=256, ffn_dim=512,
-                  num_layers=4, cross_attn_norm=True, qk_norm="rms_norm_across_heads",
-                  eps=1e-6, rope_max_seq_len=1024)
-TEXT_CONFIG = dict(d_model=64, d_kv=16, d_ff=128, num_layers=2, num_heads=4,
-                   relative_attention_num_buckets=32, relative_attention_max_distance=128,
-                   feed_forward_proj="gated-gelu", dropout_rate=0.0, layer_norm_epsilon=1e-6,
-                   tie_word_embeddings=False, pad_token_id=0, eos_token_id=1,
-                   decoder_start_token_id=0)
+BASE_DIT_CONFIG = dict(patch_size=(1, 2, 2), num_attention_heads=4, attention_head_dim=32,
+                       in_channels=8, out_channels=8, text_dim=64, freq_dim=256, ffn_dim=512,
+                       num_layers=4, cross_attn_norm=True, qk_norm="rms_norm_across_heads",
+                       eps=1e-6, rope_max_seq_len=1024)
+BASE_TEXT_CONFIG = dict(d_model=64, d_kv=16, d_ff=128, num_layers=2, num_heads=4,
+                        relative_attention_num_buckets=32, relative_attention_max_distance=128,
+                        feed_forward_proj="gated-gelu", dropout_rate=0.0, layer_norm_epsilon=1e-6,
+                        tie_word_embeddings=False, pad_token_id=0, eos_token_id=1,
+                        decoder_start_token_id=0)
 
 
 def use_recipe(name: str) -> None:
     """Selects a recipe: its configs, and runs/<name> under RUNS_BASE for its checkpoints."""
-    global RECIPE, VAE_CONFIG, DIT_CONFIG, RUNS
+    global RECIPE, VAE_CONFIG, DIT_CONFIG, TEXT_CONFIG, RUNS
     RECIPE = RECIPES[name]
     VAE_CONFIG = RECIPE["vae"]
     z = VAE_CONFIG["z_dim"]
-    DIT_CONFIG = DIT_CONFIG | dict(in_channels=z, out_channels=z)
+    DIT_CONFIG = BASE_DIT_CONFIG | RECIPE.get("dit", {}) | dict(in_channels=z, out_channels=z)
+    TEXT_CONFIG = BASE_TEXT_CONFIG | RECIPE.get("text", {})
     RUNS = os.path.join(RUNS_BASE, name)
+
+
+use_recipe("v2")
 
 
 stop_requested = False
