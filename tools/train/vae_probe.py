@@ -30,6 +30,8 @@ def main() -> None:
     ap.add_argument("--vae", default=T.path("vae.pt"), help="a runs/ checkpoint, or a diffusers model folder")
     ap.add_argument("--clips", type=int, default=16, help="clips per motion")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--sheet", help="write a PNG of the misread clips here: per clip, frames 0, 4, 8, 12, 16 "
+                                    "rendered (top) and reconstructed (bottom)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     if os.path.isdir(args.vae):
@@ -40,6 +42,7 @@ def main() -> None:
     rng = random.Random(3)
     totals: Counter = Counter()
     n = 0
+    misread = []
     for motion in world.MOTIONS:
         specs = []
         while len(specs) < args.clips:
@@ -51,13 +54,20 @@ def main() -> None:
         y = vae.decode(vae.encode(x).latent_dist.mean).sample.clamp(-1, 1)
         rec = ((y + 1) / 2).permute(0, 2, 3, 4, 1).numpy()
         right: Counter = Counter()
-        for spec, clip in zip(specs, rec):
-            right.update({k: int(v) for k, v in scorer.score(clip, spec).items()})
+        for spec, clip, original in zip(specs, rec, clips):
+            verdict = scorer.score(clip, spec)
+            right.update({k: int(v) for k, v in verdict.items()})
+            if not all(verdict.values()):
+                misread.append(np.concatenate([np.concatenate([original[f], clip[f]], 0) for f in (0, 4, 8, 12, 16)], 1))
         totals.update(right)
         n += len(specs)
         print(f"{motion:9s} mse {((rec - clips) ** 2).mean():.5f}  "
               + "  ".join(f"{k} {right[k]}/{len(specs)}" for k in ("colour", "background", "shape", "motion")),
               flush=True)
+    if args.sheet and misread:
+        from PIL import Image
+        sheet = (np.concatenate(misread[:16], 0) * 255).round().astype(np.uint8)
+        Image.fromarray(sheet).resize((sheet.shape[1] * 2, sheet.shape[0] * 2), Image.NEAREST).save(args.sheet)
     print("all      ", "  ".join(f"{k} {totals[k] / n:.1%}" for k in ("colour", "background", "shape", "motion")))
 
 
