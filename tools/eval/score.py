@@ -28,6 +28,7 @@ with their known answers.
 """
 from __future__ import annotations
 
+import functools
 import os
 import sys
 
@@ -90,9 +91,18 @@ def find_objects(clip: np.ndarray, bg_rgb: np.ndarray, background: str) -> list[
     return objects
 
 
-def _template(shape: str, cx: float, cy: float, r: float, H: int, W: int) -> np.ndarray:
+@functools.lru_cache(maxsize=16)
+def _supersampled_grid(H: int, W: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel-centre coordinates of an H×W window at SUPERSAMPLE× (made once per window size,
+    not once per template: shape_scores draws 27 templates per shape per frame)."""
     s = SUPERSAMPLE
     ys, xs = np.mgrid[0:H * s, 0:W * s].astype(np.float32) + 0.5
+    return ys, xs
+
+
+def _template(shape: str, cx: float, cy: float, r: float, H: int, W: int) -> np.ndarray:
+    s = SUPERSAMPLE
+    ys, xs = _supersampled_grid(H, W)
     m = world.shape_mask(shape, cx * s, cy * s, r * s, xs, ys).astype(np.float32)
     return m.reshape(H, s, W, s).mean(axis=(1, 3))
 
