@@ -2,7 +2,7 @@
 // Zoetrope — text-to-video generation in the terminal.
 //
 // Targets depend one way only:
-//   C libraries (CBLAS, CNCursesW, CPNG + shims)
+//   C libraries (CBLAS, CNCursesW, CPNG + shims); RegularFiles (safe whole-file reads)
 //     → TensorCore → WeightsIO → (Tokenizers, Models, Schedulers) → Pipelines → Engine
 //     → (HistoryStore) → (Studio, HistoryCLI, GenerateCLI) → zoetrope (CLI)
 //   Media (PNG / GIF / APNG) stands beside TensorCore and is used from Pipelines upward.
@@ -29,19 +29,20 @@ let package = Package(
         .target(name: "CCursesShim", dependencies: ["CNCursesW"],
                 linkerSettings: [.linkedLibrary("ncursesw")]),
         .target(name: "CPNGShim", dependencies: ["CPNG"],
-                linkerSettings: [.linkedLibrary("png16")]),
+                linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("z")]),
 
         // MARK: Core
+        .target(name: "RegularFiles"),
         .target(name: "TensorCore", dependencies: ["CBLAS"]),
-        .target(name: "WeightsIO", dependencies: ["TensorCore"]),
-        .target(name: "Media", dependencies: ["CPNGShim"]),
+        .target(name: "WeightsIO", dependencies: ["TensorCore", "RegularFiles"]),
+        .target(name: "Media", dependencies: ["CPNGShim", "RegularFiles"]),
 
         // MARK: Models and samplers
-        .target(name: "Tokenizers"),
+        .target(name: "Tokenizers", dependencies: ["RegularFiles"]),
         .target(name: "Models", dependencies: ["TensorCore", "WeightsIO"]),
         .target(name: "Schedulers", dependencies: ["TensorCore"]),
         .target(name: "Pipelines",
-                dependencies: ["TensorCore", "WeightsIO", "Tokenizers", "Models", "Schedulers", "Media"]),
+                dependencies: ["TensorCore", "WeightsIO", "RegularFiles", "Tokenizers", "Models", "Schedulers", "Media"]),
 
         // MARK: Product
         .target(name: "BundledModels", resources: [.copy("Resources")]),
@@ -71,7 +72,7 @@ let package = Package(
         .target(name: "Reference", dependencies: [], path: "Tests/Reference"),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "Reference"]),
-        .testTarget(name: "WeightsIOTests", dependencies: ["WeightsIO"]),
+        .testTarget(name: "WeightsIOTests", dependencies: ["WeightsIO", "RegularFiles"]),
         .testTarget(name: "MediaTests", dependencies: ["Media"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Pipelines", "TensorCore"]),
         .testTarget(name: "HistoryStoreTests",
@@ -90,3 +91,4 @@ let package = Package(
                     dependencies: ["TestSupport", "Pipelines", "Models", "Schedulers", "Tokenizers", "WeightsIO", "TensorCore", "Media", "BundledModels"]),
     ]
 )
+

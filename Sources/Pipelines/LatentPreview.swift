@@ -3,6 +3,7 @@
 // (tools/train/train.py `export` writes it as `latent_preview.json` in the model folder).
 import Foundation
 import TensorCore
+import RegularFiles
 
 /// A linear map from latent channels to RGB in [-1, 1].
 public struct LatentRGBProjection: Sendable, Equatable, Codable {
@@ -51,7 +52,7 @@ public struct LatentRGBProjection: Sendable, Equatable, Codable {
     /// The map stored in `folder`, or nil when the folder has none (or it does not fit `channels`).
     public static func load(folder: URL, channels: Int) -> LatentRGBProjection? {
         let url = folder.appendingPathComponent(fileName)
-        guard let data = FileManager.default.contents(atPath: url.path),
+        guard let data = try? RegularFile.contents(of: url),
               let map = try? JSONDecoder().decode(LatentRGBProjection.self, from: data),
               map.main.fits(channels: channels), map.firstFrame?.fits(channels: channels) ?? true
         else { return nil }

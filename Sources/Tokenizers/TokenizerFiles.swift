@@ -2,14 +2,24 @@
 // names that `tokenizer_config.json` / `special_tokens_map.json` give.
 
 import Foundation
+import RegularFiles
 
 enum TokenizerFiles {
-    /// The bytes of `url`, or `TokenizerError.missingFile` naming it.
+    /// Tokenizer files are at most this large (a T5 `tokenizer.json` is 2.4 MB, CLIP's
+    /// vocab.json 1 MB; a UMT5 one 16 MB).
+    static let maxFileBytes = 256 << 20
+
+    /// The bytes of `url`, or `TokenizerError.missingFile` naming it. Opened without blocking
+    /// and only if it is a regular file: a FIFO at the path is refused, not waited on (issue #19).
     static func read(_ url: URL) throws -> Data {
-        guard let data = FileManager.default.contents(atPath: url.path) else {
+        guard FileManager.default.fileExists(atPath: url.path) else {
             throw TokenizerError.missingFile(path: url.path)
         }
-        return data
+        do {
+            return try RegularFile.contents(of: url, maxSize: maxFileBytes)
+        } catch let error as RegularFile.NotRegular {
+            throw TokenizerError.corruptFile(path: url.path, reason: error.reason)
+        }
     }
 
     /// The top-level JSON object of `url`.

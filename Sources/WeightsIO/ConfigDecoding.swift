@@ -1,4 +1,5 @@
 import Foundation
+import RegularFiles
 
 /// Decodes JSON config files (`config.json`, `scheduler_config.json`) into `Decodable`
 /// structs, turning `DecodingError` into `DiffusersFolderError.configInvalid` naming the

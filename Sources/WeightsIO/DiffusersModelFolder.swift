@@ -1,4 +1,5 @@
 import Foundation
+import RegularFiles
 
 /// A diffusers-format pipeline folder (as `DiffusionPipeline.save_pretrained` writes it,
 /// diffusers 0.42.1 pipelines/pipeline_utils.py):

@@ -1,4 +1,5 @@
 import Foundation
+import RegularFiles
 
 /// Finds a component folder's safetensors files, following the diffusers / transformers
 /// naming (diffusers models/model_loading_utils.py, transformers modeling_utils.py):

@@ -3,6 +3,7 @@
 // without blocking and refused unless it is a regular file.
 import Foundation
 import XCTest
+import RegularFiles
 @testable import WeightsIO
 
 final class HostileFileTests: XCTestCase {

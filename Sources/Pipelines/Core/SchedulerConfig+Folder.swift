@@ -2,6 +2,7 @@
 import Foundation
 import Schedulers
 import WeightsIO
+import RegularFiles
 
 extension DiffusersModelFolder {
     /// `scheduler/scheduler_config.json`, decoded. A FIFO or device in its place is refused

@@ -9,6 +9,7 @@ import Schedulers
 import TensorCore
 import Tokenizers
 import WeightsIO
+import RegularFiles
 
 /// A CLIP tokenizer and text encoder, as the SD-family pipelines use them.
 public struct CLIPPromptEncoder: Sendable {

@@ -1,6 +1,7 @@
-// Reading a model folder's small files (configs, indexes) without trusting what sits at the
-// path: a FIFO, socket or device in place of `config.json` would block `open` or a read forever
-// (a FIFO with no writer blocked `zoetrope generate` for good, ignoring SIGINT).
+// Reading small files (configs, indexes, tokenizer files, a PNG's metadata) without trusting
+// what sits at the path: a FIFO, socket or device in place of `config.json` would block `open`
+// or a read forever (a FIFO with no writer blocked `zoetrope generate` for good, ignoring
+// SIGINT). A module of its own, below everything that reads such files.
 import Foundation
 
 /// Whole-file reads of regular files only.
@@ -12,12 +13,14 @@ public enum RegularFile {
         public var description: String { "\(path): \(reason)" }
     }
 
-    /// The largest file read whole: configs and indexes are kilobytes; 64 MB bounds a hostile one.
+    /// The largest file read whole by default: configs and indexes are kilobytes; 64 MB bounds
+    /// a hostile one.
     public static let maxSize = 64 << 20
 
     /// The contents of the regular file at `url`. Opens without blocking (`O_NONBLOCK`), checks
-    /// the file type and size before reading, and throws `NotRegular` for anything else.
-    public static func contents(of url: URL) throws -> Data {
+    /// the file type and size (at most `maxSize` bytes) before reading, and throws `NotRegular`
+    /// for anything else.
+    public static func contents(of url: URL, maxSize: Int = RegularFile.maxSize) throws -> Data {
         let path = url.path
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw NotRegular(path: path, reason: String(cString: strerror(errno))) }
@@ -29,7 +32,7 @@ public enum RegularFile {
         }
         let size = Int(info.st_size)
         guard size <= maxSize else {
-            throw NotRegular(path: path, reason: "\(size) bytes; a config or index file is at most \(maxSize) bytes")
+            throw NotRegular(path: path, reason: "\(size) bytes; a file of this kind is read only up to \(maxSize) bytes")
         }
         var data = Data(count: size)
         var done = 0
