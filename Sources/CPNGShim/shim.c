@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 int zp_libpng_version(char *out, size_t len) {
     snprintf(out, len, "%s", png_get_libpng_ver(NULL));
@@ -219,6 +220,8 @@ int zp_png_decode_rgb8(const uint8_t *data, size_t length, zp_png_decoded *out,
     png_uint_32 height = png_get_image_height(png, info);
     int color_type = png_get_color_type(png, info);
     int bit_depth = png_get_bit_depth(png, info);
+    // The filtered rows as stored (before any conversion), for the check below.
+    uint64_t stored_bytes = ((uint64_t)width * png_get_channels(png, info) * (uint64_t)bit_depth + 7) / 8 * height + height;
     if (color_type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
     if (color_type == PNG_COLOR_TYPE_GRAY && bit_depth < 8) png_set_expand_gray_1_2_4_to_8(png);
     if (bit_depth == 16) png_set_scale_16(png);
@@ -236,6 +239,23 @@ int zp_png_decode_rgb8(const uint8_t *data, size_t length, zp_png_decoded *out,
     }
     size_t byte_count = (size_t)width * height * 3;
     if (byte_count / 3 / width != height) png_error(png, "image too large for memory");
+    // Check before allocating (issue #19: a 44-byte file declaring a huge image made the
+    // process take gigabytes). Pictures Zoetrope reads are at most 8192 × 8192; and deflate
+    // cannot expand data more than 1032-fold, so a file too short to hold the declared image
+    // is cut off, whatever its header says.
+    if ((uint64_t)width * height > (uint64_t)ZP_PNG_MAX_PIXELS) {
+        snprintf(ctx->error.message, sizeof ctx->error.message,
+                 "the image is %u x %u pixels, more than the %d pixels Zoetrope reads", (unsigned)width,
+                 (unsigned)height, ZP_PNG_MAX_PIXELS);
+        png_error(png, ctx->error.message);
+    }
+    if (stored_bytes > (uint64_t)length * 1032u + 1024u) {
+        ctx->truncated = 1;
+        snprintf(ctx->error.message, sizeof ctx->error.message,
+                 "%zu bytes cannot hold a %u x %u image (its pixel data would be cut off)", length,
+                 (unsigned)width, (unsigned)height);
+        png_error(png, ctx->error.message);
+    }
     out->rgb = (uint8_t *)malloc(byte_count);
     ctx->rows = (png_bytep *)malloc(sizeof(png_bytep) * height);
     if (out->rgb == NULL || ctx->rows == NULL) png_error(png, "out of memory for the decoded image");
@@ -264,4 +284,29 @@ int zp_png_decode_rgb8(const uint8_t *data, size_t length, zp_png_decoded *out,
     free(ctx->rows);
     free(ctx);
     return ZP_PNG_OK;
+}
+
+int zp_inflate_bounded(const uint8_t *data, size_t length, uint8_t *out, size_t capacity, size_t *written,
+                       char *err, size_t err_length) {
+    *written = 0;
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (inflateInit(&z) != Z_OK) {
+        set_error(err, err_length, "zlib could not start");
+        return ZP_PNG_NO_MEMORY;
+    }
+    z.next_in = (Bytef *)data;
+    z.avail_in = (uInt)(length > UINT32_MAX ? UINT32_MAX : length);
+    z.next_out = out;
+    z.avail_out = (uInt)(capacity > UINT32_MAX ? UINT32_MAX : capacity);
+    int code = inflate(&z, Z_FINISH);
+    *written = z.total_out;
+    inflateEnd(&z);
+    if (code == Z_STREAM_END) return ZP_PNG_OK;
+    if (code == Z_BUF_ERROR && z.avail_out == 0) {
+        set_error(err, err_length, "the compressed text is longer than the limit");
+        return ZP_PNG_NO_MEMORY;
+    }
+    set_error(err, err_length, z.msg ? z.msg : "the compressed text is corrupt or cut off");
+    return ZP_PNG_ERROR;
 }

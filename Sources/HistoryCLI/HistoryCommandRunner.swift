@@ -25,7 +25,9 @@ public struct HistoryCommandRunner: Sendable {
                 storeOptions: HistoryStore.Options = HistoryStore.Options(), timeZone: TimeZone = .current) {
         self.dataDirectory = dataDirectory
         self.json = json
-        self.console = console
+        // Prompts and messages come from the store and from PNGs anyone can write: their
+        // control characters are shown, never sent to the terminal (issue #19).
+        self.console = console.showingControlCharacters()
         self.storeOptions = storeOptions
         self.timeZone = timeZone
     }
@@ -127,10 +129,12 @@ public struct HistoryCommandRunner: Sendable {
     public func importSettings(fromPNG path: String) -> Int32 {
         run {
             let url = URL(fileURLWithPath: (path as NSString).expandingTildeInPath)
-            let png = try PNG.read(contentsOf: url)
+            // The text chunks alone: decoding the picture only to read its settings let a
+            // 44-byte file with a huge declared size take gigabytes (issue #19).
+            let texts = try PNGMetadataReader.texts(contentsOf: url)
             let settings: RunSettings
             do {
-                settings = try ZoetropeMetadata.settings(fromTextChunks: png.texts.map { ($0.keyword, $0.text) })
+                settings = try ZoetropeMetadata.settings(fromTextChunks: texts.map { ($0.keyword, $0.text) })
             } catch let error as HistoryStoreError {
                 throw HistoryCommandError.noSettings(path: url.path, reason: error.description)
             }
@@ -139,6 +143,26 @@ public struct HistoryCommandRunner: Sendable {
             } else {
                 console.out(RunFormatting.settingsText(settings))
             }
+        }
+    }
+
+    /// `repair`: restores the rows of run folders the index has lost, from their `run.json`.
+    /// Rows already there are not changed; folders that cannot be read are listed, not touched.
+    public func repair() -> Int32 {
+        withStore(creating: true) { store in
+            let report = try store.repair()
+            if json {
+                console.out(RunFormatting.jsonText([
+                    "restored": report.restored, "already_indexed": report.alreadyIndexed,
+                    "skipped": report.skipped.map { ["folder": $0.folder, "reason": $0.reason] },
+                ]))
+                return
+            }
+            var text = "Restored \(report.restored.count) run\(report.restored.count == 1 ? "" : "s") from their "
+                + "folders; \(report.alreadyIndexed) already in the index.\n"
+            for id in report.restored { text += "  restored \(id)\n" }
+            for skipped in report.skipped { text += "  skipped runs/\(skipped.folder): \(skipped.reason)\n" }
+            console.out(text)
         }
     }
 
@@ -200,8 +224,10 @@ public struct HistoryCommandRunner: Sendable {
             let store = try HistoryStore.open(at: dataDirectory, options: storeOptions)
             for notice in store.notices {
                 console.err("note: \(notice)\n")
-                if case .movedAsideUnreadableIndex = notice {
-                    // The history the user meant is not what we opened; say so and stop.
+                if case .movedAsideUnreadableIndex = notice,
+                   !store.notices.contains(where: { if case .restoredFromRunFolders = $0 { return true }; return false }) {
+                    // The history the user meant is not what we opened (and its runs could not
+                    // be restored from their folders); say so and stop.
                     throw HistoryCommandError.unreadableIndex(notice: notice.description)
                 }
             }

@@ -34,3 +34,31 @@ public struct HistoryConsole: Sendable {
                        readLine: { Swift.readLine(strippingNewline: true) })
     }
 }
+
+extension HistoryConsole {
+    /// This console with control characters in everything it writes (but newline and tab)
+    /// replaced by `\u001B`-style escapes: an escape sequence in a prompt is shown, not
+    /// obeyed by the terminal. The form is a valid JSON escape too, so `--json` output stays
+    /// JSON (its own encoder already escapes U+0000–U+001F; DEL and C1 are not).
+    public func showingControlCharacters() -> HistoryConsole {
+        let out = self.out, err = self.err
+        return HistoryConsole(out: { out(Self.showingControlCharacters(in: $0)) },
+                              err: { err(Self.showingControlCharacters(in: $0)) },
+                              inputIsTerminal: inputIsTerminal, readLine: readLine)
+    }
+
+    /// `text` with C0 controls other than newline and tab, DEL and C1 controls as `\uXXXX`.
+    public static func showingControlCharacters(in text: String) -> String {
+        func isControl(_ v: UInt32) -> Bool { (v < 0x20 && v != 0x0A && v != 0x09) || (0x7F...0x9F).contains(v) }
+        guard text.unicodeScalars.contains(where: { isControl($0.value) }) else { return text }
+        var shown = ""
+        for scalar in text.unicodeScalars {
+            if isControl(scalar.value) {
+                shown += String(format: "\\u%04X", scalar.value)
+            } else {
+                shown.unicodeScalars.append(scalar)
+            }
+        }
+        return shown
+    }
+}

@@ -77,6 +77,7 @@ extension HistoryStore {
             try db.execute(sql: "UPDATE run SET starred = ? WHERE id = ?", arguments: [starred, id])
             if db.changesCount == 0 { throw HistoryStoreError.runNotFound(id: id) }
         }
+        updateSidecar(ofRun: id) { $0["starred"] = starred }
     }
 
     /// Replaces a run's tags (trimmed, empties and duplicates dropped).
@@ -85,6 +86,7 @@ extension HistoryStore {
             _ = try status(of: id, db)
             try RunRow.replaceTags(tags, runID: id, db)
         }
+        updateSidecar(ofRun: id) { $0["tags"] = RunRow.normalizedTags(tags) }
     }
 
     /// Every tag in use, sorted.

@@ -122,12 +122,18 @@ public final class HistoryStore: Sendable {
         let mode = try pool.read(Schema.searchMode)
         let store = HistoryStore(directory: directory, database: pool, isReadOnly: false, notices: notices,
                                  searchMode: mode, fileSystem: fs)
+        var opened = notices
         if options.recoversInterruptedRuns {
-            let recovered = try store.recoverInterruptedRuns()
-            return HistoryStore(directory: directory, database: pool, isReadOnly: false,
-                                notices: notices + recovered, searchMode: mode, fileSystem: fs)
+            opened += try store.recoverInterruptedRuns()
+            // A zero-byte, truncated or replaced index: the runs' own folders say what it held.
+            if try store.indexLostItsRuns() {
+                let report = try store.repair()
+                opened.append(.restoredFromRunFolders(count: report.restored.count, skipped: report.skipped.count))
+            }
         }
-        return store
+        guard opened != notices else { return store }
+        return HistoryStore(directory: directory, database: pool, isReadOnly: false,
+                            notices: opened, searchMode: mode, fileSystem: fs)
     }
 
     /// The absolute folder of a run: `runs/<id>` inside the data directory, derived by the

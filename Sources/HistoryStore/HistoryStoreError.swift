@@ -77,6 +77,9 @@ public enum StoreNotice: Sendable, Equatable, CustomStringConvertible {
     case markedInterrupted(ids: [String])
     /// Half-written frames of dead runs were removed from the staging folder.
     case removedStaleStaging(ids: [String])
+    /// The index had no runs while run folders were there: their rows were restored from
+    /// each folder's `run.json` (`skipped` folders could not be read).
+    case restoredFromRunFolders(count: Int, skipped: Int)
 
     public var description: String {
         switch self {
@@ -89,6 +92,9 @@ public enum StoreNotice: Sendable, Equatable, CustomStringConvertible {
             return "\(ids.count) run(s) left running by a process that ended were marked interrupted."
         case let .removedStaleStaging(ids):
             return "Removed unfinished frames of \(ids.count) interrupted run(s)."
+        case let .restoredFromRunFolders(count, skipped):
+            return "The history index had lost its runs: \(count) run(s) were restored from their folders' run.json"
+                + (skipped == 0 ? "." : "; \(skipped) folder(s) could not be read (zoetrope history repair lists them).")
         }
     }
 }

@@ -14,7 +14,7 @@ struct HistoryCommand: ParsableCommand {
             $XDG_DATA_HOME/zoetrope, else ~/.local/share/zoetrope.
             """,
         subcommands: [List.self, Show.self, Star.self, Unstar.self, Search.self, Export.self, Remove.self,
-                      ImportSettings.self],
+                      ImportSettings.self, Repair.self],
         defaultSubcommand: List.self)
 }
 
@@ -116,6 +116,16 @@ extension HistoryCommand {
         var yes = false
         @OptionGroup var global: HistoryGlobalOptions
         func run() throws { try finish(global.runner().remove(runID, yes: yes)) }
+    }
+
+    struct Repair: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Restore runs the index has lost from their folders' run.json.",
+            discussion: "Rows already in the index are not changed and no file is moved or deleted; folders "
+                + "that cannot be read are listed. Opening a history whose index has no runs while run "
+                + "folders exist does this by itself.")
+        @OptionGroup var global: HistoryGlobalOptions
+        func run() throws { try finish(global.runner().repair()) }
     }
 
     struct ImportSettings: ParsableCommand {

@@ -170,6 +170,55 @@ final class HistoryCommandTests: XCTestCase {
         XCTAssertTrue(c.err.contains("The folder of run cancelled-run is missing"), c.err)
     }
 
+    /// Issue #19: import-settings decoded every pixel to read a text chunk (a 44-byte file
+    /// declaring a huge image took 2.1 GB) and printed the prompt's escape sequences raw.
+    func testImportSettingsReadsOnlyTextAndShowsControlCharacters() throws {
+        let folder = try makeFolder(self)
+        var hostile = settings("\u{1B}[2J\u{1B}]0;owned\u{07}red circle")
+        hostile.requestJSON = "{}"
+        let chunk = ZoetropeMetadata.textChunk(for: hostile, runID: nil)
+        let ihdr: [UInt8] = [0x00, 0x98, 0x96, 0x80, 0x00, 0x98, 0x96, 0x80, 8, 2, 0, 0, 0]  // 10⁷ × 10⁷ RGB
+        let bytes = PNGChunk.signature + PNGChunk(type: "IHDR", data: ihdr).encoded
+            + PNGChunk(type: "iTXt", data: Array(chunk.keyword.utf8) + [0, 0, 0, 0, 0] + Array(chunk.text.utf8)).encoded
+            + PNGChunk(type: "IEND", data: []).encoded
+        let png = folder.appendingPathComponent("bomb.png")
+        try Data(bytes).write(to: png)
+
+        var c = CapturedConsole()
+        XCTAssertEqual(runner(folder, c).importSettings(fromPNG: png.path), 0, c.err)
+        XCTAssertFalse(c.out.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 }, c.out)
+        XCTAssertTrue(c.out.contains("prompt:   \\u001B[2J\\u001B]0;owned\\u0007red circle"), c.out)
+        c = CapturedConsole()
+        XCTAssertEqual(runner(folder, c, json: true).importSettings(fromPNG: png.path), 0, c.err)
+        let object = try XCTUnwrap(parseJSON(c.out) as? [String: Any])
+        XCTAssertEqual(object["prompt"] as? String, hostile.prompt, "JSON keeps the exact prompt, escaped")
+    }
+
+    /// Issue #19: an index that lost its rows showed "0 runs" beside the run folders.
+    func testRepairRestoresRunsTheIndexLost() throws {
+        let folder = try makeFolder(self)
+        let data = folder.appendingPathComponent("data")
+        let store = try HistoryStore.open(at: data)
+        let lost = try addFinishedRun(store, prompt: "a lost green triangle", seed: 5)
+        let kept = try addFinishedRun(store, prompt: "a kept red circle", seed: 6)
+        let queue = try DatabaseQueue(path: data.appendingPathComponent(HistoryStore.indexFileName).path)
+        try queue.write { try $0.execute(sql: "DELETE FROM run WHERE id = ?", arguments: [lost]) }
+        try queue.close()
+
+        var c = CapturedConsole()
+        XCTAssertEqual(runner(data, c).repair(), 0, c.err)
+        XCTAssertEqual(c.out, "Restored 1 run from their folders; 1 already in the index.\n  restored \(lost)\n")
+        c = CapturedConsole()
+        XCTAssertEqual(runner(data, c).show(String(lost.prefix(8))), 0, c.err)
+        XCTAssertTrue(c.out.contains("a lost green triangle"), c.out)
+        c = CapturedConsole()
+        XCTAssertEqual(runner(data, c, json: true).repair(), 0, c.err)
+        let object = try XCTUnwrap(parseJSON(c.out) as? [String: Any])
+        XCTAssertEqual(object["restored"] as? [String], [])
+        XCTAssertEqual(object["already_indexed"] as? Int, 2)
+        _ = kept
+    }
+
     func testRemoveAsksOrNeedsYes() throws {
         let folder = try makeFolder(self)
         let store = try HistoryStore.open(at: folder)

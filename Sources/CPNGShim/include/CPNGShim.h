@@ -14,6 +14,9 @@
 #define ZP_PNG_TRUNCATED (-3)    /* the data ended before libpng was done */
 #define ZP_PNG_NO_MEMORY (-4)    /* an allocation failed */
 
+/// Decoding refuses pictures with more pixels than this (8192 × 8192), before allocating.
+#define ZP_PNG_MAX_PIXELS (8192 * 8192)
+
 /// libpng's version string (e.g. "1.6.39").
 int zp_libpng_version(char *out, size_t len);
 
@@ -62,5 +65,12 @@ int zp_png_decode_rgb8(const uint8_t *data, size_t length, zp_png_decoded *out,
 
 void zp_png_decoded_free(zp_png_decoded *decoded);
 void zp_free(void *pointer);
+
+/// Inflates zlib data (a zTXt or compressed iTXt chunk's text) into `out`, at most `capacity`
+/// bytes; `*written` says how many. Returns ZP_PNG_OK, ZP_PNG_ERROR for corrupt data, or
+/// ZP_PNG_NO_MEMORY when the text would be longer than `capacity` (a decompression bomb is
+/// refused instead of followed).
+int zp_inflate_bounded(const uint8_t *data, size_t length, uint8_t *out, size_t capacity, size_t *written,
+                       char *err, size_t err_length);
 
 #endif
