@@ -28,10 +28,23 @@ static void zc_ensure_utf8_ctype(void) {
     }
 }
 
+static SCREEN *zc_screen = NULL;
+
 int zc_initialize(void) {
     setlocale(LC_ALL, "");
     zc_ensure_utf8_ctype();
-    if (initscr() == NULL) return -1;
+    // newterm, not initscr: initscr prints and exits the process on an unknown TERM.
+    zc_screen = newterm(NULL, stdout, stdin);
+    if (zc_screen == NULL) return -1;
+    set_term(zc_screen);
+    // A terminal that cannot move the cursor (TERM=dumb) would get one garbled line.
+    const char *cup = tigetstr("cup");
+    if (cup == NULL || cup == (char *)-1) {
+        endwin();
+        delscreen(zc_screen);
+        zc_screen = NULL;
+        return -2;
+    }
     zc_active = 1;
     cbreak();
     noecho();

@@ -70,15 +70,29 @@ public enum Studio {
         let env = options.environment
         let config = StudioConfig.load(environment: env)
         var capabilities = TerminalCapabilities.fromEnvironment(env)
-        if options.queryTerminal { capabilities.absorb(reply: queryTerminal(timeoutMilliseconds: 300)) }
+        // A dumb terminal would print the query's escapes as text.
+        let term = env["TERM"] ?? ""
+        if options.queryTerminal, term != "dumb", !term.isEmpty {
+            capabilities.absorb(reply: queryTerminal(timeoutMilliseconds: 300))
+        }
+        // Cell size: the terminal's answer to CSI 16t, else the kernel's window size in pixels,
+        // else an assumption that is said out loud (issue #20: xterm does not answer 16t by
+        // default, and 10×20 cells made sixel pictures run past the screen's bottom edge).
+        if capabilities.cellPixels == nil { capabilities.cellPixels = windowCellPixels() }
         let (tier, tierWarning) = chooseGraphicsTier(flag: options.graphics, environment: env,
                                                      config: config.graphics, detected: capabilities)
+        var cellWarning: String?
+        if tier == .sixel, capabilities.cellPixels == nil {
+            let assumed = TerminalCapabilities.assumedCellPixels
+            cellWarning = "The terminal did not say its cell size in pixels; sixel pictures assume "
+                + "\(assumed.width)×\(assumed.height)-pixel cells and may not fit their pane."
+        }
         let themes = ThemeCatalog(userFolder: StudioConfig.configFolder(environment: env).appendingPathComponent("themes"))
         let (theme, themeWarning) = themes.theme(named: options.theme ?? config.theme ?? "dark")
         let service = options.service
             ?? EngineGenerationService(engine: Engine(loader: UnavailableModelLoader()))
         let history = options.history ?? InMemoryHistory()
-        let warnings = options.warnings + config.warnings + themes.warnings + [tierWarning, themeWarning].compactMap { $0 }
+        let warnings = options.warnings + config.warnings + themes.warnings + [tierWarning, themeWarning, cellWarning].compactMap { $0 }
         let app = StudioApp(performer: EffectPerformer(service: service, history: history), themes: themes,
                             theme: theme.name, tier: tier, truecolor: writesTruecolor(tier: tier, detected: capabilities),
                             colours: capabilities.anyColour ? .palette256 : .none, warnings: warnings,

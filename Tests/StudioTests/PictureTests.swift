@@ -96,4 +96,38 @@ final class PictureTests: XCTestCase {
         XCTAssertTrue(encoder.overlays(for: (rect, quad)).isEmpty, "the same picture is not sent again")
         XCTAssertEqual(encoder.overlays(for: nil).first?.bytes, KittyEncoder.delete(id: PictureEncoder.kittyImageID))
     }
+
+    /// Issue #20 item 2: sixel pictures stayed under help, history and dialogs. When a sixel
+    /// picture goes away or moves, the cells it covered are written again.
+    func testSixelPicturesAreErasedWhenCoveredOrMoved() {
+        let encoder = PictureEncoder(tier: .sixel, cellPixels: (8, 17))
+        let rect = Rect(row: 2, column: 3, width: 10, height: 5)
+        let first = encoder.overlays(for: (rect, quad))
+        XCTAssertEqual(first.count, 1)
+        XCTAssertNil(first[0].repaintRows)
+        XCTAssertFalse(first[0].bytes.isEmpty)
+        // An overlay (no picture this frame): rows 2..<7 are repainted, nothing drawn.
+        XCTAssertEqual(encoder.overlays(for: nil), [GraphicsOverlay(row: 2, column: 3, bytes: [], repaintRows: 2..<7)])
+        XCTAssertEqual(encoder.overlays(for: nil), [], "nothing left to erase")
+        // Back: drawn again; then moved: the old place is repainted before the new picture.
+        XCTAssertEqual(encoder.overlays(for: (rect, quad)).count, 1)
+        let moved = Rect(row: 4, column: 3, width: 10, height: 5)
+        let overlays = encoder.overlays(for: (moved, quad))
+        XCTAssertEqual(overlays.map(\.repaintRows), [2..<7, nil])
+        XCTAssertEqual(overlays.last?.row, 4)
+        // After a resize the encoder forgets: the same picture is sent again.
+        encoder.forget()
+        XCTAssertEqual(encoder.overlays(for: (moved, quad)).count, 1)
+    }
+
+    /// Issue #20 item 1: a sixel picture is scaled to the cell size the terminal has (xterm
+    /// 8×17 from TIOCGWINSZ), so it fits its rectangle instead of running off the screen.
+    func testSixelPictureIsScaledToTheCellSize() {
+        let encoder = PictureEncoder(tier: .sixel, cellPixels: (8, 17))
+        let scaled = encoder.scale(quad, width: 10 * 8, height: 5 * 17)
+        XCTAssertEqual([scaled.width, scaled.height], [80, 85])
+        let bytes = encoder.overlays(for: (Rect(row: 0, column: 0, width: 10, height: 5), quad))[0].bytes
+        // The raster attributes say the picture's size: "1;1;80;85.
+        XCTAssertNotNil(String(decoding: bytes, as: UTF8.self).range(of: "\"1;1;80;85"))
+    }
 }

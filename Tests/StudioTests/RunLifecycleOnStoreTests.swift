@@ -157,6 +157,12 @@ final class RunLifecycleOnStoreTests: XCTestCase {
         XCTAssertEqual(status, 0, text)
         XCTAssertTrue(text.contains("status:   failed — out of memory in the VAE"), text)
         XCTAssertTrue(text.contains("seed:     \(StudioHarness.firstSeed)\n"), text)
+
+        // The studio's history detail says why too (issue #20 item 11).
+        await h.press(.escape, .character("h"))
+        XCTAssertEqual(h.state.mode, .history)
+        XCTAssertEqual(h.state.history.current?.failureMessage, "out of memory in the VAE")
+        XCTAssertNotNil(h.line(containing: "why       out of memory in the VAE"), h.text)
     }
 
     /// A failed write at submission does not stop the run; the studio says it is not kept.

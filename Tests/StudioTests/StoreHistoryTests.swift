@@ -96,7 +96,14 @@ final class StoreHistoryTests: XCTestCase {
         let exported = try await history.export(entry.id)
         let names = try FileManager.default.contentsOfDirectory(atPath: exported.path).sorted()
         XCTAssertEqual(names, ["frame_0000.png", "frame_0001.png", "frame_0002.png", "run.json",
-                               "thumbnail.png", "video.apng"])
+                               "thumbnail.png", "video.apng", "video.gif"])
+        // The GIF (issue #20: studio runs had none) holds every frame and the settings as a comment.
+        let gif = try Data(contentsOf: exported.appendingPathComponent("video.gif"))
+        let pictures = try (0..<3).map { try PNG.read(contentsOf: exported.appendingPathComponent("frame_000\($0).png")).image }
+        let record = try XCTUnwrap(history.store.run(id: entry.id))
+        XCTAssertEqual(gif, try GIF.encode(frames: pictures, fps: record.settings.fps,
+                                           comments: [StoreHistory.parametersText(for: record.settings)]))
+        XCTAssertNotNil(String(decoding: gif, as: UTF8.self).range(of: "Seed: 42"))
         let png = try PNG.read(contentsOf: exported.appendingPathComponent("frame_0001.png"))
         XCTAssertEqual(png.texts.map(\.keyword), ["parameters", "zoetrope"])
         XCTAssertTrue(png.texts[0].text.contains("Seed: 42"), png.texts[0].text)

@@ -242,6 +242,10 @@ final class StudioTmuxTests: XCTestCase {
             $0.contains("Zoetrope · compose") && $0.contains("marked interrupted")
         }
         XCTAssertTrue(restarted.contains("1 run(s) left running by a process that ended were marked interrupted"), restarted)
+        // Both start-up notices are listed (only the first used to show); a key closes the box.
+        XCTAssertTrue(restarted.contains("2 messages") && restarted.contains("Removed unfinished frames of 1"), restarted)
+        try terminal.press("Escape")
+        try terminal.waitFor("the notices closed", timeout: Self.keyTimeout) { !$0.contains("any key closes") }
         try pressEscapeForCommands()
         try terminal.press("h")
         let history = try terminal.waitFor("the interrupted run in history", timeout: Self.keyTimeout) {
@@ -284,6 +288,31 @@ final class StudioTmuxTests: XCTestCase {
         }
         XCTAssertEqual(Self.exitStatus("interrupted", in: screen), 128 + SIGINT, "killed by SIGINT:\n\(screen)")
         try assertTerminalRestored(screen)
+    }
+
+    /// Issue #20 item 10: with TERM=dumb the studio drew one line and said nothing; with a
+    /// TERM curses does not know, initscr printed its own message and exited the process.
+    /// Both now end with a message saying what to do, and the terminal as it was.
+    func testATerminalThatCannotDrawTheStudioIsNamed() throws {
+        let binary = try Self.binary()
+        let terminal = TmuxTerminal(tmux: try TmuxTerminal.locate())
+        self.terminal = terminal
+        try terminal.start(["/usr/bin/env", "PS1=e2e$ ", "/bin/sh"], in: temp)
+        try terminal.waitFor("the shell prompt", timeout: Self.keyTimeout) { $0.contains("e2e$") }
+        for (term, marker, expected) in [("dumb", "dumb", "cannot move the cursor"),
+                                         ("no-such-terminal-42", "unknown", "does not know the terminal")] {
+            let line = commandLine(binary, subcommand: "studio", marker: marker)
+                .replacingOccurrences(of: "TERM=xterm-256color", with: "TERM=\(term)")
+            try terminal.type("clear; " + line)
+            try terminal.press("Enter")
+            let screen = try terminal.waitFor("the exit status with TERM=\(term)", timeout: Self.startTimeout) {
+                Self.exitStatus(marker, in: $0) != nil
+            }
+            XCTAssertEqual(Self.exitStatus(marker, in: screen), 1, screen)
+            let flat = screen.replacingOccurrences(of: "\n", with: "")
+            XCTAssertTrue(flat.contains(expected) && flat.contains("TERM=\(term)"), "TERM=\(term):\n\(screen)")
+            XCTAssertFalse(screen.contains("Zoetrope · "), screen)
+        }
     }
 
     // MARK: Steps

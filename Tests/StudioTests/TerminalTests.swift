@@ -14,6 +14,17 @@ final class TerminalTests: XCTestCase {
                        .halfBlockTruecolor)
     }
 
+    /// Issue #20 item 1: xterm does not answer CSI 16t by default; the kernel's window size
+    /// (964×684 px for 120×40 cells) gives its 8×17-pixel cells.
+    func testCellSizeFromTheWindowSizeInPixels() {
+        let cells = TerminalCapabilities.cellPixels(columns: 120, rows: 40, widthPixels: 964, heightPixels: 684)
+        XCTAssertEqual(cells?.width, 8)
+        XCTAssertEqual(cells?.height, 17)
+        XCTAssertNil(TerminalCapabilities.cellPixels(columns: 120, rows: 40, widthPixels: 0, heightPixels: 0),
+                     "a terminal that leaves the pixel fields 0 says nothing")
+        XCTAssertNil(TerminalCapabilities.cellPixels(columns: 0, rows: 0, widthPixels: 964, heightPixels: 684))
+    }
+
     func testQueryReplies() {
         var c = TerminalCapabilities.fromEnvironment(["TERM": "xterm-256color"])
         let reply = Array("\u{1B}P>|XTerm(390)\u{1B}\\\u{1B}[6;20;10t\u{1B}[?62;4;22c".utf8)

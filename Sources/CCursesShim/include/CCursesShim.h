@@ -5,7 +5,8 @@
 #include <wchar.h>
 #include <stdint.h>
 
-int zc_initialize(void);          // setlocale + initscr + cbreak/noecho/keypad; 0 on success
+int zc_initialize(void);          // setlocale + newterm + cbreak/noecho/keypad; 0 on success,
+                                  // -1 unknown terminal, -2 it cannot move the cursor
 void zc_finalize(void);           // endwin if curses is active (idempotent)
 int zc_is_active(void);
 int zc_lines(void);

@@ -100,6 +100,17 @@ public struct TerminalCapabilities: Equatable, Sendable {
         }
     }
 
+    /// A cell's size from a window size in cells and pixels (xterm: 964×684 px for 120×40
+    /// cells → 8×17); nil when the pixel size is unknown (0) or smaller than the cells.
+    public static func cellPixels(columns: Int, rows: Int, widthPixels: Int,
+                                  heightPixels: Int) -> (width: Int, height: Int)? {
+        guard columns > 0, rows > 0, widthPixels >= columns, heightPixels >= rows else { return nil }
+        return (widthPixels / columns, heightPixels / rows)
+    }
+
+    /// The cell size a pixel picture is drawn for when the terminal says nothing.
+    public static let assumedCellPixels = (width: 10, height: 20)
+
     /// The best tier this terminal supports. Under a multiplexer, pixel protocols fall back
     /// to half-blocks (tmux passes sixel only from 3.4 and small images).
     public var bestTier: GraphicsTier {

@@ -76,7 +76,9 @@ public struct LiveRun: Sendable {
             decodeChunk = (chunk, count)
         case .finished(let result):
             outcome = .finished
-            phase = "finished"
+            // "finished" is said only once the run is in history (the reducer sets it when
+            // the row is recorded): until then it is being saved, or was never kept.
+            phase = historyID == nil ? "finished, not saved" : "saving"
             usedSeed = result.seed
             request = result.request
             self.result = result.frames.map { PixelImage(width: result.width, height: result.height, rgb: $0) }

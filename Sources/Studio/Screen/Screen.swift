@@ -3,10 +3,17 @@ public struct GraphicsOverlay: Equatable, Sendable {
     public var row: Int
     public var column: Int
     public var bytes: [UInt8]
-    public init(row: Int, column: Int, bytes: [UInt8]) {
+    /// Screen rows whose cells must be written again before `bytes`, because an earlier
+    /// picture lies under them: sixel pixels stay until text is written over them, and
+    /// curses would skip cells it believes unchanged (issue #20: help and dialogs were drawn
+    /// over the last picture, which showed through their blank cells).
+    public var repaintRows: Range<Int>?
+
+    public init(row: Int, column: Int, bytes: [UInt8], repaintRows: Range<Int>? = nil) {
         self.row = row
         self.column = column
         self.bytes = bytes
+        self.repaintRows = repaintRows
     }
 }
 

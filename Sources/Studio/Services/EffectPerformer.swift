@@ -83,11 +83,18 @@ public final class EffectPerformer: Sendable {
                 switch ending.outcome {
                 case .finished:
                     guard let result else {
-                        let failed = try await history.fail(ending.runID, message: "its frames never reached the history")
-                        return ([.historyRecorded(failed, job: ending.job),
-                                 .effectFailed("saving the run to history failed: its frames never reached the history")], nil)
+                        let reason = "its frames never reached the history"
+                        let failed = try? await history.fail(ending.runID, message: reason)
+                        return (failed.map { [.historyRecorded($0, job: ending.job)] } ?? []
+                                + [.runNotSaved(ending.job, reason: reason)], nil)
                     }
-                    entry = try await history.finish(ending.runID, result: result, durationSeconds: ending.durationSeconds)
+                    do {
+                        entry = try await history.finish(ending.runID, result: result,
+                                                         durationSeconds: ending.durationSeconds)
+                    } catch {
+                        // Disk full, store gone: said until acknowledged (issue #19 data loss 3).
+                        return ([.runNotSaved(ending.job, reason: "\(error)")], nil)
+                    }
                 case .failed(let message):
                     entry = try await history.fail(ending.runID, message: message)
                 case .cancelled:

@@ -14,9 +14,12 @@ public struct HistoryEntry: Equatable, Sendable, Identifiable {
     public var durationSeconds: Double
     public var starred: Bool
     public var thumbnail: PixelImage?
+    /// Why a failed or interrupted run ended (the store's error message).
+    public var failureMessage: String?
 
     public init(id: String, date: Date, status: RunStatus, request: JobRequest, durationSeconds: Double,
-                starred: Bool = false, thumbnail: PixelImage? = nil) {
+                starred: Bool = false, thumbnail: PixelImage? = nil, failureMessage: String? = nil) {
+        self.failureMessage = failureMessage
         self.id = id
         self.date = date
         self.status = status
@@ -153,8 +156,10 @@ public actor InMemoryHistory: HistoryProviding {
     }
 
     public func fail(_ id: String, message: String) throws -> HistoryEntry {
-        let entry = try end(id, as: .failed)
+        var entry = try end(id, as: .failed)
         failureMessages[id] = message
+        if let i = items.firstIndex(where: { $0.id == id }) { items[i].failureMessage = message }
+        entry.failureMessage = message
         return entry
     }
 

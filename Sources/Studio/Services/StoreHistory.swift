@@ -7,6 +7,7 @@
 //   frame_0000.png …   every frame, with a `parameters` text chunk (readable) and a
 //                      `zoetrope` JSON chunk (`ZoetropeMetadata`) so any frame remixes
 //   video.apng         the clip, looping, with the same two chunks
+//   video.gif          the clip for players without APNG, the parameters as its comment
 //   thumbnail.png      the first frame, longer side at most `thumbnailMaxSide`
 //   run.json           the store's sidecar (settings, timings, file list)
 import Foundation
@@ -29,6 +30,7 @@ public final class StoreHistory: HistoryProviding {
     public let listLimit: Int
 
     public static let videoFileName = "video.apng"
+    public static let gifFileName = "video.gif"
     public static let thumbnailFileName = "thumbnail.png"
     public static let thumbnailMaxSide = 64
 
@@ -193,7 +195,7 @@ public final class StoreHistory: HistoryProviding {
     private func entry(for record: HistoryStore::RunRecord) -> HistoryEntry {
         HistoryEntry(id: record.id, date: record.createdAt, status: record.status,
                      request: Self.request(from: record.settings), durationSeconds: record.duration ?? 0,
-                     starred: record.isStarred, thumbnail: thumbnail(of: record))
+                     starred: record.isStarred, thumbnail: thumbnail(of: record), failureMessage: record.errorMessage)
     }
 
     /// The run's thumbnail, or nil when it has none (not finished, or the file is unreadable).
@@ -216,6 +218,11 @@ public final class StoreHistory: HistoryProviding {
         guard let first = images.first else { return }
         try store.writeFile(named: Self.videoFileName,
                             data: APNG.encode(frames: images, fps: settings.fps, texts: texts), forRun: id)
+        // A GIF too, as `zoetrope generate` writes: what chat apps and browsers without APNG
+        // support play (issue #20). The parameters text goes into its comment.
+        try store.writeFile(named: Self.gifFileName,
+                            data: GIF.encode(frames: images, fps: settings.fps,
+                                             comments: [Self.parametersText(for: settings)]), forRun: id)
         try store.writeFile(named: Self.thumbnailFileName,
                             data: PNG.encode(first.thumbnail(maxSide: Self.thumbnailMaxSide)), forRun: id)
     }

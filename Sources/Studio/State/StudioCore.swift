@@ -67,21 +67,25 @@ final class PictureEncoder {
     private var lastBytes: [GraphicsOverlay] = []
     static let kittyImageID = 7031
 
-    init(tier: GraphicsTier, cellPixels: (width: Int, height: Int) = (10, 20)) {
+    init(tier: GraphicsTier, cellPixels: (width: Int, height: Int) = TerminalCapabilities.assumedCellPixels) {
         self.tier = tier
         self.cellPixels = cellPixels
     }
 
     func overlays(for picture: (rect: Rect, image: PixelImage)?) -> [GraphicsOverlay] {
         guard let picture else {
-            if last != nil, tier == .kitty {
-                last = nil
+            defer { last = nil }
+            guard let old = last else { return [] }
+            if tier == .kitty {
                 return [GraphicsOverlay(row: 0, column: 0, bytes: KittyEncoder.delete(id: Self.kittyImageID))]
             }
-            last = nil
-            return []
+            // Sixel pixels stay until text covers them: have the cells under the old picture
+            // written again (an overlay, another screen, a resize took its place).
+            return [Self.erasing(old.rect)]
         }
         if let last, last.rect == picture.rect, last.image == picture.image { return [] }
+        // A sixel picture moved or resized: the old place is repainted, then the new one drawn.
+        let erase = last.flatMap { old in tier != .kitty && old.rect != picture.rect ? Self.erasing(old.rect) : nil }
         last = picture
         let bytes: [UInt8]
         switch tier {
@@ -92,8 +96,17 @@ final class PictureEncoder {
                                height: picture.rect.height * cellPixels.height)
             bytes = SixelEncoder.encode(scaled)
         }
-        return [GraphicsOverlay(row: picture.rect.row, column: picture.rect.column, bytes: bytes)]
+        return (erase.map { [$0] } ?? []) + [GraphicsOverlay(row: picture.rect.row, column: picture.rect.column, bytes: bytes)]
     }
+
+    /// Repaints the cells of `rect` (no picture bytes).
+    static func erasing(_ rect: Rect) -> GraphicsOverlay {
+        GraphicsOverlay(row: rect.row, column: rect.column, bytes: [], repaintRows: rect.row..<(rect.row + rect.height))
+    }
+
+    /// Forgets the picture on screen, so the next frame draws it again (after the terminal
+    /// cleared itself: a resize).
+    func forget() { last = nil }
 
     /// Nearest-neighbour scaling.
     func scale(_ image: PixelImage, width: Int, height: Int) -> PixelImage {

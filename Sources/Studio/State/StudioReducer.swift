@@ -5,6 +5,27 @@ import Engine
 /// Pure apart from reading `state.now`; all I/O happens in whoever runs the effects.
 public enum StudioReducer {
     public static func reduce(_ state: inout StudioState, _ event: StudioEvent) -> [StudioEffect] {
+        let before = state.message
+        let effects = reduceEvent(&state, event)
+        // An error longer than the status line is shown whole in a box (issue #20: messages
+        // were cut at the screen's edge).
+        if let message = state.message, message != before, message.kind == .error, state.overlay == nil,
+           DisplayWidth.of(message.text) > state.columns - 2 {
+            state.overlay = .notes([message.text])
+        }
+        return effects
+    }
+
+    /// Start-up warnings: one that fits goes to the status line; several, or a long one, to a
+    /// box listing them all.
+    public static func showStartupWarnings(_ state: inout StudioState, _ warnings: [String]) {
+        guard let first = warnings.first else { return }
+        state.message = StatusMessage(text: warnings.count == 1 ? first : "\(warnings.count) warnings at start",
+                                      kind: .error)
+        if warnings.count > 1 || DisplayWidth.of(first) > state.columns - 2 { state.overlay = .notes(warnings) }
+    }
+
+    static func reduceEvent(_ state: inout StudioState, _ event: StudioEvent) -> [StudioEffect] {
         switch event {
         case .key(let key):
             let model = state.compose.settings.modelReference
@@ -46,6 +67,12 @@ public enum StudioReducer {
         case .historyRecorded(let entry, let job):
             state.recorded[job] = entry.id
             state.history.frames[entry.id] = nil
+            if entry.status == .finished, state.live?.id == job, state.live?.phase == "saving" {
+                state.live?.phase = "finished"
+                state.message = StatusMessage(text: "finished in \(formatSeconds(entry.durationSeconds))"
+                                                  + (entry.request.seed.map { " · seed \($0)" } ?? "") + " · saved",
+                                              kind: .info)
+            }
             var effects: [StudioEffect] = []
             if state.pendingStars.remove(job) != nil {
                 effects.append(.star(entry.id, true))
@@ -58,6 +85,11 @@ public enum StudioReducer {
             return []
         case .exported(_, let url):
             state.message = StatusMessage(text: "exported to \(url.path)", kind: .info)
+            return []
+        case .runNotSaved(let job, let reason):
+            if state.live?.id == job { state.live?.phase = "finished, not saved" }
+            state.message = StatusMessage(text: "finished, but not saved: \(reason)", kind: .error)
+            state.overlay = .runNotSaved(reason)
             return []
         case .effectFailed(let text):
             state.message = StatusMessage(text: text, kind: .error)
@@ -98,7 +130,16 @@ public enum StudioReducer {
             case .finished(let result):
                 if let decode = result.timings[.decoding] { state.lastDecodeSeconds = decode }
                 state.compose.settings.lastSeedUsed = result.seed
-                state.message = StatusMessage(text: "finished in \(formatSeconds(duration)) · seed \(result.seed)", kind: .info)
+                // Issue #19 data loss 4: "finished" used to show here, before the run was saved;
+                // killed in that moment, the run came back `interrupted` without its frames.
+                if run.historyID == nil {
+                    let reason = "history could not be written when it started"
+                    state.message = StatusMessage(text: "finished, but not saved: \(reason)", kind: .error)
+                    state.overlay = .runNotSaved(reason)
+                } else {
+                    state.message = StatusMessage(text: "saving to history… (generated in \(formatSeconds(duration)))",
+                                                  kind: .info)
+                }
                 outcome = .finished
             case .failed(let failure):
                 state.message = StatusMessage(text: "failed: \(failure.message)", kind: .error)
@@ -146,6 +187,15 @@ public enum StudioReducer {
             return []
         }
         if state.overlay == .help {
+            state.overlay = nil
+            return []
+        }
+        if case .notes = state.overlay {
+            state.overlay = nil
+            return []
+        }
+        if case .runNotSaved = state.overlay {
+            // Acknowledged: the status line keeps saying so until the next message.
             state.overlay = nil
             return []
         }

@@ -22,6 +22,11 @@ public enum StudioOverlay: Equatable, Sendable {
     case confirmDelete(String)
     /// Quitting would cancel this many running or queued runs: asks first.
     case confirmQuit(Int)
+    /// A finished run could not be saved (the reason): stays until a key acknowledges it.
+    case runNotSaved(String)
+    /// Messages too long for the status line, or several at once (start-up warnings), shown
+    /// whole until a key closes them.
+    case notes([String])
 }
 
 /// The compose screen's fields.

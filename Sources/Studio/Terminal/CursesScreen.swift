@@ -15,7 +15,17 @@ final class CursesScreen: Screen {
     /// Starts curses. `truecolor`: write `.rgb` cells as 24-bit escapes (else they are
     /// quantised to the 256-colour palette).
     init(truecolor: Bool) throws {
-        guard zc_initialize() == 0 else { throw StudioError.terminal("could not start curses (is TERM set?)") }
+        let term = ProcessInfo.processInfo.environment["TERM"] ?? ""
+        switch zc_initialize() {
+        case 0: break
+        case -2:
+            throw StudioError.terminal("TERM=\(term.isEmpty ? "(unset)" : term) names a terminal that cannot move the "
+                + "cursor, and the studio draws a whole screen; run it in a terminal such as xterm-256color, or "
+                + "use `zoetrope generate` for plain output")
+        default:
+            throw StudioError.terminal("curses does not know the terminal TERM=\(term.isEmpty ? "(unset)" : term); "
+                + "set TERM to one this system's terminfo has (e.g. xterm-256color), or use `zoetrope generate`")
+        }
         zc_install_restore_handlers()
         attributeBits = (zc_attr_bold(), zc_attr_dim(), zc_attr_reverse(), zc_attr_underline())
         colourCount = Int(zc_colors())
@@ -61,12 +71,20 @@ final class CursesScreen: Screen {
             }
             if hasRaw && rowChanged { rawRows.append(row) }
         }
+        for overlay in overlays {
+            for row in overlay.repaintRows ?? 0..<0 where row >= 0 && row < grid.height {
+                zc_redraw_line(Int32(row))  // curses writes the row again, covering old pixels
+                if truecolorRaw, !rawRows.contains(row), (0..<grid.width).contains(where: { grid[row, $0].style.isTruecolor }) {
+                    rawRows.append(row)  // its 24-bit cells are written after curses, as always
+                }
+            }
+        }
         if let cursor { zc_set_cursor(Int32(cursor.row), Int32(cursor.column)) } else { zc_set_cursor(-1, -1) }
         zc_refresh()
         var out = ""
         for row in rawRows { out += truecolorRun(grid, row: row) }
         if !out.isEmpty { write("\u{1B}7" + out + "\u{1B}[0m\u{1B}8") }
-        for overlay in overlays {
+        for overlay in overlays where !overlay.bytes.isEmpty {
             var bytes = Array("\u{1B}[?2026h\u{1B}7\u{1B}[\(overlay.row + 1);\(overlay.column + 1)H".utf8)
             bytes += overlay.bytes
             bytes += Array("\u{1B}8\u{1B}[?2026l".utf8)

@@ -68,7 +68,9 @@ final class StudioApp: @unchecked Sendable {
         defer { screen.close() }
         var state = StudioState(columns: screen.size.columns, rows: screen.size.rows, themeNames: themes.names,
                                 theme: theme, graphics: tier, request: JobRequest(model: model, prompt: ""))
-        if let first = warnings.first { state.message = StatusMessage(text: first, kind: .error) }
+        // Every start-up warning is shown (only the first used to be), in a box when they do
+        // not fit the status line.
+        StudioReducer.showStartupWarnings(&state, warnings)
         let core = StudioCore(state: state, screen: screen, themes: themes,
                               colours: screen.colourCount >= 256 ? colours : (screen.colourCount > 0 ? colours : .none))
         if let cellPixels { core.pictureEncoder?.cellPixels = cellPixels }
@@ -90,6 +92,9 @@ final class StudioApp: @unchecked Sendable {
                 }
                 if result == 1 && value == zc_key_resize() {
                     screen.invalidate()
+                    // The terminal may have cleared the picture, and a font change alters cells.
+                    core.pictureEncoder?.forget()
+                    if let cells = windowCellPixels() { core.pictureEncoder?.cellPixels = cells }
                     dispatch(core.send(.resize(columns: screen.size.columns, rows: screen.size.rows)))
                 } else if result == 1 && value == zc_key_mouse() {
                     if let mouse = Self.readMouse() { dispatch(core.send(.mouse(mouse))) }

@@ -33,3 +33,14 @@ public func queryTerminal(timeoutMilliseconds: Int = 300) -> [UInt8] {
     }
     return reply
 }
+
+/// The cell size in pixels from the window size the kernel keeps for the terminal
+/// (`TIOCGWINSZ`: columns, rows and, when the terminal fills them in, pixels), for terminals
+/// that do not answer `CSI 16t` (a stock xterm without `allowWindowOps`). nil when it gives
+/// no pixel size.
+public func windowCellPixels(fd: Int32 = 1) -> (width: Int, height: Int)? {
+    var size = winsize()
+    guard ioctl(fd, UInt(TIOCGWINSZ), &size) == 0 else { return nil }
+    return TerminalCapabilities.cellPixels(columns: Int(size.ws_col), rows: Int(size.ws_row),
+                                           widthPixels: Int(size.ws_xpixel), heightPixels: Int(size.ws_ypixel))
+}

@@ -49,6 +49,41 @@ public enum DisplayWidth {
         return (out, used)
     }
 
+    /// `text` broken into lines of at most `columns` display columns: at spaces where it can,
+    /// inside a word only when the word alone is wider. Newlines in `text` are kept. An empty
+    /// text is one empty line.
+    public static func wrap(_ text: String, width columns: Int) -> [String] {
+        let columns = max(1, columns)
+        var lines: [String] = []
+        for paragraph in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            var line = "", used = 0
+            for word in paragraph.split(separator: " ", omittingEmptySubsequences: false).map(String.init) {
+                var word = word, w = of(word)
+                if used > 0, used + 1 + w <= columns {
+                    line += " " + word
+                    used += 1 + w
+                    continue
+                }
+                if used > 0 || !line.isEmpty {
+                    lines.append(line)
+                    line = ""
+                    used = 0
+                }
+                while w > columns {
+                    let (head, headWidth) = prefix(of: word, fitting: columns)
+                    guard headWidth > 0 else { break }  // one grapheme wider than the line
+                    lines.append(head)
+                    word.removeFirst(head.count)
+                    w = of(word)
+                }
+                line = word
+                used = w
+            }
+            lines.append(line)
+        }
+        return lines
+    }
+
     /// `text` if it fits in `columns`, else "…" and as much of its end as fits: for paths,
     /// whose last components say the most.
     public static func keepingEnd(of text: String, fitting columns: Int) -> String {

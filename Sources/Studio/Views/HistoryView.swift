@@ -67,7 +67,7 @@ enum HistoryView {
         guard let entry = state.history.current else { return nil }
         let inner = rect.inset(1)
         let r = entry.request
-        let lines: [(String, String)] = [
+        var lines: [(String, String)] = [
             ("prompt", r.prompt.replacingOccurrences(of: "\n", with: " ")),
             ("negative", r.negativePrompt.isEmpty ? "—" : r.negativePrompt),
             ("model", DisplayWidth.keepingEnd(of: r.model, fitting: max(1, inner.width - 12))),
@@ -78,6 +78,13 @@ enum HistoryView {
             ("status", state.isQueued(historyID: entry.id) ? "queued"
                 : "\(entry.status.rawValue) in \(formatSeconds(entry.durationSeconds))"),
         ]
+        // Why it failed or was interrupted (issue #20: the detail did not say), up to 3 rows.
+        if let why = entry.failureMessage, entry.status == .failed || entry.status == .interrupted {
+            let wrapped = DisplayWidth.wrap(why.replacingOccurrences(of: "\n", with: " "), width: max(1, inner.width - 12))
+            for (i, part) in wrapped.prefix(3).enumerated() {
+                lines.append((i == 0 ? "why" : "", i == 2 && wrapped.count > 3 ? part + "…" : part))
+            }
+        }
         let textRows = lines.count
         let pictureRect = Rect(row: inner.row, column: inner.column, width: inner.width, height: max(0, inner.height - textRows - 1))
         var picture: (Rect, PixelImage)?

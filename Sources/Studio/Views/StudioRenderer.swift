@@ -46,6 +46,19 @@ public enum StudioRenderer {
             DialogView.draw(&p, layout, lines: ["Delete “\(prompt)”?", "Its frames and settings are removed.", "", "y delete   any other key keeps it"])
             picture = nil
             p.cursor = nil
+        case .notes(let notes)?:
+            var lines: [String] = []
+            for note in notes { lines += (lines.isEmpty ? [] : [""]) + [note] }
+            DialogView.draw(&p, layout, title: notes.count == 1 ? "Message" : "\(notes.count) messages",
+                            lines: lines + ["", "any key closes"], emphasisesFirst: false)
+            picture = nil
+            p.cursor = nil
+        case .runNotSaved(let reason)?:
+            DialogView.draw(&p, layout, title: "Not saved",
+                            lines: ["The run finished but is not in history:", reason, "",
+                                    "Its frames stay in the preview until the next run.", "", "any key closes"])
+            picture = nil
+            p.cursor = nil
         case .confirmQuit(let count)?:
             let runs = count == 1 ? "1 run is" : "\(count) runs are"
             DialogView.draw(&p, layout, lines: ["Quit? \(runs) not finished.",
@@ -190,13 +203,23 @@ enum HelpView {
 }
 
 enum DialogView {
-    static func draw(_ p: inout Painter, _ layout: Layout, lines: [String]) {
+    /// A box in the middle of the screen; lines longer than it are wrapped at spaces (a long
+    /// error message is read whole, not cut at the box edge), and the box never outgrows
+    /// the screen.
+    static func draw(_ p: inout Painter, _ layout: Layout, title: String = "Confirm", lines: [String],
+                     emphasisesFirst: Bool = true) {
         let width = min(layout.columns - 4, (lines.map { DisplayWidth.of($0) }.max() ?? 10) + 6)
-        let rect = Rect(row: layout.rows / 2 - 3, column: (layout.columns - width) / 2, width: width, height: lines.count + 2)
-        p.fill(rect, .text)
-        p.box(rect, title: "Confirm", focused: true)
+        var rows: [(text: String, first: Bool)] = []
         for (i, line) in lines.enumerated() {
-            p.text(line, row: rect.row + 1 + i, column: rect.column + 3, i == 0 ? .warning : .text, limit: width - 4)
+            rows += DisplayWidth.wrap(line, width: max(1, width - 6)).map { ($0, emphasisesFirst && i == 0) }
+        }
+        rows = Array(rows.prefix(max(1, layout.rows - 4)))
+        let top = max(0, min(layout.rows / 2 - 3, layout.rows - rows.count - 3))
+        let rect = Rect(row: top, column: (layout.columns - width) / 2, width: width, height: rows.count + 2)
+        p.fill(rect, .text)
+        p.box(rect, title: title, focused: true)
+        for (i, row) in rows.enumerated() {
+            p.text(row.text, row: rect.row + 1 + i, column: rect.column + 3, row.first ? .warning : .text, limit: width - 4)
         }
     }
 }
