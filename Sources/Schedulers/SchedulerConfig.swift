@@ -93,6 +93,12 @@ public struct SchedulerConfig: Sendable, Equatable {
 
     /// Decodes the JSON text of a `scheduler_config.json`; `source` names it in errors.
     public static func decode(_ data: Data, source: String) throws -> SchedulerConfig {
+        // Foundation's JSON5 scanner traps on a key that is not valid UTF-8 (found by
+        // tools/fuzz: FoundationEssentials/CodableUtilities.swift:685) instead of throwing:
+        // check the text first.
+        if let bad = firstInvalidUTF8Offset(data) {
+            throw SchedulerConfigError.unreadable(file: source, reason: "not UTF-8 text (an invalid byte at offset \(bad))")
+        }
         let decoder = JSONDecoder()
         // Python's json writes ±Infinity bare (diffusers' `lambda_min_clipped: -Infinity`), which
         // JSON5 reads; re-encoded configs carry them as strings.
@@ -368,6 +374,20 @@ extension KeyedDecodingContainer {
         if contains(key), try !decodeNil(forKey: key) {
             throw SchedulerConfigError.unsupportedSetting(file: "", key: key.stringValue, value: "non-null",
                                                          supported: "null")
+        }
+    }
+}
+
+/// The offset of the first byte of `data` that does not belong to valid UTF-8, or nil.
+func firstInvalidUTF8Offset(_ data: Data) -> Int? {
+    var iterator = data.makeIterator()
+    var decoder = Unicode.UTF8.ForwardParser()
+    var offset = 0
+    while true {
+        switch decoder.parseScalar(from: &iterator) {
+        case .valid(let scalar): offset += scalar.count
+        case .emptyInput: return nil
+        case .error: return offset
         }
     }
 }

@@ -166,4 +166,19 @@ final class ShiftTerminalTests: XCTestCase {
             if steps == 1 { XCTAssertNoThrow(try makeScheduler(config: config, stepCount: 2), text) }
         }
     }
+
+    /// Found by tools/fuzz/run.sh config: a key that is not valid UTF-8 made Foundation's JSON5
+    /// scanner trap (SIGILL) instead of throwing.
+    func testAConfigThatIsNotUTF8IsAnErrorNotATrap() {
+        var bytes = Array(#"{"_class_name": "DDIMScheduler", "num_train_timesteps": 1000, ""#.utf8)
+        bytes += [0xFF, 0xC3, 0x28]
+        bytes += Array(#"": 1}"#.utf8)
+        XCTAssertThrowsError(try SchedulerConfig.decode(Data(bytes), source: "bad/scheduler_config.json")) { error in
+            let message = "\(error)"
+            XCTAssertTrue(message.contains("bad/scheduler_config.json") && message.contains("not UTF-8")
+                          && message.contains("offset 63"), message)
+        }
+        XCTAssertNil(firstInvalidUTF8Offset(Data("ok ✓ 猫".utf8)))
+        XCTAssertEqual(firstInvalidUTF8Offset(Data([0x61, 0xE2, 0x9C])), 1, "a cut-off sequence")
+    }
 }
