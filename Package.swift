@@ -6,6 +6,7 @@
 //     → TensorCore → WeightsIO → (Tokenizers, Models, Schedulers) → Pipelines → Engine
 //     → (HistoryStore) → (Studio, HistoryCLI, GenerateCLI) → zoetrope (CLI)
 //   Media (PNG / GIF / APNG) stands beside TensorCore and is used from Pipelines upward.
+import Foundation
 import PackageDescription
 
 let package = Package(
@@ -92,3 +93,20 @@ let package = Package(
     ]
 )
 
+// MARK: Fuzz targets (issue #19): libFuzzer entry points, declared only for
+// `tools/fuzz/run.sh`, which sets ZOETROPE_FUZZ=1 and builds them into .build-fuzz with
+// `-sanitize=fuzzer,address -parse-as-library -enable-testing`. Ordinary builds never see them.
+if ProcessInfo.processInfo.environment["ZOETROPE_FUZZ"] != nil {
+    let fuzzTargets: [(name: String, folder: String, dependencies: [Target.Dependency])] = [
+        ("zoetrope-fuzz-safetensors", "SafetensorsFuzz", ["WeightsIO"]),
+        ("zoetrope-fuzz-config", "ConfigFuzz", ["WeightsIO", "Models", "Schedulers"]),
+        ("zoetrope-fuzz-tokenizer", "TokenizerFuzz", ["Tokenizers"]),
+        ("zoetrope-fuzz-png", "PNGFuzz", ["Media"]),
+    ]
+    package.targets.append(.target(name: "CFuzzDriver", path: "Tests/Fuzz/CFuzzDriver"))
+    for target in fuzzTargets {
+        package.targets.append(.executableTarget(name: target.name, dependencies: target.dependencies + ["CFuzzDriver"],
+                                                 path: "Tests/Fuzz/\(target.folder)"))
+        package.products.append(.executable(name: target.name, targets: [target.name]))
+    }
+}
