@@ -34,6 +34,8 @@ public final class WeightStore: WeightSource, @unchecked Sendable {
     private var missing: [String: [Int]?] = [:]
     private var mismatched: [String: StrictLoadError.Mismatch] = [:]
     private var collectingDepth = 0
+    /// Elements of stand-in zeros made while collecting problems.
+    private var placeholderElements = 0
 
     public var store: WeightStore { self }
     public var keyPrefix: String { "" }
@@ -94,6 +96,7 @@ public final class WeightStore: WeightSource, @unchecked Sendable {
                 return collectingDepth > 0
             }
             if collecting, let expectedShape, Self.placeholderFits(expectedShape) {
+                try chargePlaceholder(expectedShape)
                 return try StoredTensor(Tensor(zeros: expectedShape), as: .float32, name: key)
             }
             throw WeightStoreError.missingKey(source: source, key: key, suggestion: closestName(to: key, in: entries.keys))
@@ -108,6 +111,7 @@ public final class WeightStore: WeightSource, @unchecked Sendable {
                 return collectingDepth > 0
             }
             if collecting, Self.placeholderFits(expectedShape) {
+                try chargePlaceholder(expectedShape)
                 return try StoredTensor(Tensor(zeros: expectedShape), as: .float32, name: key)
             }
             throw WeightStoreError.shapeMismatch(source: source, key: key, file: fileName(file),
@@ -133,6 +137,32 @@ public final class WeightStore: WeightSource, @unchecked Sendable {
             count = product
         }
         return true
+    }
+
+    /// While problems are collected, at most this many are gathered and this many elements of
+    /// stand-ins made before the load stops with what it has: a config asking for 2^62 layers
+    /// used to collect missing keys (and zeros) until memory ran out (issue #19).
+    static let problemLimit = 500
+    static let placeholderBudget = 1 << 26
+
+    /// Counts a stand-in against the budgets; past either, stops the load with the problems
+    /// seen so far.
+    private func chargePlaceholder(_ shape: [Int]) throws {
+        let elements = shape.reduce(1, *)  // fits: placeholderFits checked it
+        let (problems, spent) = lock.withLock { () -> (Int, Int) in
+            placeholderElements += elements
+            return (missing.count + mismatched.count, placeholderElements)
+        }
+        guard problems > Self.problemLimit || spent > Self.placeholderBudget else { return }
+        let (missingSoFar, mismatchedSoFar) = lock.withLock { (missing, mismatched) }
+        throw StrictLoadError(
+            source: source,
+            missing: missingSoFar.keys.sorted().map {
+                StrictLoadError.Missing(key: $0, expectedShape: missingSoFar[$0] ?? nil)
+            },
+            unused: [], mismatched: mismatchedSoFar.keys.sorted().compactMap { mismatchedSoFar[$0] },
+            hints: ["the load stopped after \(problems) problems: the config asks for far more weights than the "
+                    + "files hold (a layer or block count, or a size, that does not match these weights)"])
     }
 
     private func fileName(_ file: SafetensorsFile) -> String { URL(fileURLWithPath: file.path).lastPathComponent }
@@ -192,6 +222,7 @@ public final class WeightStore: WeightSource, @unchecked Sendable {
             used = []
             missing = [:]
             mismatched = [:]
+            placeholderElements = 0
         }
     }
 }

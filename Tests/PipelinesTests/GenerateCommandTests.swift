@@ -345,4 +345,34 @@ final class GenerateCommandTests: XCTestCase {
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: refused.path))
     }
+
+    /// Issue #19 crash 4: configs sizing a model beyond anything the weights hold crashed
+    /// (2^62 heads overflowed, 2^62 text layers aborted in an allocation) or ran until memory
+    /// ran out (2^62 transformer layers, 1e9 VAE blocks). Each is now refused by name before anything large is built.
+    func testConfigsThatSizeAModelPastItsWeightsAreRefusedByName() throws {
+        let cases: [(component: String, key: String, value: String, message: String)] = [
+            ("transformer", "num_attention_heads", "4611686018427387904", "num_attention_heads"),
+            ("transformer", "num_layers", "4611686018427387904", "num_layers"),
+            ("transformer", "num_layers", "900", "the load stopped after"),
+            ("vae", "num_res_blocks", "1000000000", "num_res_blocks"),
+            ("text_encoder", "num_layers", "4611686018427387904", "num_layers"),
+        ]
+        for (index, item) in cases.enumerated() {
+            let copy = temp.appendingPathComponent("sized-\(index)")
+            try FileManager.default.copyItem(at: PipelineFixtures.pipelineFolder, to: copy)
+            let config = copy.appendingPathComponent("\(item.component)/config.json")
+            var object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: config)) as? [String: Any])
+            object[item.key] = Int(item.value)
+            try JSONSerialization.data(withJSONObject: object).write(to: config)
+            let call = fixtureCall.map { $0 == PipelineFixtures.pipelineFolder.path ? copy.path : $0 }
+            let result = try run(call + ["--output", temp.appendingPathComponent("sized-out-\(index)").path])
+            XCTAssertEqual(result.status, 3, "\(item.component).\(item.key) = \(item.value): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains(item.message), "\(item.component).\(item.key): \(result.stderr)")
+            if item.component == "transformer" && item.value != "900" {
+                let inspected = try run(["models", "inspect", copy.path])
+                XCTAssertEqual(inspected.status, 3, "models inspect: \(inspected.stdout)")
+                XCTAssertTrue(inspected.stdout.contains("cannot run") && inspected.stdout.contains(item.key), inspected.stdout)
+            }
+        }
+    }
 }

@@ -49,6 +49,11 @@ public struct CLIPTextModel: TextEncoder {
                                ("max_position_embeddings", config.maxPositionEmbeddings)] where value <= 0 {
             throw TextEncoderError.invalidConfig(field: field, value: "\(value)", reason: "must be positive")
         }
+        for (field, value, limit) in [("num_hidden_layers", config.layerCount, ModelSizeLimits.layers),
+                                      ("num_attention_heads", config.headCount, ModelSizeLimits.heads),
+                                      ("hidden_size", D, ModelSizeLimits.width)] where value > limit || value < 0 {
+            throw TextEncoderError.invalidConfig(field: field, value: "\(value)", reason: "must be from 0 to \(limit)")
+        }
         guard D % config.headCount == 0 else {
             throw TextEncoderError.invalidConfig(field: "hidden_size", value: "\(D)",
                                                  reason: "must be a multiple of num_attention_heads \(config.headCount)")

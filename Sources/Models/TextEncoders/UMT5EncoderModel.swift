@@ -81,6 +81,15 @@ public struct UMT5EncoderModel: TextEncoder {
         if config.layerCount < 0 {
             throw TextEncoderError.invalidConfig(field: "num_layers", value: "\(config.layerCount)", reason: "must not be negative")
         }
+        for (field, value, limit) in [("num_layers", config.layerCount, ModelSizeLimits.layers),
+                                      ("num_heads", config.headCount, ModelSizeLimits.heads)] where value > limit {
+            throw TextEncoderError.invalidConfig(field: field, value: "\(value)", reason: "must be at most \(limit)")
+        }
+        let (width, overflow) = config.headCount.multipliedReportingOverflow(by: config.headDim)
+        if overflow || width > ModelSizeLimits.width {
+            throw TextEncoderError.invalidConfig(field: "d_kv", value: "\(config.headDim)",
+                                                 reason: "num_heads × d_kv must be at most \(ModelSizeLimits.width)")
+        }
         if config.relativeAttentionBucketCount < 4 {
             throw TextEncoderError.invalidConfig(field: "relative_attention_num_buckets",
                                                  value: "\(config.relativeAttentionBucketCount)", reason: "must be at least 4")

@@ -139,6 +139,19 @@ public struct WanTransformerConfig: Decodable, Sendable, Equatable {
             throw unsupported(key, "\(value)", "expected a positive integer")
         }
         if layerCount < 0 { throw unsupported("num_layers", "\(layerCount)", "expected a non-negative integer") }
+        // Upper bounds far past any released model (Wan 2.1 14B: 40 layers, 40 heads, 5120 wide),
+        // checked before anything is sized from them: 2^62 heads overflowed, 2^62 layers ran
+        // the process out of memory (issue #19).
+        for (key, value, limit) in [("num_layers", layerCount, ModelSizeLimits.layers),
+                                    ("num_attention_heads", attentionHeadCount, ModelSizeLimits.heads)]
+        where value > limit {
+            throw unsupported(key, "\(value)", "expected at most \(limit)")
+        }
+        let (width, overflow) = attentionHeadCount.multipliedReportingOverflow(by: attentionHeadDim)
+        if overflow || width > ModelSizeLimits.width {
+            throw unsupported("attention_head_dim", "\(attentionHeadDim)",
+                              "num_attention_heads × attention_head_dim must be at most \(ModelSizeLimits.width)")
+        }
         if attentionHeadDim % 2 != 0 {
             throw unsupported("attention_head_dim", "\(attentionHeadDim)", "rotary embedding needs an even head dim")
         }

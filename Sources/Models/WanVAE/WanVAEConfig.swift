@@ -143,6 +143,10 @@ public struct WanVAEConfig: Decodable, Sendable, Equatable {
         if let decoderBaseDim { try positive(decoderBaseDim, "decoder_base_dim") }
         try positive(zDim, "z_dim")
         try positive(numResBlocks, "num_res_blocks")
+        guard numResBlocks <= ModelSizeLimits.blocksPerLevel else {
+            throw WanVAEConfigError.invalid(key: "num_res_blocks", value: String(numResBlocks),
+                                            reason: "must be at most \(ModelSizeLimits.blocksPerLevel)")
+        }
         try positive(inChannels, "in_channels")
         try positive(outChannels, "out_channels")
         if let patchSize {

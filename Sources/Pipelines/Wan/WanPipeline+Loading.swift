@@ -40,6 +40,9 @@ extension WanPipeline {
     /// The capabilities of a WanPipeline folder from its configs alone (no weights read).
     static func describe(_ folder: DiffusersModelFolder) throws -> PipelineCapabilities {
         let transformer = try WanTransformerConfig.load(folder: try folder.componentFolder("transformer"))
+        // What the model would refuse at load is refused here too, so `models inspect` and
+        // the studio's model check do not call such a folder runnable (issue #19).
+        try transformer.validate()
         let vae = try ConfigDecoding.decode(WanVAEConfig.self, from: try folder.configURL(component: "vae"))
         let encoderClass = folder.modelIndex.components["text_encoder"]?.className ?? ""
         let textMaxPositions = clipEncoders.contains(encoderClass)
