@@ -4,7 +4,7 @@
 // Targets depend one way only:
 //   C libraries (CBLAS, CNCursesW, CPNG + shims); RegularFiles (safe whole-file reads)
 //     → TensorCore → WeightsIO → (Tokenizers, Models, Schedulers) → Pipelines → Engine
-//     → (HistoryStore) → (Studio, HistoryCLI, GenerateCLI) → zoetrope (CLI)
+//     → (HistoryStore) → RunArchive → (Studio, HistoryCLI, GenerateCLI) → zoetrope (CLI)
 //   Media (PNG / GIF / APNG) stands beside TensorCore and is used from Pipelines upward.
 import Foundation
 import PackageDescription
@@ -50,16 +50,19 @@ let package = Package(
         .target(name: "Engine", dependencies: ["Pipelines", "Media", "BundledModels", "WeightsIO", "TensorCore"]),
         .target(name: "HistoryStore",
                 dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
-        .target(name: "Studio", dependencies: ["Engine", "HistoryStore", "Media", "CCursesShim"]),
+        // A finished run as the history keeps it (settings, text chunks, the run folder's
+        // files), shared by the studio and `zoetrope generate`.
+        .target(name: "RunArchive", dependencies: ["Engine", "HistoryStore", "Media"]),
+        .target(name: "Studio", dependencies: ["Engine", "HistoryStore", "RunArchive", "Media", "CCursesShim"]),
         // What `zoetrope history` does, apart from argument parsing (so tests can call it).
         .target(name: "HistoryCLI", dependencies: ["HistoryStore", "Media"]),
         // `zoetrope generate` and `zoetrope models` (a library so tests can run them in-process).
         .target(name: "GenerateCLI",
-                dependencies: ["Engine", "HistoryStore", "Pipelines", "BundledModels", "Media", "TensorCore", "WeightsIO",
+                dependencies: ["Engine", "HistoryStore", "RunArchive", "Pipelines", "BundledModels", "Media", "TensorCore", "WeightsIO",
                                .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "zoetrope",
-            dependencies: ["Studio", "Engine", "HistoryStore", "HistoryCLI", "GenerateCLI",
+            dependencies: ["Studio", "Engine", "HistoryStore", "HistoryCLI", "GenerateCLI", "RunArchive",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "zoetrope-store-crasher", dependencies: ["HistoryStore"],
                           path: "Sources/StoreCrasher"),
@@ -82,14 +85,15 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
         .testTarget(name: "HistoryCLITests",
                     dependencies: ["TestSupport", "HistoryCLI", "HistoryStore", "Media", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "StudioTests", dependencies: ["TestSupport", "Studio", "Engine", "HistoryStore", "HistoryCLI", "Media"], exclude: ["Screenshots"]),
+        .testTarget(name: "StudioTests", dependencies: ["TestSupport", "Studio", "Engine", "HistoryStore", "HistoryCLI", "Media", "RunArchive"], exclude: ["Screenshots"]),
         // A pipeline family defined in the test target, run through the engine, `generate` and the studio.
         .testTarget(name: "FamilyRegistryTests",
                     dependencies: ["Pipelines", "Engine", "Studio", "GenerateCLI", "Schedulers", "TensorCore",
                                    .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "WeightsIO", "TensorCore", "Reference"]),
         .testTarget(name: "PipelinesTests",
-                    dependencies: ["TestSupport", "Pipelines", "Models", "Schedulers", "Tokenizers", "WeightsIO", "TensorCore", "Media", "BundledModels"]),
+                    dependencies: ["TestSupport", "Pipelines", "Models", "Schedulers", "Tokenizers", "WeightsIO", "TensorCore", "Media", "BundledModels",
+                                   "HistoryStore", "RunArchive"]),
     ]
 )
 

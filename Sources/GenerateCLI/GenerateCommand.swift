@@ -1,6 +1,8 @@
 import ArgumentParser
 import Engine
 import Foundation
+import HistoryStore
+import RunArchive
 
 /// `zoetrope generate`. A library type (not in the executable) so tests run it in-process,
 /// e.g. against a pipeline family they register themselves.
@@ -62,6 +64,14 @@ public struct GenerateCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-sequence-length"),
             help: "The same as --set max_sequence_length=VALUE (text tokens the prompt is padded to).")
     var maxSequenceLength: Int?
+    @Option(name: .customLong("data-dir"), help: ArgumentHelp(
+        "The data folder whose history the run goes into (default: $ZOETROPE_DATA_DIR, $XDG_DATA_HOME/zoetrope "
+            + "or ~/.local/share/zoetrope).", valueName: "dir"))
+    var dataDir: String?
+
+    @Flag(name: .customLong("no-history"), help: "Do not add the run to the history (`zoetrope history`, the studio).")
+    var noHistory = false
+
     @Flag(help: "One JSON line per event on stdout instead of a progress bar.")
     var json = false
 
@@ -106,16 +116,31 @@ public struct GenerateCommand: AsyncParsableCommand {
                     + "choose an empty or new folder")
             throw ZoetropeExit.badRequest
         }
-        let request = JobRequest(model: model, prompt: prompt, negativePrompt: negativePrompt, frames: frames,
+        var request = JobRequest(model: model, prompt: prompt, negativePrompt: negativePrompt, frames: frames,
                                  width: width, height: height, steps: steps, guidanceScale: guidance,
                                  sampler: sampler, seed: seed, fps: fps,
                                  preview: .none, initNoisePath: initNoise, options: try options(),
                                  components: try components())
+        let reporter = ProgressReporter(json: json)
+        // The run goes into the history as a studio run does (issue #20: generate's runs never
+        // appeared there): its row is written `running` with the seed before generating, so a
+        // kill leaves it `interrupted` with its settings. The seed is chosen here for that, in
+        // the range the engine draws from.
+        var history: (store: HistoryStore, runID: String)?
+        if !noHistory {
+            if request.seed == nil { request = request.withSeed(UInt64.random(in: 0..<(1 << 32))) }
+            do {
+                let store = try HistoryStore.open(at: StoreLocation.dataDirectory(flag: dataDir))
+                history = (store, try store.beginRun(RunArchive.settings(for: request)).id)
+            } catch {
+                reporter.note("the run is not added to the history: \(error)")
+            }
+        }
+        let started = Date()
         let engine = Engine(loader: PipelineLoader())
         let handle = await engine.submit(request)
         let interrupt = InterruptWatcher { Task { await handle.cancel() } }
         defer { interrupt.stop() }
-        let reporter = ProgressReporter(json: json)
         var final: JobEvent?
         for await timed in handle.events {
             reporter.report(timed)
@@ -131,10 +156,22 @@ public struct GenerateCommand: AsyncParsableCommand {
                 if let saveTensor { try ClipWriter.saveTensor(result, to: URL(fileURLWithPath: saveTensor)) }
                 reporter.wrote(folder: folder, result: result, written: written)
             } catch {
+                try? history?.store.failRun(history?.runID ?? "", message: "cannot write the clip: \(error)")
                 reporter.error("cannot write the clip: \(error)")
                 throw ZoetropeExit.failure
             }
+            if let history {
+                do {
+                    try RunArchive.finish(history.runID, result: result, in: history.store,
+                                          engineVersion: RunArchive.engineVersion,
+                                          durationSeconds: Date().timeIntervalSince(started))
+                } catch {
+                    // The clip is written; only its copy in the history is missing.
+                    reporter.note("the clip is written, but adding it to the history failed: \(error)")
+                }
+            }
         case .failed(let failure):
+            if let history { try? history.store.failRun(history.runID, message: failure.message) }
             reporter.error(failure.message)
             switch failure.kind {
             case .badRequest: throw ZoetropeExit.badRequest
@@ -142,9 +179,11 @@ public struct GenerateCommand: AsyncParsableCommand {
             case .generation, .output: throw ZoetropeExit.failure
             }
         case .cancelled:
+            if let history { try? history.store.cancelRun(history.runID) }
             reporter.error("interrupted; nothing was written")
             throw ZoetropeExit.cancelled
         default:
+            if let history { try? history.store.failRun(history.runID, message: "the engine ended the job without a result") }
             reporter.error("the engine ended the job without a result")
             throw ZoetropeExit.failure
         }

@@ -56,6 +56,13 @@ final class ProgressReporter {
         FileHandle.standardError.write(Data((text + "\n").utf8))
     }
 
+    /// A remark that is not a failure (history could not be written), on standard error.
+    func note(_ message: String) {
+        finish()
+        if json { emitJSON(["event": "note", "message": message]) }
+        FileHandle.standardError.write(Data("zoetrope: note: \(message)\n".utf8))
+    }
+
     func error(_ message: String) {
         finish()
         if json { emitJSON(["event": "error", "message": message]) }

@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import GenerateCLI
 import HistoryStore
+import RunArchive
 import Studio
 
 @main
@@ -10,7 +11,7 @@ struct Zoetrope: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "zoetrope",
         abstract: "Text-to-video generation in the terminal.",
-        version: "0.1.0",
+        version: RunArchive.engineVersion,
         subcommands: [StudioCommand.self, GenerateCommand.self, ModelsCommand.self, HistoryCommand.self],
         defaultSubcommand: StudioCommand.self)
 }

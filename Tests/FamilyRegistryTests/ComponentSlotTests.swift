@@ -110,7 +110,7 @@ final class ComponentSlotTests: XCTestCase {
 
     func testGenerateTakesItWithComponent() async throws {
         let output = folder.appendingPathComponent("out")
-        var command = try GenerateCommand.parse(["--model", folder.path, "--prompt", "grey", "--frames", "3",
+        let command = try GenerateCommand.parse(["--no-history", "--model", folder.path, "--prompt", "grey", "--frames", "3",
                                                  "--width", "8", "--height", "4", "--steps", "2", "--seed", "3",
                                                  "--component", "adapter=\(adapter.path)", "--output", output.path])
         try await command.run()

@@ -158,7 +158,7 @@ final class StandInFamilyTests: XCTestCase {
 
     func testGenerateRunsItWithItsOptions() async throws {
         let output = folder.appendingPathComponent("out")
-        var command = try GenerateCommand.parse(["--model", folder.path, "--prompt", "grey", "--frames", "3",
+        let command = try GenerateCommand.parse(["--no-history", "--model", folder.path, "--prompt", "grey", "--frames", "3",
                                                  "--width", "8", "--height", "4", "--steps", "4", "--seed", "3",
                                                  "--set", "strength=2", "--output", output.path])
         try await command.run()
@@ -168,7 +168,7 @@ final class StandInFamilyTests: XCTestCase {
 
         // An option the family does not have: exit 2 (bad request), nothing written.
         let refused = folder.appendingPathComponent("refused")
-        var wrong = try GenerateCommand.parse(["--model", folder.path, "--prompt", "grey", "--frames", "3",
+        let wrong = try GenerateCommand.parse(["--no-history", "--model", folder.path, "--prompt", "grey", "--frames", "3",
                                                "--width", "8", "--height", "4", "--set", "flow_shift=3",
                                                "--output", refused.path])
         do {

@@ -1,6 +1,8 @@
 // `zoetrope generate` end to end: the real binary on the tiny random WanPipeline fixture,
 // checked against diffusers' frames, and its answers to bad input.
 import Foundation
+import HistoryStore
+import RunArchive
 import Media
 import TensorCore
 import WeightsIO
@@ -26,10 +28,19 @@ final class GenerateCommandTests: XCTestCase {
 
     struct Outcome { var status: Int32; var stdout: String; var stderr: String }
 
+    /// The binary's environment: this process's, with the history in the test's own folder
+    /// (generate adds every run to the history).
+    var environment: [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        environment["ZOETROPE_DATA_DIR"] = temp.appendingPathComponent("history").path
+        return environment
+    }
+
     func run(_ arguments: [String]) throws -> Outcome {
         let process = Process()
         process.executableURL = try binary()
         process.arguments = arguments
+        process.environment = environment
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -236,6 +247,7 @@ final class GenerateCommandTests: XCTestCase {
             let process = Process()
             process.executableURL = try binary()
             process.arguments = fixtureCall + ["--seed", "5"]
+            process.environment = environment
             process.currentDirectoryURL = temp
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
@@ -374,5 +386,38 @@ final class GenerateCommandTests: XCTestCase {
                 XCTAssertTrue(inspected.stdout.contains("cannot run") && inspected.stdout.contains(item.key), inspected.stdout)
             }
         }
+    }
+
+    /// Issue #20 item 11: runs made with `zoetrope generate` never appeared in `zoetrope
+    /// history` or the studio. Now each is added as a studio run is (row begun with its seed,
+    /// the same files), unless --no-history.
+    func testGeneratedRunsGoIntoTheHistoryUnlessAskedNot() throws {
+        var result = try run(fixtureCall + ["--seed", "7", "--output", temp.appendingPathComponent("kept").path])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        result = try run(fixtureCall + ["--no-history", "--seed", "8", "--output", temp.appendingPathComponent("not").path])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        // A failing run is kept as failed, with why.
+        result = try run(fixtureCall.map { $0 == "9" ? "8" : $0 } + ["--seed", "9"])
+        XCTAssertEqual(result.status, 2, result.stderr)
+
+        let store = try HistoryStore.open(at: temp.appendingPathComponent("history"))
+        let runs = try store.runs()
+        XCTAssertEqual(runs.map(\.settings.seed).sorted(), [7, 9], "the --no-history run is not there")
+        let kept = try XCTUnwrap(runs.first { $0.settings.seed == 7 })
+        XCTAssertEqual(kept.status, .finished)
+        XCTAssertEqual(kept.settings.prompt, PipelineFixtures.prompt)
+        XCTAssertEqual(RunArchive.request(from: kept.settings).steps, PipelineFixtures.steps, "remixable")
+        let files = try FileManager.default.contentsOfDirectory(atPath: store.folderURL(for: kept).path).sorted()
+        XCTAssertEqual(files.filter { $0.hasPrefix("frame_") }.count, PipelineFixtures.frames)
+        for name in [RunArchive.videoFileName, RunArchive.gifFileName, RunArchive.thumbnailFileName, "run.json"] {
+            XCTAssertTrue(files.contains(name), "\(name) in \(files)")
+        }
+        // The history's frames are the written clip's frames.
+        let written = try Data(contentsOf: temp.appendingPathComponent("kept/frame_0003.png"))
+        let stored = try Data(contentsOf: store.folderURL(for: kept).appendingPathComponent("frame_0003.png"))
+        XCTAssertEqual(try PNG.decode(written).image, try PNG.decode(stored).image)
+        let failed = try XCTUnwrap(runs.first { $0.settings.seed == 9 })
+        XCTAssertEqual(failed.status, .failed)
+        XCTAssertTrue(failed.errorMessage?.contains("frames 8") ?? false, "\(String(describing: failed.errorMessage))")
     }
 }

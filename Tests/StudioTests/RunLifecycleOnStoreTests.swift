@@ -9,6 +9,7 @@ import Synchronization
 import TestSupport
 import XCTest
 import Engine
+import RunArchive
 @testable import Studio
 
 final class RunLifecycleOnStoreTests: XCTestCase {
@@ -76,7 +77,7 @@ final class RunLifecycleOnStoreTests: XCTestCase {
         XCTAssertEqual(begun.status, .running)
         XCTAssertEqual(begun.settings.seed, request.seed)
         XCTAssertEqual(begun.settings.prompt, "a blue circle growing")
-        XCTAssertEqual(StoreHistory.request(from: begun.settings), request, "the row holds the request as submitted")
+        XCTAssertEqual(RunArchive.request(from: begun.settings), request, "the row holds the request as submitted")
         XCTAssertEqual(h.state.live?.historyID, begun.id, "the job keeps its row's id")
         XCTAssertFalse(FileManager.default.fileExists(atPath: store.folderURL(for: begun).path), "no frames yet")
         XCTAssertNotNil(h.line(containing: "seed \(StudioHarness.firstSeed)"), "the seed shows from the start:\n\(h.text)")

@@ -2,6 +2,7 @@ import XCTest
 import Engine
 import HistoryStore
 import Media
+import RunArchive
 @testable import Studio
 
 /// `StoreHistory` against a real SQLite store in a temporary folder.
@@ -102,14 +103,14 @@ final class StoreHistoryTests: XCTestCase {
         let pictures = try (0..<3).map { try PNG.read(contentsOf: exported.appendingPathComponent("frame_000\($0).png")).image }
         let record = try XCTUnwrap(history.store.run(id: entry.id))
         XCTAssertEqual(gif, try GIF.encode(frames: pictures, fps: record.settings.fps,
-                                           comments: [StoreHistory.parametersText(for: record.settings)]))
+                                           comments: [RunArchive.parametersText(for: record.settings)]))
         XCTAssertNotNil(String(decoding: gif, as: UTF8.self).range(of: "Seed: 42"))
         let png = try PNG.read(contentsOf: exported.appendingPathComponent("frame_0001.png"))
         XCTAssertEqual(png.texts.map(\.keyword), ["parameters", "zoetrope"])
         XCTAssertTrue(png.texts[0].text.contains("Seed: 42"), png.texts[0].text)
         let settings = try ZoetropeMetadata.settings(fromTextChunks: png.texts.map { ($0.keyword, $0.text) })
         XCTAssertEqual(settings.seed, 42)
-        XCTAssertEqual(StoreHistory.request(from: settings), request.withSeed(42))
+        XCTAssertEqual(RunArchive.request(from: settings), request.withSeed(42))
         let again = try await history.export(entry.id)
         XCTAssertNotEqual(again, exported, "a second export never overwrites the first")
 
@@ -187,8 +188,8 @@ final class StoreHistoryTests: XCTestCase {
         do {
             _ = try await history.finish(other, result: result(for: request, seed: 3), durationSeconds: 1)
             XCTFail("saved frames of seed 3 as seed 2")
-        } catch let error as HistoryWriteError {
-            XCTAssertEqual(error, .seedMismatch(begun: 2, used: 3))
+        } catch let error as RunArchive.SeedMismatch {
+            XCTAssertEqual(error, RunArchive.SeedMismatch(begun: 2, used: 3))
         }
         XCTAssertEqual(try history.store.run(id: other)?.status, .failed, "never left running")
 
@@ -208,7 +209,7 @@ final class StoreHistoryTests: XCTestCase {
         let settings = RunSettings(modelID: "wan-1.3b", prompt: "p", frameCount: 5, width: 32, height: 16,
                                    stepCount: 7, guidanceScale: 4.5, sampler: "euler shift 2", seed: 11, fps: 12,
                                    requestJSON: #"{"something":"else"}"#)
-        let request = StoreHistory.request(from: settings)
+        let request = RunArchive.request(from: settings)
         XCTAssertEqual(request, JobRequest(model: "wan-1.3b", prompt: "p", frames: 5, width: 32, height: 16, steps: 7,
                                            guidanceScale: 4.5, sampler: "euler", seed: 11, fps: 12))
     }

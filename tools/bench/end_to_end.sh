@@ -15,7 +15,7 @@ echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 times=()
 for i in $(seq 1 "$runs"); do
     start=$(date +%s.%N)
-    "$bin" generate --prompt "a yellow square moving up on a blue background" --seed "$i" --output "$out/$i" >/dev/null 2>&1
+    "$bin" generate --no-history --prompt "a yellow square moving up on a blue background" --seed "$i" --output "$out/$i" >/dev/null 2>&1
     end=$(date +%s.%N)
     t=$(awk -v a="$start" -v b="$end" 'BEGIN {print b - a}')
     times+=("$t")

@@ -39,7 +39,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for i, prompt in enumerate(PROMPTS):
             tensor = os.path.join(tmp, f"{i}.safetensors")
-            subprocess.run([args.binary, "generate", "--model", args.model, "--prompt", prompt,
+            subprocess.run([args.binary, "generate", "--no-history", "--model", args.model, "--prompt", prompt,
                             "--seed", str(args.seed), "--output", os.path.join(tmp, str(i)),
                             "--save-tensor", tensor], check=True, stdout=subprocess.DEVNULL)
             video = load_file(tensor)["video"]  # [F, H, W, 3]

@@ -51,7 +51,7 @@ def swift_clip(binary: str, model: str, prompt: str, seed: int, args) -> np.ndar
     from safetensors.numpy import load_file
     with tempfile.TemporaryDirectory() as tmp:
         tensor = os.path.join(tmp, "video.safetensors")
-        cmd = [binary, "generate", "--model", model, "--prompt", prompt, "--seed", str(seed),
+        cmd = [binary, "generate", "--no-history", "--model", model, "--prompt", prompt, "--seed", str(seed),
                "--output", os.path.join(tmp, "out"), "--save-tensor", tensor]
         if args.steps:
             cmd += ["--steps", str(args.steps)]
