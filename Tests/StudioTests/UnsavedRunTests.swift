@@ -106,3 +106,23 @@ actor UnwritableHistory: HistoryProviding {
     func frames(of id: String) async throws -> [PixelImage] { await inner.frames(of: id) }
     func export(_ id: String) async throws -> URL { await inner.export(id) }
 }
+
+/// Issue #20 item 8: a clip paused (space) stayed paused when the next run started.
+final class PlaybackOnNewRunTests: XCTestCase {
+    func testANewRunPlaysEvenIfTheLastClipWasPaused() {
+        let t0 = Date(timeIntervalSince1970: 20_000)
+        var state = StudioState(now: t0)
+        let first = JobID(), second = JobID()
+        _ = StudioReducer.reduce(&state, .jobSubmitted(first, JobRequest(prompt: "a", seed: 1), at: t0, historyID: "1"))
+        _ = StudioReducer.reduce(&state, .engine(TimedEvent(time: t0 + 1, job: first, event: .cancelled(atStep: nil))))
+        state.compose.editing = false
+        _ = StudioReducer.reduce(&state, .key(.character(" ")))
+        _ = StudioReducer.reduce(&state, .key(.character(".")))
+        XCTAssertFalse(state.playback.playing, "paused by the user")
+        _ = StudioReducer.reduce(&state, .jobSubmitted(second, JobRequest(prompt: "b", seed: 2), at: t0 + 2, historyID: "2"))
+        XCTAssertEqual(state.live?.id, second)
+        XCTAssertTrue(state.playback.playing)
+        XCTAssertEqual(state.playback.frame, 0)
+    }
+}
+

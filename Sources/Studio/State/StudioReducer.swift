@@ -51,6 +51,7 @@ public enum StudioReducer {
             if state.live == nil || state.live?.isActive == false {
                 state.live = run
                 state.playback.scrubStep = nil
+                startPlayback(&state)
             }
             return [.refreshQueue]
         case .engine(let timed):
@@ -120,6 +121,7 @@ public enum StudioReducer {
         if working && state.live?.id != id {
             state.live = run
             state.playback.scrubStep = nil
+            startPlayback(&state)
         }
         var effects: [StudioEffect] = []
         if timed.event.isFinal {
@@ -164,6 +166,14 @@ public enum StudioReducer {
             state.playback.started = timed.time
         }
         return effects
+    }
+
+    /// A new run in the run view plays from its first frame: a pause (space) or a frame
+    /// stepped to belonged to the clip before (issue #20 item 8: it stayed paused).
+    static func startPlayback(_ state: inout StudioState) {
+        state.playback.playing = true
+        state.playback.frame = 0
+        state.playback.started = state.now
     }
 
     // MARK: Keys
