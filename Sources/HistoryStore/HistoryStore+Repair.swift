@@ -91,45 +91,14 @@ extension RunSidecar {
         var reason: String
     }
 
-    private struct ReadFields: Decodable {
-        var format: String
-        var version: Int
-        var id: String
-        var status: String
-        var createdAt: String
-        var finishedAt: String?
-        var durationSeconds: Double?
-        var engineVersion: String?
-        var model: String
-        var prompt: String
-        var negativePrompt: String
-        var frames: Int
-        var width: Int
-        var height: Int
-        var steps: Int
-        var guidance: Double
-        var sampler: String
-        var seed: UInt64
-        var fps: Double
-        var starred: Bool
-        var tags: [String]
-
-        enum CodingKeys: String, CodingKey {
-            case format, version, id, status, model, prompt, frames, width, height
-            case steps, guidance, sampler, seed, fps, starred, tags
-            case createdAt = "created_at", finishedAt = "finished_at", durationSeconds = "duration_seconds"
-            case engineVersion = "engine_version", negativePrompt = "negative_prompt"
-        }
-    }
-
     /// The record a sidecar written by `json(for:timings:files:)` describes.
     static func record(from data: Data) throws -> RunRecord {
         let decoder = JSONDecoder()
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(
             positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        let fields: ReadFields
+        let fields: Fields
         do {
-            fields = try decoder.decode(ReadFields.self, from: data)
+            fields = try decoder.decode(Fields.self, from: data)
         } catch {
             throw Unreadable(reason: "its \(StoreLayout.sidecarFileName) is not a run sidecar (\(error))")
         }

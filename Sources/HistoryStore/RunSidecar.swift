@@ -5,7 +5,9 @@ import Foundation
 enum RunSidecar {
     static let formatVersion = 1
 
-    private struct Fields: Encodable {
+    /// The sidecar's fields (all but the embedded request); written by `json`, read back by
+    /// `record(from:)` when an index is rebuilt.
+    struct Fields: Codable {
         var format = "zoetrope-run-sidecar"
         var version = RunSidecar.formatVersion
         var id: String

@@ -93,4 +93,18 @@ final class PNGMetadataReaderTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("20000 x 20000 pixels, more than"), "\(error)")
         }
     }
+
+    /// Found by tools/fuzz/run.sh png: a 1 kB file whose text chunk declares 1.9 GB made
+    /// libpng allocate 1.9 GB before reading it. Now no chunk may be longer than what follows it.
+    func testAChunkLongerThanTheFileIsRefusedBeforeItsBufferIsAllocated() throws {
+        var file = PNGChunk.signature + MiniPNG.ihdr(width: 16, height: 16, bitDepth: 8, colorType: 2).encoded
+        file += [0x73, 0x00, 0x00, 0x45] + Array("tEXt".utf8) + Array("parameters\u{0}a red circle".utf8)
+        XCTAssertThrowsError(try PNG.decode(Data(file), source: "long-chunk.png")) { error in
+            let message = "\(error)"
+            XCTAssertTrue(message.contains("long-chunk.png"), message)
+            XCTAssertTrue(message.contains("chunk tEXt at byte 33 declares 1929379909 bytes"),
+                          "refused for its length, not read until the end: \(message)")
+        }
+        XCTAssertThrowsError(try PNGMetadataReader.texts(in: file, source: "long-chunk.png"))
+    }
 }

@@ -3,20 +3,16 @@
 // without blocking and refused unless it is a regular file.
 import Foundation
 import XCTest
+import TestSupport
 import RegularFiles
 @testable import WeightsIO
 
 final class HostileFileTests: XCTestCase {
-    /// Runs `body` on a thread and fails if it has not returned within `seconds` (a blocked
-    /// open would otherwise hang the test run).
+    /// Fails if `body` has not returned within `seconds` (a blocked open would hang the run).
     func returnsPromptly(_ what: String, seconds: Double = 10, _ body: @escaping @Sendable () throws -> Void) {
-        let done = DispatchSemaphore(value: 0)
-        let thread = Thread {
+        XCTAssertTrue(Deadline.finishes(within: seconds) {
             do { try body() } catch { XCTFail("\(what): \(error)") }
-            done.signal()
-        }
-        thread.start()
-        XCTAssertEqual(done.wait(timeout: .now() + seconds), .success, "\(what) blocked")
+        }, "\(what) blocked")
     }
 
     func testAFIFOInPlaceOfAFileIsRefusedNotWaitedOn() throws {
