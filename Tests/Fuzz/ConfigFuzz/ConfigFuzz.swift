@@ -26,13 +26,8 @@ public func fuzzConfigs(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     return 0
 }
 
-/// `main`, as SwiftPM names it for this executable: libFuzzer's driver with the target above.
+/// `main`, as SwiftPM names it for this executable: libFuzzer's driver runs the target above.
 @_cdecl("zoetrope_fuzz_config_main")
 public func fuzzMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
-    var argc = argc
-    var argv = argv
-    return LLVMFuzzerRunDriver(&argc, &argv) { data, size in
-        guard let data else { return 0 }
-        return fuzzConfigs(data, size)
-    }
+    zoetrope_fuzz_main(argc, argv)
 }

@@ -15,13 +15,8 @@ public func fuzzSafetensorsHeader(_ data: UnsafePointer<UInt8>, _ size: Int) -> 
     return 0
 }
 
-/// `main`, as SwiftPM names it for this executable: libFuzzer's driver with the target above.
+/// `main`, as SwiftPM names it for this executable: libFuzzer's driver runs the target above.
 @_cdecl("zoetrope_fuzz_safetensors_main")
 public func fuzzMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
-    var argc = argc
-    var argv = argv
-    return LLVMFuzzerRunDriver(&argc, &argv) { data, size in
-        guard let data else { return 0 }
-        return fuzzSafetensorsHeader(data, size)
-    }
+    zoetrope_fuzz_main(argc, argv)
 }

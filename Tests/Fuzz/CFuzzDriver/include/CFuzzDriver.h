@@ -1,11 +1,11 @@
 #ifndef ZOETROPE_CFUZZDRIVER_H
 #define ZOETROPE_CFUZZDRIVER_H
-// libFuzzer's driver entry (compiler-rt, LLVM >= 11). SwiftPM links every executable with
-// `main` renamed to `<module>_main`, so a fuzz target defines that symbol and hands control to
-// libFuzzer here instead of relying on libFuzzer's own `main`.
+// SwiftPM links every executable with `main` renamed to `<module>_main`, so a fuzz target
+// defines that symbol and calls `zoetrope_fuzz_main`, which hands control to libFuzzer's
+// driver (compiler-rt, LLVM >= 11) with the target's `LLVMFuzzerTestOneInput`.
 #include <stddef.h>
 #include <stdint.h>
 
-int LLVMFuzzerRunDriver(int *argc, char ***argv, int (*callback)(const uint8_t *data, size_t size));
+int zoetrope_fuzz_main(int argc, char **argv);
 
 #endif
