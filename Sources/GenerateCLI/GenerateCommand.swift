@@ -146,6 +146,7 @@ public struct GenerateCommand: AsyncParsableCommand {
             reporter.report(timed)
             if timed.event.isFinal { final = timed.event }
         }
+        interrupt.runEnded()
         reporter.finish()
         switch final {
         case .finished(let result):

@@ -420,4 +420,38 @@ final class GenerateCommandTests: XCTestCase {
         XCTAssertEqual(failed.status, .failed)
         XCTAssertTrue(failed.errorMessage?.contains("frames 8") ?? false, "\(String(describing: failed.errorMessage))")
     }
+
+    /// Issue #20 item 3 / #19: `generate` at a size the machine labours over ignored SIGTERM
+    /// for ten minutes (the engine checks for cancellation between blocks, not inside one long
+    /// operation). SIGTERM cancels the run; if it has not ended 2 s later, the process ends by
+    /// the signal. Either way it is gone promptly and writes nothing.
+    func testSIGTERMEndsARunPromptly() throws {
+        let output = temp.appendingPathComponent("terminated")
+        let process = Process()
+        process.executableURL = try binary()
+        process.arguments = fixtureCall.map { $0 == "\(PipelineFixtures.width)" || $0 == "\(PipelineFixtures.height)" ? "512" : $0 }
+            + ["--frames", "33", "--output", output.path]
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        Thread.sleep(forTimeInterval: 1.5)
+        XCTAssertTrue(process.isRunning, "the run should still be going after 1.5 s")
+        let sent = Date()
+        process.terminate()  // SIGTERM
+        let finished = Deadline.finishes(within: 30) { process.waitUntilExit() }
+        XCTAssertTrue(finished, "still running 30 s after SIGTERM")
+        guard finished else {
+            kill(process.processIdentifier, SIGKILL)
+            return
+        }
+        let waited = Date().timeIntervalSince(sent)
+        XCTAssertLessThan(waited, 10, "ended \(waited) s after SIGTERM (the grace is 2 s)")
+        switch process.terminationReason {
+        case .exit: XCTAssertEqual(process.terminationStatus, 130, "cancelled cleanly")
+        case .uncaughtSignal: XCTAssertEqual(process.terminationStatus, SIGTERM, "ended by the signal")
+        @unknown default: XCTFail("ended by \(process.terminationReason)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: output.appendingPathComponent("frame_0000.png").path))
+    }
 }
