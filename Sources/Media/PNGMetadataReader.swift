@@ -51,14 +51,15 @@ public enum PNGMetadataReader {
         guard let keywordEnd = data.firstIndex(of: 0), (1...79).contains(keywordEnd) else {
             throw corrupt("its keyword is not 1–79 bytes ended by a NUL")
         }
-        let keyword = latin1(data[0..<keywordEnd])
+        let keyword = PNGText.decodeText(data[0..<keywordEnd], isUTF8: false)
         var rest = keywordEnd + 1
         switch chunk.type {
         case "tEXt":
-            return PNGText(keyword: keyword, text: latin1(data[rest...]))
+            return PNGText(keyword: keyword, text: PNGText.decodeText(data[rest...], isUTF8: false))
         case "zTXt":
             guard rest < data.count, data[rest] == 0 else { throw corrupt("unknown compression method") }
-            return PNGText(keyword: keyword, text: latin1(try inflate(data[(rest + 1)...], chunk: chunk, source: source, limit: limit)))
+            let text = try inflate(data[(rest + 1)...], chunk: chunk, source: source, limit: limit)
+            return PNGText(keyword: keyword, text: PNGText.decodeText(text, isUTF8: false))
         default:  // iTXt: flag, method, language NUL, translated keyword NUL, text (UTF-8)
             guard rest + 2 <= data.count else { throw corrupt("cut off after the keyword") }
             let compressed = data[rest] != 0, method = data[rest + 1]
@@ -67,19 +68,11 @@ public enum PNGMetadataReader {
                 guard let end = data[rest...].firstIndex(of: 0) else { throw corrupt("its \(field) is not ended by a NUL") }
                 rest = end + 1
             }
-            var textBytes = Array(data[rest...])
-            if compressed {
-                guard method == 0 else { throw corrupt("unknown compression method \(method)") }
-                textBytes = try inflate(data[rest...], chunk: chunk, source: source, limit: limit)
-            }
-            return PNGText(keyword: keyword, text: String(decoding: textBytes, as: UTF8.self))
+            guard !compressed || method == 0 else { throw corrupt("unknown compression method \(method)") }
+            let text = compressed ? try inflate(data[rest...], chunk: chunk, source: source, limit: limit)
+                                  : Array(data[rest...])
+            return PNGText(keyword: keyword, text: PNGText.decodeText(text, isUTF8: true))
         }
-    }
-
-    static func latin1(_ bytes: some Sequence<UInt8>) -> String {
-        var s = String.UnicodeScalarView()
-        for b in bytes { s.append(Unicode.Scalar(b)) }
-        return String(s)
     }
 
     /// zlib data inflated into at most `limit` bytes.

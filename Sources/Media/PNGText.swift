@@ -60,7 +60,7 @@ public struct PNGText: Sendable, Equatable, Hashable {
 
     /// Decodes chunk bytes read back: Latin-1 for tEXt/zTXt, UTF-8 for iTXt (invalid UTF-8 is
     /// repaired with U+FFFD).
-    static func decodeText(_ bytes: UnsafeBufferPointer<UInt8>, isUTF8: Bool) -> String {
+    static func decodeText(_ bytes: some Collection<UInt8>, isUTF8: Bool) -> String {
         if isUTF8 { return String(decoding: bytes, as: UTF8.self) }
         var s = String.UnicodeScalarView()
         for b in bytes { s.append(Unicode.Scalar(b)) }

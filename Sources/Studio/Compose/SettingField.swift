@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import RunArchive
 
 /// One setting of the compose screen: those every model has, and the loaded model's own
 /// options (`ModelCapabilities.options`), which the studio learns from the engine.
@@ -71,7 +72,7 @@ public struct ComposeSettings: Equatable, Sendable {
         texts[.frames] = String(request.frames)
         texts[.size] = "\(request.width)x\(request.height)"
         texts[.steps] = String(request.steps)
-        texts[.guidance] = ComposeSettings.format(request.guidanceScale)
+        texts[.guidance] = RunArchive.format(request.guidanceScale)
         for key in texts.keys {
             switch key {
             case .option, .component: texts[key] = nil
@@ -84,10 +85,6 @@ public struct ComposeSettings: Equatable, Sendable {
         texts[.fps] = String(request.fps)
         sampler = request.sampler
         seedLocked = request.seed != nil
-    }
-
-    static func format(_ x: Double) -> String {
-        x == x.rounded() ? String(format: "%.1f", x) : String(format: "%g", x)
     }
 
     /// The fields shown, in Tab order: the model and the component folders it takes, then the
@@ -287,7 +284,7 @@ public struct ComposeSettings: Equatable, Sendable {
             texts[.steps] = String(min(caps?.maxSteps ?? 1_000, max(1, n + d)))
         case .guidance:
             let g = min(100, max(0, (Double(text(.guidance)) ?? 5) + 0.5 * Double(d)))
-            texts[.guidance] = ComposeSettings.format(g)
+            texts[.guidance] = RunArchive.format(g)
         case .sampler:
             let all = samplerChoices
             let i = all.firstIndex(of: sampler) ?? 0
@@ -299,7 +296,7 @@ public struct ComposeSettings: Equatable, Sendable {
             case .number(let range):
                 let v = current.doubleValue ?? range.lowerBound
                 let stepSize = range.upperBound - range.lowerBound > 10 ? 0.5 : 0.1
-                texts[field] = ComposeSettings.format(min(range.upperBound, max(range.lowerBound, v + stepSize * Double(d))))
+                texts[field] = RunArchive.format(min(range.upperBound, max(range.lowerBound, v + stepSize * Double(d))))
             case .integer(let range):
                 let v = min(range.upperBound, max(range.lowerBound, current.intValue ?? range.lowerBound))
                 let next = d > 0 ? (v < range.upperBound ? v + 1 : v) : (v > range.lowerBound ? v - 1 : v)

@@ -89,8 +89,7 @@ public enum StudioReducer {
             return []
         case .runNotSaved(let job, let reason):
             if state.live?.id == job { state.live?.phase = "finished, not saved" }
-            state.message = StatusMessage(text: "finished, but not saved: \(reason)", kind: .error)
-            state.overlay = .runNotSaved(reason)
+            sayNotSaved(&state, reason)
             return []
         case .effectFailed(let text):
             state.message = StatusMessage(text: text, kind: .error)
@@ -135,9 +134,7 @@ public enum StudioReducer {
                 // Issue #19 data loss 4: "finished" used to show here, before the run was saved;
                 // killed in that moment, the run came back `interrupted` without its frames.
                 if run.historyID == nil {
-                    let reason = "history could not be written when it started"
-                    state.message = StatusMessage(text: "finished, but not saved: \(reason)", kind: .error)
-                    state.overlay = .runNotSaved(reason)
+                    sayNotSaved(&state, "history could not be written when it started")
                 } else {
                     state.message = StatusMessage(text: "saving to history… (generated in \(formatSeconds(duration)))",
                                                   kind: .info)
@@ -166,6 +163,13 @@ public enum StudioReducer {
             state.playback.started = timed.time
         }
         return effects
+    }
+
+    /// A finished run is not in history: said on the status line and in a box that stays
+    /// until a key acknowledges it.
+    static func sayNotSaved(_ state: inout StudioState, _ reason: String) {
+        state.message = StatusMessage(text: "finished, but not saved: \(reason)", kind: .error)
+        state.overlay = .runNotSaved(reason)
     }
 
     /// A new run in the run view plays from its first frame: a pause (space) or a frame

@@ -1,4 +1,5 @@
 import Foundation
+import RunArchive
 
 /// The history browser: the list of past runs beside the selected run's preview and settings.
 enum HistoryView {
@@ -72,7 +73,7 @@ enum HistoryView {
             ("negative", r.negativePrompt.isEmpty ? "—" : r.negativePrompt),
             ("model", DisplayWidth.keepingEnd(of: r.model, fitting: max(1, inner.width - 12))),
             ("frames", "\(r.frames) at \(r.fps) fps, \(r.width)×\(r.height)"),
-            ("steps", "\(r.steps), CFG \(ComposeSettings.format(r.guidanceScale))"),
+            ("steps", "\(r.steps), CFG \(RunArchive.format(r.guidanceScale))"),
             ("sampler", r.samplerSummary),
             ("seed", r.seed.map(String.init) ?? "random"),
             ("status", state.isQueued(historyID: entry.id) ? "queued"
