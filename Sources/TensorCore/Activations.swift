@@ -76,13 +76,16 @@ public enum Activation: String, Sendable, CaseIterable {
     }
 
     @inline(__always) static func reluOf(_ x: Float) -> Float { x > 0 ? x : 0 }
-    @inline(__always) static func sigmoidOf(_ x: Float) -> Float { 1 / (1 + Foundation.exp(-x)) }
-    @inline(__always) static func siluOf(_ x: Float) -> Float { x / (1 + Foundation.exp(-x)) }
+    // The sigmoid-based forms use `VectorMath.exp`, so their loops vectorise.
+    @inline(__always) static func sigmoidOf(_ x: Float) -> Float { VectorMath.sigmoid(x) }
+    @inline(__always) static func siluOf(_ x: Float) -> Float { x / (1 + VectorMath.exp(-x)) }
     @inline(__always) static func geluOf(_ x: Float) -> Float { 0.5 * x * (1 + Foundation.erf(x * sqrtHalf)) }
+    /// 0.5·x·(1 + tanh(u)) computed as x·σ(2u), the same function (1 + tanh(u) = 2σ(2u)) without
+    /// the cancellation of 1 + tanh(u) for negative x, with a vectorisable exp.
     @inline(__always) static func geluTanhOf(_ x: Float) -> Float {
-        0.5 * x * (1 + Foundation.tanh(sqrtTwoOverPi * (x + 0.044715 * (x * x * x))))
+        x / (1 + VectorMath.exp(-2 * sqrtTwoOverPi * (x + 0.044715 * (x * x * x))))
     }
-    @inline(__always) static func quickGELUOf(_ x: Float) -> Float { x / (1 + Foundation.exp(-1.702 * x)) }
+    @inline(__always) static func quickGELUOf(_ x: Float) -> Float { x / (1 + VectorMath.exp(-1.702 * x)) }
 }
 
 extension Tensor {

@@ -114,13 +114,11 @@ func scaledDotProductAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor,
     let os = HeadStrides(shape: outShape, layout: layout)
     let bq = min(queryBlock, max(1, Sq)), bk = min(keyBlock, max(1, Sk))
 
+    let queryBlocks = (Sq + bq - 1) / bq
+
     return Tensor(shape: outShape) { out in
         out.initialize(repeating: 0)
         guard let o = out.baseAddress, Sk > 0, D > 0 || Dv > 0 else { return }
-        let scores = UnsafeMutablePointer<Float>.allocate(capacity: bq * bk)
-        let runningMax = UnsafeMutablePointer<Float>.allocate(capacity: bq)
-        let runningSum = UnsafeMutablePointer<Float>.allocate(capacity: bq)
-        defer { scores.deallocate(); runningMax.deallocate(); runningSum.deallocate() }
         let maskData = mask?.data ?? []
         q.data.withUnsafeBufferPointer { qBuf in
         k.data.withUnsafeBufferPointer { kBuf in
@@ -128,50 +126,53 @@ func scaledDotProductAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor,
         maskData.withUnsafeBufferPointer { maskBuf in
             guard let qp = qBuf.baseAddress, let kp = kBuf.baseAddress, let vp = vBuf.baseAddress else { return }
             let maskBase = mask == nil ? nil : maskBuf.baseAddress
-            for b in 0..<B {
-                for h in 0..<H {
+            // One task per (batch, head, query block), spread over the threads; each task's
+            // GEMMs and softmax rows run on its thread. With a single task they use all threads.
+            Parallel.forEach(B * H * queryBlocks) { tasks in
+                let scores = UnsafeMutablePointer<Float>.allocate(capacity: bq * bk)
+                let runningMax = UnsafeMutablePointer<Float>.allocate(capacity: bq)
+                let runningSum = UnsafeMutablePointer<Float>.allocate(capacity: bq)
+                defer { scores.deallocate(); runningMax.deallocate(); runningSum.deallocate() }
+                for task in tasks {
+                    let (b, h, i0) = (task / (H * queryBlocks), task / queryBlocks % H, task % queryBlocks * bq)
                     let qHead = qp + b * qs.batch + h * qs.head
                     let kHead = kp + b * ks.batch + h * ks.head
                     let vHead = vp + b * vs.batch + h * vs.head
                     let oHead = o + b * os.batch + h * os.head
                     let maskHead = maskBase.map { $0 + b * maskStrides[0] + h * maskStrides[1] }
-                    var i0 = 0
-                    while i0 < Sq {
-                        let rows = min(bq, Sq - i0)
-                        runningMax.update(repeating: -.infinity, count: rows)
-                        runningSum.update(repeating: 0, count: rows)
-                        var j0 = 0
-                        // With a causal mask, keys past the block's last query are never seen.
-                        let keyEnd = isCausal ? min(Sk, i0 + rows) : Sk
-                        while j0 < keyEnd {
-                            let cols = min(bk, keyEnd - j0)
-                            // scores[rows, cols] = alpha · Q[i0.., :] · K[j0.., :]ᵀ
-                            BLAS.sgemm(transposeB: true, m: rows, n: cols, k: D, alpha: alpha,
-                                       a: qHead + i0 * qs.row, lda: qs.row,
-                                       b: kHead + j0 * ks.row, ldb: ks.row,
-                                       c: scores, ldc: cols)
-                            onlineSoftmaxTile(
-                                scores: scores, rows: rows, cols: cols, i0: i0, j0: j0,
-                                isCausal: isCausal, mask: maskHead, maskStrides: maskStrides,
-                                runningMax: runningMax, runningSum: runningSum,
-                                output: oHead + i0 * os.row, outputRow: os.row, valueWidth: Dv)
-                            // O[i0.., :] += P[rows, cols] · V[j0.., :]
-                            BLAS.sgemm(m: rows, n: Dv, k: cols,
-                                       a: scores, lda: cols,
-                                       b: vHead + j0 * vs.row, ldb: vs.row,
-                                       beta: 1, c: oHead + i0 * os.row, ldc: os.row)
-                            j0 += cols
+                    let rows = min(bq, Sq - i0)
+                    runningMax.update(repeating: -.infinity, count: rows)
+                    runningSum.update(repeating: 0, count: rows)
+                    var j0 = 0
+                    // With a causal mask, keys past the block's last query are never seen.
+                    let keyEnd = isCausal ? min(Sk, i0 + rows) : Sk
+                    while j0 < keyEnd {
+                        let cols = min(bk, keyEnd - j0)
+                        // scores[rows, cols] = alpha · Q[i0.., :] · K[j0.., :]ᵀ
+                        BLAS.sgemm(transposeB: true, m: rows, n: cols, k: D, alpha: alpha,
+                                   a: qHead + i0 * qs.row, lda: qs.row,
+                                   b: kHead + j0 * ks.row, ldb: ks.row,
+                                   c: scores, ldc: cols)
+                        onlineSoftmaxTile(
+                            scores: scores, rows: rows, cols: cols, i0: i0, j0: j0,
+                            isCausal: isCausal, mask: maskHead, maskStrides: maskStrides,
+                            runningMax: runningMax, runningSum: runningSum,
+                            output: oHead + i0 * os.row, outputRow: os.row, valueWidth: Dv)
+                        // O[i0.., :] += P[rows, cols] · V[j0.., :]
+                        BLAS.sgemm(m: rows, n: Dv, k: cols,
+                                   a: scores, lda: cols,
+                                   b: vHead + j0 * vs.row, ldb: vs.row,
+                                   beta: 1, c: oHead + i0 * os.row, ldc: os.row)
+                        j0 += cols
+                    }
+                    // O[i, :] /= l_i (rows with every key masked stay 0)
+                    Parallel.forEach(rows, grain: 64) { range in
+                        for r in range {
+                            let l = runningSum[r]
+                            let inverse: Float = l > 0 ? 1 / l : 0
+                            let row = oHead + (i0 + r) * os.row
+                            for d in 0..<Dv { row[d] *= inverse }
                         }
-                        // O[i, :] /= l_i (rows with every key masked stay 0)
-                        Parallel.forEach(rows, grain: 64) { range in
-                            for r in range {
-                                let l = runningSum[r]
-                                let inverse: Float = l > 0 ? 1 / l : 0
-                                let row = oHead + (i0 + r) * os.row
-                                for d in 0..<Dv { row[d] *= inverse }
-                            }
-                        }
-                        i0 += rows
                     }
                 }
             }

@@ -3,8 +3,16 @@ import CBLAS
 /// A thin, typed wrapper over OpenBLAS's `cblas_sgemm`, the one place TensorCore calls BLAS.
 ///
 /// Every GEMM-bound op (matmul, linear, conv, attention) goes through `BLAS.sgemm`, so the
-/// row-major convention and the leading-dimension rules live here only. OpenBLAS runs its
-/// own thread pool inside each call; callers do not wrap GEMMs in `Parallel.forEach`.
+/// row-major convention and the leading-dimension rules live here only.
+///
+/// Threads: OpenBLAS runs single-threaded, and `sgemm` splits a GEMM into row (or column)
+/// blocks over `Parallel`'s threads itself; called inside a `Parallel.forEach` chunk it runs
+/// on that thread alone. OpenBLAS's own pool spins (`sched_yield`) between calls, which on
+/// this 2-core machine took 27% of the cycles of a bundled-model run away from the loops that
+/// are not GEMMs, and it cannot run one small GEMM per attention head on each core. The split
+/// is fixed by the sizes and the thread count, so results are reproducible for a given thread
+/// count; across thread counts they may differ in the last bits (OpenBLAS picks kernels by
+/// block size), as they did under OpenBLAS's own threading.
 public enum BLAS {
     /// Row-major single-precision GEMM: `C = alpha · op(A) · op(B) + beta · C`.
     ///
@@ -37,6 +45,52 @@ public enum BLAS {
         precondition(lda >= max(1, transposeA ? m : k), "sgemm: lda \(lda) too small")
         precondition(ldb >= max(1, transposeB ? k : n), "sgemm: ldb \(ldb) too small")
         precondition(ldc >= max(1, n), "sgemm: ldc \(ldc) too small")
+        sgemm(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
+              blocks: parallelBlocks(m: m, n: n, k: k, threads: Parallel.threadCount))
+    }
+
+    /// `sgemm` split into `blocks` (internal so tests can force a split on any machine).
+    static func sgemm(_ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+                      _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+                      _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
+                      blocks: (count: Int, size: Int, alongRows: Bool)) {
+        _ = singleThreaded
+        if blocks.count <= 1 {
+            call(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+            return
+        }
+        Parallel.forEach(blocks.count) { range in
+            for index in range {
+                let (start, end) = (blocks.size * index, min(blocks.size * (index + 1), blocks.alongRows ? m : n))
+                if blocks.alongRows {
+                    // rows start..<end of op(A) and of C
+                    call(transposeA, transposeB, end - start, n, k, alpha,
+                         transposeA ? a + start : a + start * lda, lda, b, ldb, beta, c + start * ldc, ldc)
+                } else {
+                    // columns start..<end of op(B) and of C
+                    call(transposeA, transposeB, m, end - start, k, alpha, a, lda,
+                         transposeB ? b + start * ldb : b + start, ldb, beta, c + start, ldc)
+                }
+            }
+        }
+    }
+
+    /// How to split an `m × n × k` GEMM over the threads: `count` blocks of `size` rows (or
+    /// columns) — one block when it is too small to be worth a thread, or when already on a
+    /// `Parallel` worker. Block sizes are multiples of 16, OpenBLAS's kernel tile on x86.
+    static func parallelBlocks(m: Int, n: Int, k: Int, threads: Int) -> (count: Int, size: Int, alongRows: Bool) {
+        // Below ~2^18 multiply-adds a thread costs more than it saves.
+        guard threads > 1, m * n * k >= 1 << 18, !Parallel.isInsideChunk else { return (1, m, true) }
+        let alongRows = m >= 16 * threads || m >= n
+        let length = alongRows ? m : n
+        let size = max(16, (length + threads - 1) / threads + 15) / 16 * 16
+        return ((length + size - 1) / size, size, alongRows)
+    }
+
+    /// One single-threaded OpenBLAS call.
+    private static func call(_ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+                             _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+                             _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
         cblas_sgemm(CblasRowMajor,
                     transposeA ? CblasTrans : CblasNoTrans,
                     transposeB ? CblasTrans : CblasNoTrans,
@@ -45,8 +99,11 @@ public enum BLAS {
                     beta, c, blasInt(ldc))
     }
 
-    /// Number of threads OpenBLAS uses inside one GEMM.
-    public static var threadCount: Int { Int(openblas_get_num_threads()) }
+    /// OpenBLAS told once, before the first GEMM, to use one thread per call.
+    private static let singleThreaded: Void = openblas_set_num_threads(1)
+
+    /// Number of threads one large GEMM runs on (`Parallel.threadCount`).
+    public static var threadCount: Int { Parallel.threadCount }
 
     /// The OpenBLAS build string (kernel family and threading), for benchmarks and logs.
     public static var configuration: String {

@@ -131,3 +131,48 @@ final class AttentionTests: XCTestCase {
         GemmTestData.assertClose(swapMiddle(sequenceFirst).data, headFirst.data, tolerance: 1e-5, "layouts")
     }
 }
+
+/// `VectorMath`: the vectorisable exp behind the softmax and the sigmoid-based activations.
+final class VectorMathTests: XCTestCase {
+    func testExpAccuracyOverItsWholeRange() {
+        // Cephes' expf reduction and polynomial: a few float32 ulps (~2e-7 relative) wherever
+        // the result is a normal Float; 1e-6 leaves room for the reduction's rounding.
+        var x: Float = -87.3
+        while x <= 88 {
+            let expected = Float(Foundation.exp(Double(x)))
+            XCTAssertEqual(VectorMath.exp(x), expected, accuracy: 1e-6 * expected, "x = \(x)")
+            x += 0.0917
+        }
+        XCTAssertEqual(VectorMath.exp(0), 1)
+        XCTAssertEqual(VectorMath.exp(-.infinity), 0)
+        XCTAssertEqual(VectorMath.exp(-100), 0)
+        XCTAssertEqual(VectorMath.exp(88.5), .infinity)
+        XCTAssertEqual(VectorMath.exp(.infinity), .infinity)
+        XCTAssertTrue(VectorMath.exp(.nan).isNaN)
+    }
+
+    func testActivationsMatchTheirDefinitionsInDouble() {
+        // torch's float32 kernels are within a few ulps of the exact function; ours must be too.
+        // Absolute error ≤ 2e-6 · max(1, |x|): GELU and SiLU grow like x, and for x near 0 the
+        // values themselves are near 0.
+        func check(_ activation: Activation, _ exact: (Double) -> Double) {
+            var x: Float = -20
+            while x <= 20 {
+                let expected = exact(Double(x))
+                let actual = Double(activation(x))
+                XCTAssertEqual(actual, expected, accuracy: 2e-6 * max(1, abs(Double(x))), "\(activation)(\(x))")
+                x += 0.0371
+            }
+        }
+        let c = (2 / Double.pi).squareRoot()
+        check(.silu) { $0 / (1 + Foundation.exp(-$0)) }
+        check(.sigmoid) { 1 / (1 + Foundation.exp(-$0)) }
+        check(.quickGELU) { $0 / (1 + Foundation.exp(-1.702 * $0)) }
+        check(.geluTanh) { 0.5 * $0 * (1 + Foundation.tanh(c * ($0 + 0.044715 * $0 * $0 * $0))) }
+        // Saturation: no NaN from inf / inf, the right limits.
+        XCTAssertEqual(Activation.silu(-1000), 0)
+        XCTAssertEqual(Activation.geluTanh(-1000), 0)
+        XCTAssertEqual(Activation.geluTanh(1000), 1000)
+        XCTAssertEqual(Activation.sigmoid(1000), 1)
+    }
+}
