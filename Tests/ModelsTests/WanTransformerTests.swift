@@ -49,6 +49,35 @@ final class WanTransformerTests: XCTestCase {
         }
     }
 
+    /// The text encoded once (`encodeText`, what the denoising loop reuses at every step) gives
+    /// the numbers of passing the embeddings each call, and a batch of two prompts (guidance's
+    /// batched call) gives each prompt's own output.
+    func testEncodedTextAndBatchedPromptsGiveEachPromptsOutput() throws {
+        let model = try model()
+        let file = try cases()
+        let x = try file.tensor("int_timestep.hidden_states")
+        let t = try file.tensor("int_timestep.timestep").data
+        let text = try file.tensor("int_timestep.encoder_hidden_states")
+        let other = text * -0.5
+        XCTAssertEqual(x.shape[0], 1)
+        let direct = try model(x, timestep: t, encoderHiddenStates: text)
+        let encoded = try model(x, timestep: t, text: model.encodeText(text))
+        XCTAssertEqual(encoded.data, direct.data, "same ops in the same order")
+        let otherDirect = try model(x, timestep: t, encoderHiddenStates: other)
+        let both = try model(Tensor.concatenate([x, x], axis: 0), timestep: t + t,
+                             text: WanEncodedText.concatenated([model.encodeText(text), model.encodeText(other)]))
+            .chunked(2, axis: 0)
+        // Each sample's rows are computed alone; only the GEMMs' blocking differs with twice
+        // the rows (OpenBLAS picks kernels by size): measured 1.7e-7 and 2.3e-7. 1e-6 is a few
+        // ulps; a sample reading the other's rows would be off by the prompts' difference (> 1e-3).
+        print("WanTransformer batched prompts: max relative error \(maxRelativeError(both[0], direct)), \(maxRelativeError(both[1], otherDirect))")
+        assertClose(both[0], direct, tolerance: 1e-6, "first prompt of the batch")
+        assertClose(both[1], otherDirect, tolerance: 1e-6, "second prompt of the batch")
+        XCTAssertGreaterThan(maxRelativeError(direct, otherDirect), 1e-3, "the two prompts must differ")
+        // Encoded for another batch size: a clear error, not a crash.
+        XCTAssertThrowsError(try model(Tensor.concatenate([x, x], axis: 0), timestep: t, text: model.encodeText(text)))
+    }
+
     func testParityInternals() throws {
         let model = try model()
         let file = try cases()
@@ -79,7 +108,7 @@ final class WanTransformerTests: XCTestCase {
         let context = try expect("text_context")
         var x = try expect("patch_embedding")
         for (index, block) in model.blocks.enumerated() {
-            let output = try block(x, context: context, timestepProjection: tproj, rotary: rope)
+            let output = try block(x, text: block.crossAttention.keysValues(context: context), timestepProjection: tproj, rotary: rope)
             try check(output, "block\(index)_output")
             x = try expect("block\(index)_output")
         }

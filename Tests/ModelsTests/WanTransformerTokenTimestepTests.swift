@@ -91,7 +91,7 @@ final class WanTransformerTokenTimestepTests: XCTestCase {
         let projection = try expect("timestep_proj").reshaped([S, 6, D])
         var x = model.patchEmbedding(hidden)
         for (index, block) in model.blocks.enumerated() {
-            let output = try block(x, context: context, timestepProjection: projection, tokenRows: Array(0..<S),
+            let output = try block(x, text: block.crossAttention.keysValues(context: context), timestepProjection: projection, tokenRows: Array(0..<S),
                                    rotary: rope)
             try check(output, "block\(index)_output")
             x = try expect("block\(index)_output")

@@ -87,6 +87,30 @@ public struct Attention: Sendable {
         normK = try norm("norm_k.")
     }
 
+    /// The keys and values of a cross-attention context, `[B, L, Nh, dh]` each (after `norm_k`).
+    /// They depend on the context alone, so a denoising loop computes them once per prompt
+    /// (`keysValues(context:)`) instead of once per step.
+    public struct KeysValues: Sendable {
+        public let keys: Tensor
+        public let values: Tensor
+
+        /// The batch items of `parts`, in order, as one batch (all with the same L).
+        public static func concatenated(_ parts: [KeysValues]) -> KeysValues {
+            KeysValues(keys: Tensor.concatenate(parts.map(\.keys), axis: 0),
+                       values: Tensor.concatenate(parts.map(\.values), axis: 0))
+        }
+    }
+
+    /// context: [B, L, cross_attention_dim] -> its keys and values (no rotary: cross-attention).
+    public func keysValues(context: Tensor) -> KeysValues {
+        let (B, L) = (context.shape[0], context.shape[1])
+        var k = toK(context)                                      // [B, L, inner]
+        if qkNorm == .rmsNormAcrossHeads, let normK { k = normK(k) }
+        k = k.reshaped([B, L, heads, headDim])                    // -> [B, L, Nh, dh]
+        if qkNorm != .rmsNormAcrossHeads, let normK { k = normK(k) }
+        return KeysValues(keys: k, values: toV(context).reshaped([B, L, heads, headDim]))
+    }
+
     /// x: [B, S, query_dim], context: [B, L, cross_attention_dim] (nil: self-attention),
     /// rotary: [S − rotaryTokenOffset, ≤ dh] -> [B, S, out_dim]
     ///
@@ -94,28 +118,34 @@ public struct Attention: Sendable {
     /// tokens after its text tokens) and, for self-attention only, the key rows likewise.
     public func callAsFunction(_ x: Tensor, context: Tensor? = nil, rotary: RotaryTable? = nil,
                                rotaryTokenOffset: Int = 0) -> Tensor {
-        let kv = context ?? x
-        let (B, S, L) = (x.shape[0], x.shape[1], kv.shape[1])
-        var q = toQ(x), k = toK(kv)                                // [B, S, inner], [B, L, inner]
-        if qkNorm == .rmsNormAcrossHeads, let normQ, let normK {
-            q = normQ(q)
-            k = normK(k)
+        if let context {
+            return attend(x, keysValues: keysValues(context: context), rotary: rotary, rotaryTokenOffset: rotaryTokenOffset)
         }
-        q = q.reshaped([B, S, heads, headDim])                    // -> [B, S, Nh, dh]
-        k = k.reshaped([B, L, heads, headDim])                    // -> [B, L, Nh, dh]
-        let v = toV(kv).reshaped([B, L, heads, headDim])          // -> [B, L, Nh, dh]
-        if qkNorm != .rmsNormAcrossHeads, let normQ, let normK {
-            // Over dh, row by row: the same numbers as diffusers' [B, Nh, S, dh] after transpose.
-            q = normQ(q)
-            k = normK(k)
-        }
+        // self-attention: keys and values of x itself, rotated like the queries
+        var kv = keysValues(context: x)
         if let rotary {
-            q = q.applyingRotary(rotary, layout: .sequenceHeads, tokenOffset: rotaryTokenOffset)
-            if context == nil {
-                k = k.applyingRotary(rotary, layout: .sequenceHeads, tokenOffset: rotaryTokenOffset)
-            }
+            kv = KeysValues(keys: kv.keys.applyingRotary(rotary, layout: .sequenceHeads, tokenOffset: rotaryTokenOffset),
+                            values: kv.values)
         }
-        let o = scaledDotProductAttention(q, k, v, scale: 1 / Float(headDim).squareRoot(),
+        return attend(x, keysValues: kv, rotary: rotary, rotaryTokenOffset: rotaryTokenOffset)
+    }
+
+    /// Cross-attention of x: [B, S, query_dim] over precomputed `keysValues` ([B, L, Nh, dh]) ->
+    /// [B, S, out_dim]; the same numbers as `callAsFunction(x, context:)` with their context.
+    public func callAsFunction(_ x: Tensor, keysValues: KeysValues) -> Tensor {
+        attend(x, keysValues: keysValues, rotary: nil, rotaryTokenOffset: 0)
+    }
+
+    /// Queries of x, attention over `keysValues`, output projection.
+    private func attend(_ x: Tensor, keysValues kv: KeysValues, rotary: RotaryTable?, rotaryTokenOffset: Int) -> Tensor {
+        let (B, S) = (x.shape[0], x.shape[1])
+        var q = toQ(x)                                            // [B, S, inner]
+        if qkNorm == .rmsNormAcrossHeads, let normQ { q = normQ(q) }
+        q = q.reshaped([B, S, heads, headDim])                    // -> [B, S, Nh, dh]
+        // Over dh, row by row: the same numbers as diffusers' [B, Nh, S, dh] after transpose.
+        if qkNorm != .rmsNormAcrossHeads, let normQ { q = normQ(q) }
+        if let rotary { q = q.applyingRotary(rotary, layout: .sequenceHeads, tokenOffset: rotaryTokenOffset) }
+        let o = scaledDotProductAttention(q, kv.keys, kv.values, scale: 1 / Float(headDim).squareRoot(),
                                           layout: .batchSequenceHead)   // [B, S, Nh, dh]
         return toOut(o.reshaped([B, S, heads * headDim]))
     }

@@ -71,16 +71,39 @@ public struct WanTransformer3DModel: Sendable {
     /// exceeds `rope_max_seq_len`, or the text or timesteps do not match the batch.
     public func callAsFunction(_ hiddenStates: Tensor, timestep: [Float], encoderHiddenStates: Tensor,
                                cancellation: CancellationFlag? = nil) throws -> Tensor {
+        try checkText(encoderHiddenStates, batch: hiddenStates.shape.first ?? 0)
+        return try callAsFunction(hiddenStates, timestep: timestep, text: encodeText(encoderHiddenStates),
+                                  cancellation: cancellation)
+    }
+
+    /// As `callAsFunction(_:timestep:encoderHiddenStates:cancellation:)`, with the text already
+    /// turned into every block's cross-attention keys and values by `encodeText` — what a
+    /// denoising loop does once per prompt, since they do not change between steps.
+    public func callAsFunction(_ hiddenStates: Tensor, timestep: [Float], text: WanEncodedText,
+                               cancellation: CancellationFlag? = nil) throws -> Tensor {
         let grid = try patchGrid(hiddenStates)
         let B = hiddenStates.shape[0]
-        try checkText(encoderHiddenStates, batch: B)
+        try checkText(text, batch: B)
         guard timestep.count == B || timestep.count == 1 else {
             throw WanTransformerError.timestepCount(count: timestep.count, batch: B)
         }
         let times = timestep.count == B ? timestep : Array(repeating: timestep[0], count: B)
         let time = WanTimeConditioning(perSample: times, embedder: conditionEmbedder, dim: config.innerDim)
-        return try forward(hiddenStates, grid: grid, encoderHiddenStates: encoderHiddenStates, time: time,
-                           cancellation: cancellation)
+        return try forward(hiddenStates, grid: grid, text: text, time: time, cancellation: cancellation)
+    }
+
+    /// The prompt embeddings `encoderHiddenStates` [B, L, text_dim] as every block's
+    /// cross-attention sees them: `condition_embedder.text_embedder`, then each block's
+    /// `attn2` keys and values. Throws `WanTransformerError.textShape` unless the last
+    /// dimension is text_dim.
+    public func encodeText(_ encoderHiddenStates: Tensor) throws -> WanEncodedText {
+        let text = encoderHiddenStates
+        guard text.rank == 3, text.shape[2] == config.textDim else {
+            throw WanTransformerError.textShape(shape: text.shape, batch: text.shape.first ?? 0, textDim: config.textDim)
+        }
+        let context = conditionEmbedder.text(text)                          // [B, L, D]
+        return WanEncodedText(batch: text.shape[0], textShape: text.shape,
+                              blocks: blocks.map { $0.crossAttention.keysValues(context: context) })
     }
 
     /// Predicts the flow with one timestep per token: diffusers' 2-D `timestep` [B, S], which
@@ -99,17 +122,25 @@ public struct WanTransformer3DModel: Sendable {
     ///   (diffusers builds a [B, S, 6, D] projection).
     public func callAsFunction(_ hiddenStates: Tensor, tokenTimesteps: [[Float]], encoderHiddenStates: Tensor,
                                cancellation: CancellationFlag? = nil) throws -> Tensor {
+        try checkText(encoderHiddenStates, batch: hiddenStates.shape.first ?? 0)
+        return try callAsFunction(hiddenStates, tokenTimesteps: tokenTimesteps, text: encodeText(encoderHiddenStates),
+                                  cancellation: cancellation)
+    }
+
+    /// As `callAsFunction(_:tokenTimesteps:encoderHiddenStates:cancellation:)`, with the text
+    /// already encoded by `encodeText`.
+    public func callAsFunction(_ hiddenStates: Tensor, tokenTimesteps: [[Float]], text: WanEncodedText,
+                               cancellation: CancellationFlag? = nil) throws -> Tensor {
         let grid = try patchGrid(hiddenStates)
         let B = hiddenStates.shape[0], S = grid.frames * grid.height * grid.width
-        try checkText(encoderHiddenStates, batch: B)
+        try checkText(text, batch: B)
         guard tokenTimesteps.count == B || tokenTimesteps.count == 1,
               tokenTimesteps.allSatisfy({ $0.count == S }) else {
             throw WanTransformerError.tokenTimestepShape(rowLengths: tokenTimesteps.map(\.count), batch: B, tokens: S)
         }
         let rows = tokenTimesteps.count == B ? tokenTimesteps : Array(repeating: tokenTimesteps[0], count: B)
         let time = WanTimeConditioning(perToken: rows, embedder: conditionEmbedder, dim: config.innerDim)
-        return try forward(hiddenStates, grid: grid, encoderHiddenStates: encoderHiddenStates, time: time,
-                           cancellation: cancellation)
+        return try forward(hiddenStates, grid: grid, text: text, time: time, cancellation: cancellation)
     }
 
     /// The tokens per sample for latents of `shape` [B, C_in, F, H, W]: F/pt · H/ph · W/pw,
@@ -127,19 +158,26 @@ public struct WanTransformer3DModel: Sendable {
         }
     }
 
+    /// Throws unless `text` was encoded for `B` samples by a model with this many blocks.
+    private func checkText(_ text: WanEncodedText, batch B: Int) throws {
+        guard text.batch == B, text.blocks.count == blocks.count else {
+            throw WanTransformerError.textShape(shape: text.textShape, batch: B, textDim: config.textDim)
+        }
+    }
+
     /// The forward pass shared by both timestep layouts, after the input checks.
     private func forward(_ hiddenStates: Tensor, grid: (frames: Int, height: Int, width: Int),
-                         encoderHiddenStates text: Tensor, time: WanTimeConditioning,
+                         text: WanEncodedText, time: WanTimeConditioning,
                          cancellation: CancellationFlag?) throws -> Tensor {
-        // hiddenStates: [B, C, F, H, W], text: [B, L, text_dim], time: temb [K, D], projection [K, 6, D]
+        // hiddenStates: [B, C, F, H, W], text: keys/values [B, L, Nh, dh] per block,
+        // time: temb [K, D], projection [K, 6, D]
         try cancellation?.check()
         let rotary = rotaryTable(grid)                                      // [S, dh]
         var x = patchEmbedding(hiddenStates)                                // [B, S, D]
-        let context = conditionEmbedder.text(text)                          // [B, L, D]
 
-        for block in blocks {
+        for (block, keysValues) in zip(blocks, text.blocks) {
             try cancellation?.check()
-            x = try block(x, context: context, timestepProjection: time.projection, tokenRows: time.tokenRows,
+            x = try block(x, text: keysValues, timestepProjection: time.projection, tokenRows: time.tokenRows,
                           rotary: rotary)
         }
         try cancellation?.check()
@@ -201,5 +239,29 @@ public struct WanTransformer3DModel: Sendable {
         return x.reshaped([B, grid.frames, grid.height, grid.width, pt, ph, pw, C])
             .permuted([0, 7, 1, 4, 2, 5, 3, 6])                                   // [B, C, F', pt, H', ph, W', pw]
             .reshaped([B, C, grid.frames * pt, grid.height * ph, grid.width * pw])
+    }
+}
+
+/// A prompt as the Wan transformer's blocks see it: each block's cross-attention keys and
+/// values, `[B, L, Nh, dh]` each (`WanTransformer3DModel.encodeText`). It depends on the
+/// prompt alone, so a denoising loop makes it once and reuses it at every step.
+public struct WanEncodedText: Sendable {
+    /// Samples in the batch.
+    public let batch: Int
+    /// The shape of the embeddings it was made from, `[B, L, text_dim]` (for error messages).
+    public let textShape: [Int]
+    let blocks: [Attention.KeysValues]
+
+    /// The samples of `parts` as one batch, in order (e.g. the conditional and unconditional
+    /// prompts of classifier-free guidance, for one transformer call over both). All parts
+    /// must come from the same model and have the same text length.
+    public static func concatenated(_ parts: [WanEncodedText]) -> WanEncodedText {
+        let batch = parts.reduce(0) { $0 + $1.batch }
+        var shape = parts[0].textShape
+        shape[0] = batch
+        return WanEncodedText(batch: batch, textShape: shape,
+                              blocks: parts[0].blocks.indices.map { index in
+                                  Attention.KeysValues.concatenated(parts.map { $0.blocks[index] })
+                              })
     }
 }

@@ -40,9 +40,10 @@ struct WanTransformerBlock: Sendable {
                       dimHead: config.attentionHeadDim, bias: true, qkNorm: .rmsNormAcrossHeads, eps: config.eps)
     }
 
-    /// x: [B, S, D], context: [B, L, D], timestepProjection: [B, 6, D] (or [K, 6, D] with
+    /// x: [B, S, D], text: attn2's keys and values of the context ([B, L, Nh, dh] each,
+    /// `crossAttention.keysValues(context:)`), timestepProjection: [B, 6, D] (or [K, 6, D] with
     /// `tokenRows`: B·S row indices, token r modulated by row tokenRows[r]), rotary: [S, dh] -> [B, S, D]
-    func callAsFunction(_ x: Tensor, context: Tensor, timestepProjection: Tensor, tokenRows: [Int]? = nil,
+    func callAsFunction(_ x: Tensor, text: Attention.KeysValues, timestepProjection: Tensor, tokenRows: [Int]? = nil,
                         rotary: RotaryTable) throws(TensorShapeError) -> Tensor {
         // each [B, 1, D] (or [K, 1, D]), in the order shift, scale, gate, c_shift, c_scale, c_gate
         let m = try (scaleShiftTable + timestepProjection).chunked(6, axis: 1)
@@ -54,7 +55,7 @@ struct WanTransformerBlock: Sendable {
 
         // 2. cross-attention (not gated)
         let n2 = norm2.map { $0(x) } ?? x
-        try x.addInPlace(crossAttention(n2, context: context))
+        try x.addInPlace(crossAttention(n2, keysValues: text))
 
         // 3. feed-forward (gated)
         let n3 = try x.layerNorm(eps: eps).modulated(scale: m[4], shift: m[3], rows: tokenRows)

@@ -4,6 +4,10 @@
 //       if guidance > 1: noise_uncond = transformer(latents, t, negative_embeds)
 //                        noise_pred = noise_uncond + g · (noise_pred − noise_uncond)
 //       latents = scheduler.step(noise_pred, t, latents)
+// Two departures that leave the numbers as diffusers' (each sample's rows are computed alone):
+// the prompts' cross-attention keys and values are made once per run, not at every step, and
+// with guidance the two transformer calls are one call on a batch of two while the clip is
+// small enough for the batch to pay (`batchedGuidanceTokenLimit`).
 import Models
 import Schedulers
 import TensorCore
@@ -18,6 +22,18 @@ public struct WanDenoiseRun: DenoiseRun {
     public let negativeEmbeds: Tensor?
     public private(set) var latents: Tensor
     public private(set) var scheduler: any Scheduler
+    /// The prompt (and, with guidance, the negative prompt) as the transformer's blocks see
+    /// them: made once here, reused at every step.
+    let prompt: WanEncodedText
+    let negative: WanEncodedText?
+    /// Both as one batch (prompt first) when guidance runs as one batched call.
+    let batchedPrompts: WanEncodedText?
+
+    /// Up to this many tokens per sample, guidance's two transformer passes run as one batch
+    /// of two: small GEMMs and attention with few heads use the cores better at twice the rows
+    /// (bundled tiny-shapes, 320 tokens: see BENCHMARKS.md). Above it the batch would only
+    /// double the activations' memory.
+    static let batchedGuidanceTokenLimit = 4096
 
     public var stepCount: Int { scheduler.stepCount }
     public var nextStep: Int { scheduler.nextStepIndex }
@@ -33,6 +49,15 @@ public struct WanDenoiseRun: DenoiseRun {
         scheduler = try pipeline.makeScheduler(settings.sampler, flowShift: pipeline.flowShift(settings),
                                                steps: settings.steps, generator: generator)
         latents = noise * scheduler.initNoiseSigma
+        prompt = try pipeline.transformer.encodeText(promptEmbeds)
+        negative = try self.negativeEmbeds.map { try pipeline.transformer.encodeText($0) }
+        let tokens = try pipeline.transformer.tokenCount(forLatentShape: noise.shape)
+        if let negative, tokens <= Self.batchedGuidanceTokenLimit,
+           prompt.textShape == negative.textShape {
+            batchedPrompts = WanEncodedText.concatenated([prompt, negative])
+        } else {
+            batchedPrompts = nil
+        }
     }
 
     /// Takes the next step. Checks `cancellation` inside the transformer (per block).
@@ -40,25 +65,30 @@ public struct WanDenoiseRun: DenoiseRun {
         let index = scheduler.nextStepIndex
         let t = scheduler.timesteps[index]
         let input = scheduler.scaleModelInput(latents, stepIndex: index)
-        let timestep = [Float](repeating: t, count: input.shape[0])
         // noise_pred: [1, C, F, h, w]
         // expand_timesteps (Wan 2.2): `(mask[0][0][:, ::2, ::2] * t).flatten()` per sample — for
         // text-to-video every token of the [B, F·H/2·W/2] grid gets t.
-        let tokenTimesteps = pipeline.expandTimesteps
-            ? [[Float]](repeating: [Float](repeating: t, count: try pipeline.transformer.tokenCount(forLatentShape: input.shape)),
-                        count: input.shape[0])
-            : nil
-        func transformer(_ text: Tensor) throws -> Tensor {
-            if let tokenTimesteps {
-                return try pipeline.transformer(input, tokenTimesteps: tokenTimesteps, encoderHiddenStates: text,
-                                                cancellation: cancellation)
+        let tokens = pipeline.expandTimesteps ? try pipeline.transformer.tokenCount(forLatentShape: input.shape) : 0
+        func transformer(_ input: Tensor, _ text: WanEncodedText) throws -> Tensor {
+            let B = input.shape[0]
+            if pipeline.expandTimesteps {
+                let rows = [[Float]](repeating: [Float](repeating: t, count: tokens), count: B)
+                return try pipeline.transformer(input, tokenTimesteps: rows, text: text, cancellation: cancellation)
             }
-            return try pipeline.transformer(input, timestep: timestep, encoderHiddenStates: text, cancellation: cancellation)
+            return try pipeline.transformer(input, timestep: [Float](repeating: t, count: B), text: text,
+                                            cancellation: cancellation)
         }
-        var prediction = try transformer(promptEmbeds)
-        if let negativeEmbeds {
-            let uncond = try transformer(negativeEmbeds)
-            prediction = classifierFreeGuidance(uncond: uncond, cond: prediction, scale: settings.guidanceScale)
+        var prediction: Tensor
+        if let batchedPrompts {
+            // [2, C, F, h, w]: the prompt's prediction, then the negative prompt's
+            let both = try transformer(Tensor.concatenate([input, input], axis: 0), batchedPrompts).chunked(2, axis: 0)
+            prediction = classifierFreeGuidance(uncond: both[1], cond: both[0], scale: settings.guidanceScale)
+        } else {
+            prediction = try transformer(input, prompt)
+            if let negative {
+                let uncond = try transformer(input, negative)
+                prediction = classifierFreeGuidance(uncond: uncond, cond: prediction, scale: settings.guidanceScale)
+            }
         }
         let predictedClean = scheduler.predictedOriginalSample(modelOutput: prediction, stepIndex: index, sample: latents)
         latents = scheduler.step(modelOutput: prediction, stepIndex: index, sample: latents)
