@@ -65,7 +65,7 @@ final class WanTransformerTests: XCTestCase {
         XCTAssertEqual(encoded.data, direct.data, "same ops in the same order")
         let otherDirect = try model(x, timestep: t, encoderHiddenStates: other)
         let both = try model(Tensor.concatenate([x, x], axis: 0), timestep: t + t,
-                             text: WanEncodedText.concatenated([model.encodeText(text), model.encodeText(other)]))
+                             text: model.encodeText(Tensor.concatenate([text, other], axis: 0)))
             .chunked(2, axis: 0)
         // Each sample's rows are computed alone; only the GEMMs' blocking differs with twice
         // the rows (OpenBLAS picks kernels by size): measured 1.7e-7 and 2.3e-7. 1e-6 is a few

@@ -89,26 +89,24 @@ public struct Attention: Sendable {
 
     /// The keys and values of a cross-attention context, `[B, L, Nh, dh]` each (after `norm_k`).
     /// They depend on the context alone, so a denoising loop computes them once per prompt
-    /// (`keysValues(context:)`) instead of once per step.
+    /// (`keysValues(context:keyBias:)`) instead of once per step.
     public struct KeysValues: Sendable {
         public let keys: Tensor
         public let values: Tensor
-
-        /// The batch items of `parts`, in order, as one batch (all with the same L).
-        public static func concatenated(_ parts: [KeysValues]) -> KeysValues {
-            KeysValues(keys: Tensor.concatenate(parts.map(\.keys), axis: 0),
-                       values: Tensor.concatenate(parts.map(\.values), axis: 0))
-        }
+        /// Additive offsets of each key's logits, `[B, 1, 1, L]`, or nil: log n for a key that
+        /// stands for n identical keys, −inf for a key that is only batch padding.
+        public let keyBias: Tensor?
     }
 
-    /// context: [B, L, cross_attention_dim] -> its keys and values (no rotary: cross-attention).
-    public func keysValues(context: Tensor) -> KeysValues {
+    /// context: [B, L, cross_attention_dim] -> its keys and values (no rotary: cross-attention),
+    /// with `keyBias` ([B, 1, 1, L]) added to the logits of each key.
+    public func keysValues(context: Tensor, keyBias: Tensor? = nil) -> KeysValues {
         let (B, L) = (context.shape[0], context.shape[1])
         var k = toK(context)                                      // [B, L, inner]
         if qkNorm == .rmsNormAcrossHeads, let normK { k = normK(k) }
         k = k.reshaped([B, L, heads, headDim])                    // -> [B, L, Nh, dh]
         if qkNorm != .rmsNormAcrossHeads, let normK { k = normK(k) }
-        return KeysValues(keys: k, values: toV(context).reshaped([B, L, heads, headDim]))
+        return KeysValues(keys: k, values: toV(context).reshaped([B, L, heads, headDim]), keyBias: keyBias)
     }
 
     /// x: [B, S, query_dim], context: [B, L, cross_attention_dim] (nil: self-attention),
@@ -125,7 +123,7 @@ public struct Attention: Sendable {
         var kv = keysValues(context: x)
         if let rotary {
             kv = KeysValues(keys: kv.keys.applyingRotary(rotary, layout: .sequenceHeads, tokenOffset: rotaryTokenOffset),
-                            values: kv.values)
+                            values: kv.values, keyBias: nil)
         }
         return attend(x, keysValues: kv, rotary: rotary, rotaryTokenOffset: rotaryTokenOffset)
     }
@@ -145,7 +143,8 @@ public struct Attention: Sendable {
         // Over dh, row by row: the same numbers as diffusers' [B, Nh, S, dh] after transpose.
         if qkNorm != .rmsNormAcrossHeads, let normQ { q = normQ(q) }
         if let rotary { q = q.applyingRotary(rotary, layout: .sequenceHeads, tokenOffset: rotaryTokenOffset) }
-        let o = scaledDotProductAttention(q, kv.keys, kv.values, scale: 1 / Float(headDim).squareRoot(),
+        let o = scaledDotProductAttention(q, kv.keys, kv.values, mask: kv.keyBias,
+                                          scale: 1 / Float(headDim).squareRoot(),
                                           layout: .batchSequenceHead)   // [B, S, Nh, dh]
         return toOut(o.reshaped([B, S, heads * headDim]))
     }

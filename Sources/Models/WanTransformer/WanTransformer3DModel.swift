@@ -94,16 +94,22 @@ public struct WanTransformer3DModel: Sendable {
 
     /// The prompt embeddings `encoderHiddenStates` [B, L, text_dim] as every block's
     /// cross-attention sees them: `condition_embedder.text_embedder`, then each block's
-    /// `attn2` keys and values. Throws `WanTransformerError.textShape` unless the last
+    /// `attn2` keys and values, with each sample's trailing run of identical rows (its padding)
+    /// kept once and weighted by its length (`CompactedContext`). Throws `WanTransformerError.textShape` unless the last
     /// dimension is text_dim.
     public func encodeText(_ encoderHiddenStates: Tensor) throws -> WanEncodedText {
         let text = encoderHiddenStates
         guard text.rank == 3, text.shape[2] == config.textDim else {
             throw WanTransformerError.textShape(shape: text.shape, batch: text.shape.first ?? 0, textDim: config.textDim)
         }
-        let context = conditionEmbedder.text(text)                          // [B, L, D]
+        // The zero rows padding each prompt to max_sequence_length give identical keys and
+        // values: one copy of them, weighted by their count (CompactedContext).
+        let compact = CompactedContext(text)                                // [B, L', text_dim]
+        let context = conditionEmbedder.text(compact.rows)                  // [B, L', D]
         return WanEncodedText(batch: text.shape[0], textShape: text.shape,
-                              blocks: blocks.map { $0.crossAttention.keysValues(context: context) })
+                              blocks: blocks.map {
+                                  $0.crossAttention.keysValues(context: context, keyBias: compact.keyBias)
+                              })
     }
 
     /// Predicts the flow with one timestep per token: diffusers' 2-D `timestep` [B, S], which
@@ -243,25 +249,14 @@ public struct WanTransformer3DModel: Sendable {
 }
 
 /// A prompt as the Wan transformer's blocks see it: each block's cross-attention keys and
-/// values, `[B, L, Nh, dh]` each (`WanTransformer3DModel.encodeText`). It depends on the
-/// prompt alone, so a denoising loop makes it once and reuses it at every step.
+/// values, `[B, L', Nh, dh]` each, L' ≤ L after merging the padding
+/// (`WanTransformer3DModel.encodeText`). It depends on the prompt alone, so a denoising loop
+/// makes it once and reuses it at every step; to run guidance's two prompts as one batch,
+/// encode their embeddings concatenated along the batch.
 public struct WanEncodedText: Sendable {
     /// Samples in the batch.
     public let batch: Int
     /// The shape of the embeddings it was made from, `[B, L, text_dim]` (for error messages).
     public let textShape: [Int]
     let blocks: [Attention.KeysValues]
-
-    /// The samples of `parts` as one batch, in order (e.g. the conditional and unconditional
-    /// prompts of classifier-free guidance, for one transformer call over both). All parts
-    /// must come from the same model and have the same text length.
-    public static func concatenated(_ parts: [WanEncodedText]) -> WanEncodedText {
-        let batch = parts.reduce(0) { $0 + $1.batch }
-        var shape = parts[0].textShape
-        shape[0] = batch
-        return WanEncodedText(batch: batch, textShape: shape,
-                              blocks: parts[0].blocks.indices.map { index in
-                                  Attention.KeysValues.concatenated(parts.map { $0.blocks[index] })
-                              })
-    }
 }

@@ -24,10 +24,17 @@ public struct WanDenoiseRun: DenoiseRun {
     public private(set) var scheduler: any Scheduler
     /// The prompt (and, with guidance, the negative prompt) as the transformer's blocks see
     /// them: made once here, reused at every step.
-    let prompt: WanEncodedText
-    let negative: WanEncodedText?
-    /// Both as one batch (prompt first) when guidance runs as one batched call.
-    let batchedPrompts: WanEncodedText?
+    let prompts: EncodedPrompts
+
+    /// How the prompts are encoded for the transformer calls of a step.
+    enum EncodedPrompts {
+        /// Guidance off: the prompt alone.
+        case single(WanEncodedText)
+        /// Guidance as two calls: the prompt's, then the negative prompt's.
+        case separate(WanEncodedText, WanEncodedText)
+        /// Guidance as one call on a batch of two: the prompt, then the negative prompt.
+        case batched(WanEncodedText)
+    }
 
     /// Up to this many tokens per sample, guidance's two transformer passes run as one batch
     /// of two: small GEMMs and attention with few heads use the cores better at twice the rows
@@ -49,14 +56,16 @@ public struct WanDenoiseRun: DenoiseRun {
         scheduler = try pipeline.makeScheduler(settings.sampler, flowShift: pipeline.flowShift(settings),
                                                steps: settings.steps, generator: generator)
         latents = noise * scheduler.initNoiseSigma
-        prompt = try pipeline.transformer.encodeText(promptEmbeds)
-        negative = try self.negativeEmbeds.map { try pipeline.transformer.encodeText($0) }
         let tokens = try pipeline.transformer.tokenCount(forLatentShape: noise.shape)
-        if let negative, tokens <= Self.batchedGuidanceTokenLimit,
-           prompt.textShape == negative.textShape {
-            batchedPrompts = WanEncodedText.concatenated([prompt, negative])
+        if let negative = self.negativeEmbeds {
+            if tokens <= Self.batchedGuidanceTokenLimit, negative.shape == promptEmbeds.shape {
+                prompts = .batched(try pipeline.transformer.encodeText(Tensor.concatenate([promptEmbeds, negative], axis: 0)))
+            } else {
+                prompts = .separate(try pipeline.transformer.encodeText(promptEmbeds),
+                                    try pipeline.transformer.encodeText(negative))
+            }
         } else {
-            batchedPrompts = nil
+            prompts = .single(try pipeline.transformer.encodeText(promptEmbeds))
         }
     }
 
@@ -78,17 +87,18 @@ public struct WanDenoiseRun: DenoiseRun {
             return try pipeline.transformer(input, timestep: [Float](repeating: t, count: B), text: text,
                                             cancellation: cancellation)
         }
-        var prediction: Tensor
-        if let batchedPrompts {
-            // [2, C, F, h, w]: the prompt's prediction, then the negative prompt's
-            let both = try transformer(Tensor.concatenate([input, input], axis: 0), batchedPrompts).chunked(2, axis: 0)
-            prediction = classifierFreeGuidance(uncond: both[1], cond: both[0], scale: settings.guidanceScale)
-        } else {
+        let prediction: Tensor
+        switch prompts {
+        case let .single(prompt):
             prediction = try transformer(input, prompt)
-            if let negative {
-                let uncond = try transformer(input, negative)
-                prediction = classifierFreeGuidance(uncond: uncond, cond: prediction, scale: settings.guidanceScale)
-            }
+        case let .separate(prompt, negative):
+            let cond = try transformer(input, prompt)
+            let uncond = try transformer(input, negative)
+            prediction = classifierFreeGuidance(uncond: uncond, cond: cond, scale: settings.guidanceScale)
+        case let .batched(both):
+            // [2, C, F, h, w]: the prompt's prediction, then the negative prompt's
+            let outputs = try transformer(Tensor.concatenate([input, input], axis: 0), both).chunked(2, axis: 0)
+            prediction = classifierFreeGuidance(uncond: outputs[1], cond: outputs[0], scale: settings.guidanceScale)
         }
         let predictedClean = scheduler.predictedOriginalSample(modelOutput: prediction, stepIndex: index, sample: latents)
         latents = scheduler.step(modelOutput: prediction, stepIndex: index, sample: latents)
