@@ -76,12 +76,15 @@ public enum BLAS {
     }
 
     /// How to split an `m × n × k` GEMM over the threads: `count` blocks of `size` rows (or
-    /// columns) — one block when it is too small to be worth a thread, or when already on a
-    /// `Parallel` worker. Block sizes are multiples of 16, OpenBLAS's kernel tile on x86.
+    /// columns, when there are more of them) — one block when it is too small to be worth a
+    /// thread, or when already on a `Parallel` worker. Block sizes are multiples of 16,
+    /// OpenBLAS's kernel tile on x86.
     static func parallelBlocks(m: Int, n: Int, k: Int, threads: Int) -> (count: Int, size: Int, alongRows: Bool) {
         // Below ~2^18 multiply-adds a thread costs more than it saves.
         guard threads > 1, m * n * k >= 1 << 18, !Parallel.isInsideChunk else { return (1, m, true) }
-        let alongRows = m >= 16 * threads || m >= n
+        // Split the larger side: each block packs all of the other operand, so the smaller
+        // one is packed once per thread (a convolution's [O, K] weights, not its columns).
+        let alongRows = m >= n
         let length = alongRows ? m : n
         let size = max(16, (length + threads - 1) / threads + 15) / 16 * 16
         return ((length + size - 1) / size, size, alongRows)
