@@ -2,7 +2,7 @@
 // Zoetrope — text-to-video generation in the terminal.
 //
 // Targets depend one way only:
-//   C libraries (CBLAS, CNCursesW, CPNG + shims); RegularFiles (safe whole-file reads)
+//   C libraries (CBLAS, CNCursesW, CPNG + shims, CVectorKernels); RegularFiles (safe whole-file reads)
 //     → TensorCore → WeightsIO → (Tokenizers, Models, Schedulers) → Pipelines → Engine
 //     → (HistoryStore) → RunArchive → (Studio, HistoryCLI, GenerateCLI) → zoetrope (CLI)
 //   Media (PNG / GIF / APNG) stands beside TensorCore and is used from Pipelines upward.
@@ -32,10 +32,13 @@ let package = Package(
         .target(name: "CPNGShim", dependencies: ["CPNG"],
                 linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("z")]),
 
+        // Elementwise loops compiled per x86-64 level and chosen by the CPU at load time.
+        .target(name: "CVectorKernels"),
+
         // MARK: Core
         .target(name: "RegularFiles"),
-        .target(name: "TensorCore", dependencies: ["CBLAS"]),
-        .target(name: "WeightsIO", dependencies: ["TensorCore", "RegularFiles"]),
+        .target(name: "TensorCore", dependencies: ["CBLAS", "CVectorKernels"]),
+        .target(name: "WeightsIO", dependencies: ["TensorCore", "RegularFiles", "CVectorKernels"]),
         .target(name: "Media", dependencies: ["CPNGShim", "RegularFiles"]),
 
         // MARK: Models and samplers

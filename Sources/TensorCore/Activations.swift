@@ -1,3 +1,4 @@
+import CVectorKernels
 import Foundation
 
 // Activation functions, computed in Float like torch's float32 CPU kernels:
@@ -58,19 +59,22 @@ public enum Activation: String, Sendable, CaseIterable {
     /// √(2/π) rounded to Float (torch's M_SQRT2 · M_2_SQRTPI · 0.5).
     static let sqrtTwoOverPi = Float(0.79788456080286535588)
 
-    /// Applies the activation to every element of a buffer in place, in parallel.
+    /// Applies the activation to every element of a buffer in place, in parallel. The
+    /// exp-based ones run in CVectorKernels at the CPU's vector width (the same formulas).
     func apply(_ p: UnsafeMutableBufferPointer<Float>) {
+        guard let base = p.baseAddress else { return }
         // One loop per case so each inner loop has no switch.
         Parallel.forEach(p.count, grain: 8_192) { range in
+            let chunk = base + range.lowerBound
             switch self {
             case .identity: break
             case .relu: for i in range { p[i] = Activation.reluOf(p[i]) }
-            case .sigmoid: for i in range { p[i] = Activation.sigmoidOf(p[i]) }
+            case .sigmoid: zk_activate(ZK_SIGMOID, chunk, range.count)
             case .tanh: for i in range { p[i] = Foundation.tanh(p[i]) }
-            case .silu: for i in range { p[i] = Activation.siluOf(p[i]) }
+            case .silu: zk_activate(ZK_SILU, chunk, range.count)
             case .gelu: for i in range { p[i] = Activation.geluOf(p[i]) }
-            case .geluTanh: for i in range { p[i] = Activation.geluTanhOf(p[i]) }
-            case .quickGELU: for i in range { p[i] = Activation.quickGELUOf(p[i]) }
+            case .geluTanh: zk_activate(ZK_GELU_TANH, chunk, range.count)
+            case .quickGELU: zk_activate(ZK_QUICK_GELU, chunk, range.count)
             }
         }
     }

@@ -1,0 +1,34 @@
+#ifndef ZOETROPE_CVECTORKERNELS_H
+#define ZOETROPE_CVECTORKERNELS_H
+// Elementwise kernels compiled once per x86-64 level (AVX-512, AVX2+FMA, baseline SSE2) and
+// chosen at load time by the CPU (`target_clones`, an ifunc). Swift cannot compile one function
+// for several CPU levels, and compiling all of TensorCore for AVX2 would stop it running on
+// older CPUs; these few loops are where the vector width pays (the attention softmax was 15% of
+// a medium Wan step and ran 4-wide). Other platforms get the same C code at their baseline.
+//
+// The formulas are TensorCore's VectorMath.swift ones (Cephes expf reduction and polynomial);
+// the compiler may fuse multiply-adds, which changes results in the last bit only (tests in
+// Tests/TensorCoreTests/VectorKernelTests.swift compare with Double references).
+#include <stddef.h>
+#include <stdint.h>
+
+/// Largest of row[0..<count] (-inf when empty; NaNs are skipped).
+float zk_row_max(const float *row, ptrdiff_t count);
+
+/// row[j] = e^(row[j] - shift) for every j; returns their sum.
+float zk_exp_shifted_sum(float *row, ptrdiff_t count, float shift);
+
+/// row[j] *= factor.
+void zk_scale(float *row, ptrdiff_t count, float factor);
+
+/// The activations of TensorCore's `Activation`, in place.
+#define ZK_SILU 0        /* x / (1 + e^-x) */
+#define ZK_SIGMOID 1     /* 1 / (1 + e^-x) */
+#define ZK_GELU_TANH 2   /* x / (1 + e^(-2·sqrt(2/pi)·(x + 0.044715 x^3))) */
+#define ZK_QUICK_GELU 3  /* x / (1 + e^(-1.702 x)) */
+void zk_activate(int kind, float *x, ptrdiff_t count);
+
+/// IEEE half-precision bits to float, exactly (NaN payloads kept).
+void zk_widen_f16(const uint16_t *source, float *target, ptrdiff_t count);
+
+#endif

@@ -1,0 +1,81 @@
+import CVectorKernels
+import Foundation
+import XCTest
+@testable import TensorCore
+
+/// CVectorKernels: the softmax row kernels and activations as compiled for this CPU (an
+/// AVX-512, AVX2 or baseline clone) against Double references, and the F16 widening against
+/// the Swift reference on every half value.
+final class VectorKernelTests: XCTestCase {
+    /// Values spread over [-lo, hi] with some lengths that are not multiples of any vector width.
+    private func values(_ count: Int, scale: Float, seed: UInt64) -> [Float] {
+        var state = seed
+        return (0..<count).map { _ in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return (Float(state >> 40) / Float(1 << 23) - 1) * scale
+        }
+    }
+
+    func testRowMaxAndExpShiftedSum() {
+        for count in [0, 1, 7, 16, 17, 100, 513] {
+            var row = values(count, scale: 30, seed: UInt64(count) + 1)
+            let expectedMax = row.max() ?? -.infinity
+            XCTAssertEqual(zk_row_max(row, count), expectedMax, "max of \(count)")
+            let shift = expectedMax
+            // The argument is rounded to float first (x − shift in float, as torch does too).
+            let exact = row.map { Foundation.exp(Double($0 - shift)) }
+            let sum = zk_exp_shifted_sum(&row, count, shift)
+            // Each e^x within ~1e-7 relative (Cephes' expf, a fused multiply-add or not); the
+            // sum of ≤ 513 terms in float adds ~count·6e-8 relative.
+            for (j, value) in row.enumerated() {
+                XCTAssertEqual(Double(value), exact[j], accuracy: 1e-6 * exact[j], "e^(x − max) at \(j) of \(count)")
+            }
+            let exactSum = exact.reduce(0, +)
+            XCTAssertEqual(Double(sum), exactSum, accuracy: 1e-6 * Double(max(1, count)) * exactSum, "sum of \(count)")
+        }
+        // NaNs are skipped by the max; −inf rows give −inf.
+        XCTAssertEqual(zk_row_max([1, .nan, 3, .nan], 4), 3)
+        XCTAssertEqual(zk_row_max([-.infinity, -.infinity], 2), -.infinity)
+        var masked: [Float] = [-.infinity, 0]
+        XCTAssertEqual(zk_exp_shifted_sum(&masked, 2, 0), 1)
+        XCTAssertEqual(masked, [0, 1])
+    }
+
+    func testActivationsMatchTheSwiftOnesAndTheirDefinitions() {
+        let c = (2 / Double.pi).squareRoot()
+        let cases: [(Int32, Activation, (Double) -> Double)] = [
+            (ZK_SILU, .silu, { $0 / (1 + Foundation.exp(-$0)) }),
+            (ZK_SIGMOID, .sigmoid, { 1 / (1 + Foundation.exp(-$0)) }),
+            (ZK_GELU_TANH, .geluTanh, { 0.5 * $0 * (1 + Foundation.tanh(c * ($0 + 0.044715 * $0 * $0 * $0))) }),
+            (ZK_QUICK_GELU, .quickGELU, { $0 / (1 + Foundation.exp(-1.702 * $0)) }),
+        ]
+        let input = values(1001, scale: 20, seed: 9) + [-1000, 1000, 0, -0.0, .infinity, -.infinity]
+        for (kind, activation, exact) in cases {
+            var x = input
+            zk_activate(kind, &x, x.count)
+            for (i, v) in input.enumerated() where v.isFinite {
+                // As VectorMathTests: 2e-6 · max(1, |x|) of the exact function; within a few ulps
+                // of the Swift path (which does not fuse multiply-adds).
+                XCTAssertEqual(Double(x[i]), exact(Double(v)), accuracy: 2e-6 * max(1, abs(Double(v))), "\(activation)(\(v))")
+                XCTAssertEqual(x[i], activation(v), accuracy: 1e-6 * max(1, abs(v)), "\(activation)(\(v)) vs Swift")
+            }
+            // Saturation (±1000) gives limits, not NaN. (At ±inf, x / (1 + e^-x) is −inf/inf = NaN
+            // for −inf, as torch's x · sigmoid(x) is −inf · 0 = NaN.)
+            XCTAssertFalse(zip(input, x).contains { $0.0.isFinite && $0.1.isNaN }, "\(activation) gives NaN for a finite input")
+        }
+    }
+
+    func testF16WideningIsExactOnEveryValue() {
+        let bits = (0...UInt16.max).map { $0 }
+        var widened = [Float](repeating: 0, count: bits.count)
+        zk_widen_f16(bits, &widened, bits.count)
+        for (i, b) in bits.enumerated() {
+            let expected = Float(Float16(bitPattern: b))
+            if expected.isNaN {
+                XCTAssertTrue(widened[i].isNaN, "bits \(b)")
+            } else {
+                XCTAssertEqual(widened[i].bitPattern, expected.bitPattern, "bits \(b)")
+            }
+        }
+    }
+}
