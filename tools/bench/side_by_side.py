@@ -30,6 +30,10 @@ Configs (random weights are made once into --cache with a fixed seed and never c
               10 layers, ffn 1536, patch 1×2×2), AutoencoderKLWan base 64 (the real Wan 2.1 VAE's
               layout), a 4-layer UMT5 of width 512; 17 × 256² (1,280 tokens), 4 steps, guidance 5
   wan-tiny    Tests/Fixtures/wan/pipeline, 5 × 32², 2 steps
+  attention-8k, attention-32k   attention alone (no mask, non-causal): 8,192 tokens × 12 heads of 128
+              (Wan 2.1 1.3B's self-attention heads) and 32,768 tokens × 1 head of 128 (one head of
+              a 480×832×81 Wan clip, whose 32,760 tokens × 12 heads would take minutes per side);
+              torch.nn.functional.scaled_dot_product_attention vs `zoetrope-bench sdpa`
 """
 from __future__ import annotations
 
@@ -62,6 +66,10 @@ CONFIGS = {
     "wan-tiny": Config("wan-tiny", 5, 32, 32, 2, 5.0, ROOT / "Tests/Fixtures/wan/pipeline",
                        "test Wan pipeline, 5 × 32², 2 steps"),
 }
+
+
+# Attention alone: tokens, heads, head dim.
+ATTENTION = {"attention-8k": (8192, 12, 128), "attention-32k": (32768, 1, 128)}
 
 
 # MARK: Making the random-weight folders
@@ -171,6 +179,41 @@ def vm_hwm() -> int:
     return 0
 
 
+def torch_sdpa_child(tokens: int, heads: int, head_dim: int, threads: int) -> None:
+    import torch
+    torch.set_num_threads(threads)
+    g = torch.Generator().manual_seed(0)
+    q, k, v = (torch.randn(1, heads, tokens, head_dim, generator=g) for _ in range(3))
+    times = []
+    with torch.no_grad():
+        torch.nn.functional.scaled_dot_product_attention(q, k, v)
+        for _ in range(3):
+            start = time.perf_counter()
+            torch.nn.functional.scaled_dot_product_attention(q, k, v)
+            times.append(time.perf_counter() - start)
+    print(json.dumps({"seconds": statistics.median(times), "peak_mib": vm_hwm() / 2**20}))
+
+
+def attention_rows(name: str, bench: Path, env: dict, threads: int, rate: float) -> list[str]:
+    tokens, heads, head_dim = ATTENTION[name]
+    stdout, _ = timed_process([sys.executable, __file__, "--torch-sdpa", str(tokens), str(heads), str(head_dim),
+                               str(threads)], env)
+    theirs = json.loads(stdout.strip().splitlines()[-1])
+    out = subprocess.run([str(bench), "sdpa", str(tokens), str(heads), str(head_dim)], env=env, capture_output=True,
+                         text=True, check=True).stdout
+    line = next(l for l in out.splitlines() if l.startswith("swift_sdpa"))
+    ours = {k: float(v) for k, v in (f.split("=") for f in line.split()[1:])}
+    flops = 4 * tokens * tokens * heads * head_dim
+    rate_of = lambda seconds: flops / seconds / 1e9
+    return [f"**attention alone: {tokens:,} tokens × {heads} heads of {head_dim} ({flops / 1e9:.0f} GFLOP)**", "",
+            "| | PyTorch SDPA | Zoetrope | Zoetrope / PyTorch |", "|---|---|---|---|",
+            f"| time | {theirs['seconds']:.3f} s | {ours['seconds']:.3f} s | {ours['seconds'] / theirs['seconds']:.2f} |",
+            f"| GFLOP/s | {rate_of(theirs['seconds']):.1f} ({rate_of(theirs['seconds']) / rate:.0%} of sgemm) "
+            f"| {rate_of(ours['seconds']):.1f} ({rate_of(ours['seconds']) / rate:.0%} of sgemm) | |",
+            f"| peak memory (process) | {theirs['peak_mib']:.0f} MiB | {ours['peak_mib']:.0f} MiB | "
+            f"{ours['peak_mib'] / theirs['peak_mib']:.2f} |"]
+
+
 # MARK: Running both sides
 
 def timed_process(command: list[str], env: dict) -> tuple[str, float]:
@@ -233,7 +276,11 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "zoetrope-bench")
     parser.add_argument("--markdown", type=Path, help="append the tables to this file")
     parser.add_argument("--torch-child", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--torch-sdpa", nargs=4, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.torch_sdpa:
+        torch_sdpa_child(*args.torch_sdpa)
+        return
     if args.torch_child:
         folder, noise, name, threads = args.torch_child
         torch_child(folder, noise, name, int(threads))
@@ -256,6 +303,11 @@ def main() -> None:
     tables = [header, ""]
     args.cache.mkdir(parents=True, exist_ok=True)
     for name in args.configs.split(","):
+        if name in ATTENTION:
+            table = attention_rows(name, bench, env, args.threads, rate)
+            print("\n" + "\n".join(table))
+            tables += table + [""]
+            continue
         config = CONFIGS[name]
         folder = folder_of(config, args.cache)
         noise = args.cache / f"{name}-noise.safetensors"
