@@ -94,6 +94,45 @@ void zk_activate(int kind, float *x, ptrdiff_t count) {
 }
 
 ZK_CLONES
+double zk_sum(const float *x, ptrdiff_t count) {
+    double s[16] = {0};
+    ptrdiff_t j = 0;
+    for (; j + 16 <= count; j += 16) {
+        for (int l = 0; l < 16; l++) s[l] += (double)x[j + l];
+    }
+    double total = 0;
+    for (int l = 0; l < 16; l++) total += s[l];
+    for (; j < count; j++) total += (double)x[j];
+    return total;
+}
+
+ZK_CLONES
+double zk_sum_squared_deviations(const float *x, ptrdiff_t count, double mean) {
+    double s[16] = {0};
+    ptrdiff_t j = 0;
+    for (; j + 16 <= count; j += 16) {
+        for (int l = 0; l < 16; l++) { double d = (double)x[j + l] - mean; s[l] += d * d; }
+    }
+    double total = 0;
+    for (int l = 0; l < 16; l++) total += s[l];
+    for (; j < count; j++) { double d = (double)x[j] - mean; total += d * d; }
+    return total;
+}
+
+ZK_CLONES
+double zk_sum_squares(const float *x, ptrdiff_t count) {
+    double s[16] = {0};
+    ptrdiff_t j = 0;
+    for (; j + 16 <= count; j += 16) {
+        for (int l = 0; l < 16; l++) { double d = (double)x[j + l]; s[l] += d * d; }
+    }
+    double total = 0;
+    for (int l = 0; l < 16; l++) total += s[l];
+    for (; j < count; j++) { double d = (double)x[j]; total += d * d; }
+    return total;
+}
+
+ZK_CLONES
 void zk_widen_f16(const uint16_t *source, float *target, ptrdiff_t count) {
     for (ptrdiff_t i = 0; i < count; i++) {
         uint32_t h = source[i];

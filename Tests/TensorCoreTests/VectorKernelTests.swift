@@ -65,6 +65,21 @@ final class VectorKernelTests: XCTestCase {
         }
     }
 
+    func testNormStatisticsInDouble() {
+        // Sixteen partial Double sums against one running Double sum: ~1e-16 relative apart.
+        for count in [0, 1, 15, 16, 33, 1000] {
+            let x = values(count, scale: 3, seed: UInt64(count) + 7).map { $0 + 100 }   // a large mean
+            let sum = x.reduce(0.0) { $0 + Double($1) }
+            let mean = count == 0 ? 0 : sum / Double(count)
+            let deviations = x.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) }
+            let squares = x.reduce(0.0) { $0 + Double($1) * Double($1) }
+            XCTAssertEqual(zk_sum(x, count), sum, accuracy: 1e-12 * max(1, abs(sum)), "sum of \(count)")
+            XCTAssertEqual(zk_sum_squared_deviations(x, count, mean), deviations, accuracy: 1e-12 * max(1, deviations),
+                           "deviations of \(count)")
+            XCTAssertEqual(zk_sum_squares(x, count), squares, accuracy: 1e-12 * max(1, squares), "squares of \(count)")
+        }
+    }
+
     func testF16WideningIsExactOnEveryValue() {
         let bits = (0...UInt16.max).map { $0 }
         var widened = [Float](repeating: 0, count: bits.count)

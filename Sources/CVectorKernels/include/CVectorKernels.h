@@ -28,6 +28,13 @@ void zk_scale(float *row, ptrdiff_t count, float factor);
 #define ZK_QUICK_GELU 3  /* x / (1 + e^(-1.702 x)) */
 void zk_activate(int kind, float *x, ptrdiff_t count);
 
+/// Row statistics for the norms, accumulated in double with sixteen partial sums (the order
+/// differs from one running sum by ~1e-16 relative, far below float's rounding):
+/// Σ x[j], Σ (x[j] − mean)², Σ x[j]².
+double zk_sum(const float *x, ptrdiff_t count);
+double zk_sum_squared_deviations(const float *x, ptrdiff_t count, double mean);
+double zk_sum_squares(const float *x, ptrdiff_t count);
+
 /// IEEE half-precision bits to float, exactly (NaN payloads kept).
 void zk_widen_f16(const uint16_t *source, float *target, ptrdiff_t count);
 
