@@ -150,17 +150,22 @@ for (heads, sequence, keys, headDim, repetitions) in [(12, 1560, 1560, 128, 3), 
 // MARK: Attention alone (tools/bench/side_by_side.py's attention configs)
 
 if only == "sdpa" {
-    // zoetrope-bench sdpa S H D: self-attention of S tokens, H heads of D ([1, S, H, D]), one
-    // warm-up and the median of 3; prints one line for side_by_side.py.
+    // zoetrope-bench sdpa S H D [QUERY_BLOCK KEY_BLOCK]: self-attention of S tokens, H heads of
+    // D ([1, S, H, D]), one warm-up and the median of 3; prints one line for side_by_side.py.
+    // The tile sizes default to the library's (512 × 512).
     let arguments = CommandLine.arguments.dropFirst(2).compactMap { Int($0) }
-    guard arguments.count == 3 else {
-        print("usage: zoetrope-bench sdpa TOKENS HEADS HEAD_DIM")
+    guard arguments.count == 3 || arguments.count == 5 else {
+        print("usage: zoetrope-bench sdpa TOKENS HEADS HEAD_DIM [QUERY_BLOCK KEY_BLOCK]")
         exit(2)
     }
     let (sequence, heads, headDim) = (arguments[0], arguments[1], arguments[2])
+    let (queryBlock, keyBlock) = arguments.count == 5 ? (arguments[3], arguments[4]) : (512, 512)
     let q = filled([1, sequence, heads, headDim], seed: 21)
     let k = filled([1, sequence, heads, headDim], seed: 22), v = filled([1, sequence, heads, headDim], seed: 23)
-    let seconds = medianSeconds(repetitions: 3) { _ = scaledDotProductAttention(q, k, v, layout: .batchSequenceHead) }
+    let seconds = medianSeconds(repetitions: 3) {
+        _ = scaledDotProductAttention(q, k, v, mask: nil, isCausal: false, scale: nil, layout: .batchSequenceHead,
+                                      queryBlock: queryBlock, keyBlock: keyBlock)
+    }
     print("swift_sdpa seconds=\(seconds) peak_mib=\(Double(ownPeakBytes()) / 1_048_576)")
 }
 

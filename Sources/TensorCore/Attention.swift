@@ -76,8 +76,8 @@ private struct HeadStrides {
     }
 }
 
-/// The tiled kernel, with tile sizes exposed for tests.
-func scaledDotProductAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor,
+/// The tiled kernel, with its tile sizes exposed (for tests and `zoetrope-bench sdpa`'s sweep).
+public func scaledDotProductAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor,
                                mask: Tensor?, isCausal: Bool, scale: Float?,
                                layout: AttentionLayout,
                                queryBlock: Int, keyBlock: Int) -> Tensor {

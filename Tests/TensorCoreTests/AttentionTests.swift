@@ -95,20 +95,6 @@ final class AttentionTests: XCTestCase {
         GemmTestData.assertClose(byFlag.data, byMask.data, tolerance: 1e-6, "flag vs mask")
     }
 
-    func testSoftmaxExpAccuracy() {
-        // The softmax only exponentiates x − max ≤ 0. Cephes' expf polynomial is accurate to
-        // a few float32 ulps (~2e-7 relative); 1e-6 leaves room for the reduction's rounding.
-        var x: Float = -87
-        while x <= 0 {
-            let expected = Float(Foundation.exp(Double(x)))
-            XCTAssertEqual(AttentionMath.exp(x), expected, accuracy: 1e-6 * expected, "x = \(x)")
-            x += 0.173
-        }
-        XCTAssertEqual(AttentionMath.exp(0), 1)
-        XCTAssertEqual(AttentionMath.exp(-.infinity), 0)
-        XCTAssertEqual(AttentionMath.exp(-100), 0)
-    }
-
     func testFullyMaskedRowGivesZeros() {
         let q = GemmTestData.uniform([1, 1, 4, 8], seed: 92)
         let mask = Tensor(shape: [4, 1], data: [0, -.infinity, 0, 0])  // row 1 sees no key
@@ -132,7 +118,8 @@ final class AttentionTests: XCTestCase {
     }
 }
 
-/// `VectorMath`: the vectorisable exp behind the softmax and the sigmoid-based activations.
+/// `VectorMath`: the exp behind the softmax (`AttentionMath.exp`, and CVectorKernels' copy) and
+/// the sigmoid-based activations.
 final class VectorMathTests: XCTestCase {
     func testExpAccuracyOverItsWholeRange() {
         // Cephes' expf reduction and polynomial: a few float32 ulps (~2e-7 relative) wherever

@@ -29,6 +29,10 @@ Configs (random weights are made once into --cache with a fixed seed and never c
   wan-medium  a Wan-style medium pipeline: a 39.4 M-parameter WanTransformer3DModel (dim 512, 8 heads,
               10 layers, ffn 1536, patch 1×2×2), AutoencoderKLWan base 64 (the real Wan 2.1 VAE's
               layout), a 4-layer UMT5 of width 512; 17 × 256² (1,280 tokens), 4 steps, guidance 5
+  unet3d-medium  a TextToVideoSDPipeline (ModelScope's design): UNet3DConditionModel with
+              block_out_channels (64, 128, 256, 256), attention_head_dim 32, cross_attention_dim 512;
+              AutoencoderKL (64, 128, 256, 256); a 4-layer CLIP text model of width 512 over the
+              test CLIP tokenizer; DDIM; 16 × 256², 4 steps, guidance 5
   wan-tiny    Tests/Fixtures/wan/pipeline, 5 × 32², 2 steps
   attention-8k, attention-32k   attention alone (no mask, non-causal): 8,192 tokens × 12 heads of 128
               (Wan 2.1 1.3B's self-attention heads) and 32,768 tokens × 1 head of 128 (one head of
@@ -63,6 +67,9 @@ CONFIGS = {
                       "bundled tiny-shapes, 17 × 64², 20 steps"),
     "wan-medium": Config("wan-medium", 17, 256, 256, 4, 5.0, None,
                          "Wan-style medium (39.4 M DiT, 1,280 tokens; VAE base 64), 17 × 256², 4 steps"),
+    "unet3d-medium": Config("unet3d-medium", 16, 256, 256, 4, 5.0, None,
+                            "TextToVideoSD medium (UNet3DConditionModel (64, 128, 256, 256), heads of 32; "
+                            "AutoencoderKL (64, 128, 256, 256); 4-layer CLIP of width 512), 16 × 256², 4 steps"),
     "wan-tiny": Config("wan-tiny", 5, 32, 32, 2, 5.0, ROOT / "Tests/Fixtures/wan/pipeline",
                        "test Wan pipeline, 5 × 32², 2 steps"),
 }
@@ -102,19 +109,50 @@ def make_wan_medium(folder: Path) -> None:
     pipe.save_pretrained(folder)
 
 
+def make_unet3d_medium(folder: Path) -> None:
+    """A TextToVideoSDPipeline folder with random weights (seed 0), saved once."""
+    if (folder / "model_index.json").exists():
+        return
+    import torch
+    from diffusers import AutoencoderKL, DDIMScheduler, TextToVideoSDPipeline, UNet3DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+    torch.manual_seed(0)
+    tokenizer = CLIPTokenizer.from_pretrained(str(ROOT / "Tests/Fixtures/tokenizers/clip"), model_max_length=77)
+    text = CLIPTextModel(CLIPTextConfig(vocab_size=len(tokenizer), hidden_size=512, intermediate_size=2048,
+                                        num_hidden_layers=4, num_attention_heads=8, max_position_embeddings=77,
+                                        hidden_act="quick_gelu", bos_token_id=tokenizer.bos_token_id,
+                                        eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id))
+    unet = UNet3DConditionModel(block_out_channels=(64, 128, 256, 256), attention_head_dim=32,
+                                cross_attention_dim=512, norm_num_groups=32, layers_per_block=2, sample_size=32)
+    vae = AutoencoderKL(block_out_channels=(64, 128, 256, 256), in_channels=3, out_channels=3, latent_channels=4,
+                        layers_per_block=2, norm_num_groups=32, sample_size=256,
+                        down_block_types=["DownEncoderBlock2D"] * 4, up_block_types=["UpDecoderBlock2D"] * 4)
+    scheduler = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False,
+                              set_alpha_to_one=False)
+    pipe = TextToVideoSDPipeline(vae=vae, text_encoder=text, tokenizer=tokenizer, unet=unet, scheduler=scheduler)
+    params = sum(p.numel() for p in unet.parameters())
+    print(f"unet3d-medium: UNet {params / 1e6:.1f} M parameters, saving to {folder}", flush=True)
+    pipe.save_pretrained(folder)
+
+
 def folder_of(config: Config, cache: Path) -> Path:
     if config.folder is not None:
         return config.folder
     folder = cache / config.name
     if config.name == "wan-medium":
         make_wan_medium(folder)
+    if config.name == "unet3d-medium":
+        make_unet3d_medium(folder)
     return folder
 
 
 # MARK: Counting FLOPs
 
 def wan_transformer_flops(folder: Path, config: Config) -> float:
-    """Multiply-adds × 2 of one denoising step (two transformer passes with guidance > 1)."""
+    """Multiply-adds × 2 of one denoising step (two transformer passes with guidance > 1); NaN for
+    families other than Wan (not counted)."""
+    if not (folder / "transformer" / "config.json").exists():
+        return float("nan")
     c = json.loads((folder / "transformer" / "config.json").read_text())
     vae = json.loads((folder / "vae" / "config.json").read_text())
     spatial = 2 ** sum(1 for _ in vae["dim_mult"][1:])
@@ -251,9 +289,13 @@ def write_noise(folder: Path, config: Config, path: Path) -> None:
     import torch
     from safetensors.torch import save_file
     vae = json.loads((folder / "vae" / "config.json").read_text())
-    temporal = 2 ** sum(1 for t in vae.get("temperal_downsample", []) if t)
-    spatial = 2 ** (len(vae["dim_mult"]) - 1)
-    shape = (1, vae["z_dim"], (config.frames - 1) // temporal + 1, config.height // spatial, config.width // spatial)
+    if vae["_class_name"] == "AutoencoderKL":   # 2-D, frame by frame: [1, C, F, H/s, W/s]
+        spatial = 2 ** (len(vae["block_out_channels"]) - 1)
+        shape = (1, vae["latent_channels"], config.frames, config.height // spatial, config.width // spatial)
+    else:
+        temporal = 2 ** sum(1 for t in vae.get("temperal_downsample", []) if t)
+        spatial = 2 ** (len(vae["dim_mult"]) - 1)
+        shape = (1, vae["z_dim"], (config.frames - 1) // temporal + 1, config.height // spatial, config.width // spatial)
     save_file({"latents": torch.randn(shape, generator=torch.Generator().manual_seed(0))}, str(path))
 
 
@@ -346,6 +388,8 @@ def render(config: Config, ours: list[dict], theirs: list[dict], flops: float, r
     if theirs:
         lines.append(f"| PyTorch after `import torch` | {median(theirs, 'baseline_mib'):.0f} MiB | | |")
     gflops = lambda rows: flops / per_step(rows) / 1e9
+    if flops != flops:
+        return lines
     lines.append(f"| step GFLOP/s ({flops / 1e9:.2f} GFLOP counted) | {gflops(theirs):.1f} ({gflops(theirs) / rate:.0%} of sgemm) "
                  f"| {gflops(ours):.1f} ({gflops(ours) / rate:.0%} of sgemm) | |")
     return lines
