@@ -48,7 +48,7 @@ public enum Parallel {
     }
 
     /// The thread-specific slot that marks a thread running a chunk.
-    nonisolated(unsafe) private static let chunkKey: pthread_key_t = {
+    private static let chunkKey: pthread_key_t = {
         var key = pthread_key_t()
         pthread_key_create(&key, nil)
         return key
