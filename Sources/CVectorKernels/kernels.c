@@ -65,11 +65,6 @@ float zk_exp_shifted_sum(float *row, ptrdiff_t count, float shift) {
 }
 
 ZK_CLONES
-void zk_scale(float *row, ptrdiff_t count, float factor) {
-    for (ptrdiff_t j = 0; j < count; j++) row[j] *= factor;
-}
-
-ZK_CLONES
 void zk_activate(int kind, float *x, ptrdiff_t count) {
     const float sqrt_two_over_pi = 0.79788456080286535588f;
     switch (kind) {

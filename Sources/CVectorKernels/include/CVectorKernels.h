@@ -18,9 +18,6 @@ float zk_row_max(const float *row, ptrdiff_t count);
 /// row[j] = e^(row[j] - shift) for every j; returns their sum.
 float zk_exp_shifted_sum(float *row, ptrdiff_t count, float shift);
 
-/// row[j] *= factor.
-void zk_scale(float *row, ptrdiff_t count, float factor);
-
 /// The activations of TensorCore's `Activation`, in place.
 #define ZK_SILU 0        /* x / (1 + e^-x) */
 #define ZK_SIGMOID 1     /* 1 / (1 + e^-x) */
