@@ -233,9 +233,20 @@ final class StudioTmuxTests: XCTestCase {
         while Foundation.kill(pid, 0) == 0 && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
 
         // The killed studio could not restore the terminal: the tty is still raw (Enter sends
-        // a bare CR the shell does not end a line on). As a person would: stty sane, with ^J.
+        // a bare CR the shell does not end a line on). As a person would: stty sane, with ^J,
+        // and wait for the shell's next prompt: a command typed before stty has run reaches
+        // the still-raw tty, its Enter stays a bare CR and the line never ends (CI saw this).
+        // The shell first reports the kill and prompts (the studio's screen is still up around it).
+        let killed = try terminal.waitFor("the shell's prompt after the kill", timeout: Self.keyTimeout) {
+            guard let marker = $0.range(of: "killed exited ") else { return false }
+            return $0[marker.upperBound...].contains("e2e$")
+        }
+        let prompts = killed.components(separatedBy: "e2e$").count
         try terminal.type("stty sane")
         try terminal.press("C-j")
+        try terminal.waitFor("the shell's prompt after stty sane", timeout: Self.keyTimeout) {
+            $0.components(separatedBy: "e2e$").count > prompts
+        }
         try terminal.type(commandLine(binary, subcommand: nil, marker: "restarted"))
         try terminal.press("Enter")
         let restarted = try terminal.waitFor("the compose screen with the recovery notice", timeout: Self.startTimeout) {
