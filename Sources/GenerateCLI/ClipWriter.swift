@@ -4,36 +4,15 @@ import Engine
 import Foundation
 import HistoryStore
 import Media
+import RunArchive
 import TensorCore
 import WeightsIO
 
 enum ClipWriter {
-    /// The human-readable `parameters` text (the convention of other image tools).
-    static func parametersText(_ request: JobRequest, seed: UInt64) -> String {
-        var lines = [request.prompt]
-        if !request.negativePrompt.isEmpty { lines.append("Negative prompt: \(request.negativePrompt)") }
-        var settings = "Steps: \(request.steps), Sampler: \(request.sampler), "
-            + "CFG scale: \(request.guidanceScale), Seed: \(seed), Size: \(request.width)x\(request.height), "
-            + "Frames: \(request.frames), FPS: \(request.fps), Model: \(request.model)"
-        for (name, value) in request.options.sorted(by: { $0.key < $1.key }) { settings += ", \(name): \(value)" }
-        lines.append(settings)
-        return lines.joined(separator: "\n")
-    }
-
-    /// The text chunks every frame carries: `parameters` and the `zoetrope` JSON settings.
+    /// The text chunks every frame carries: `parameters` and the `zoetrope` JSON settings, as
+    /// the studio's runs carry them (`RunArchive`).
     static func texts(_ result: JobResult) -> [PNGText] {
-        let request = result.request
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let requestJSON = (try? encoder.encode(request)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
-        let settings = RunSettings(modelID: request.model, prompt: request.prompt, negativePrompt: request.negativePrompt,
-                                   frameCount: request.frames, width: request.width, height: request.height,
-                                   stepCount: request.steps, guidanceScale: request.guidanceScale,
-                                   sampler: request.sampler, seed: result.seed, fps: Double(request.fps),
-                                   requestJSON: requestJSON)
-        let chunk = ZoetropeMetadata.textChunk(for: settings)
-        return [PNGText(keyword: PNGText.parametersKeyword, text: parametersText(request, seed: result.seed)),
-                PNGText(keyword: chunk.keyword, text: chunk.text)]
+        RunArchive.pngTexts(for: RunArchive.settings(for: result.request.withSeed(result.seed)), runID: nil)
     }
 
     /// Writes the clip into `folder`; returns what was written.

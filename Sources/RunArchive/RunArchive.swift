@@ -62,13 +62,18 @@ public enum RunArchive {
         return PNGText.generationMetadata(parameters: parametersText(for: settings), json: json.text)
     }
 
-    /// Settings in the readable `parameters` form that AUTOMATIC1111 and sd.cpp write.
+    /// Settings in the readable `parameters` form that AUTOMATIC1111 and sd.cpp write, with the
+    /// model's own options the request set (`flow_shift` is already in the sampler). The one
+    /// form for the studio's runs and `zoetrope generate`'s.
     public static func parametersText(for s: RunSettings) -> String {
         var text = s.prompt
         if !s.negativePrompt.isEmpty { text += "\nNegative prompt: \(s.negativePrompt)" }
         text += "\nSteps: \(s.stepCount), Sampler: \(s.sampler), CFG scale: \(format(s.guidanceScale)), "
             + "Seed: \(s.seed), Size: \(s.width)x\(s.height), Frames: \(s.frameCount), "
             + "FPS: \(format(s.fps)), Model: \(s.modelID)"
+        for (name, value) in request(from: s).options.sorted(by: { $0.key < $1.key }) where name != "flow_shift" {
+            text += ", \(name): \(value)"
+        }
         return text
     }
 
