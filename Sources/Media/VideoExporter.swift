@@ -65,6 +65,67 @@ public struct VideoExporter: Sendable {
             throw MediaError.unwritable(path: folder.path, reason: (error as NSError).localizedDescription)
         }
 
+        // Everything is written into a hidden staging folder inside `folder` and renamed into
+        // place only once every file is complete, so a process killed while writing (SIGKILL
+        // cannot be caught) leaves no partial clip that looks like a result (issue #19), only
+        // `.incomplete-<pid>-…`, which `removeAbandonedStaging` clears later.
+        Self.removeAbandonedStaging(in: folder)
+        let staging = folder.appendingPathComponent(".incomplete-\(getpid())-\(UUID().uuidString.prefix(8))")
+        do {
+            try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: false)
+        } catch {
+            throw MediaError.unwritable(path: staging.path, reason: (error as NSError).localizedDescription)
+        }
+        defer { try? FileManager.default.removeItem(at: staging) }
+        let staged = try write(frames: frames, fps: fps, into: staging, texts: texts, formats: formats)
+        // Every target is checked (never a device, FIFO or folder) before any file moves.
+        let files = staged.frameFiles + [staged.apng, staged.gif, staged.mp4].compactMap { $0 }
+        let targets = try files.map { try AtomicFile.target(folder.appendingPathComponent($0.lastPathComponent)) }
+        for (file, target) in zip(files, targets) { try AtomicFile.moveIntoPlace(file, target) }
+        func final(_ url: URL?) -> URL? { url.map { folder.appendingPathComponent($0.lastPathComponent) } }
+        var result = staged
+        result.frameFiles = staged.frameFiles.compactMap(final)
+        (result.apng, result.gif, result.mp4) = (final(staged.apng), final(staged.gif), final(staged.mp4))
+        return result
+    }
+
+    /// Removes the staging folders of exports whose process has ended (`.incomplete-<pid>-…`
+    /// in `folder` with no such process): what a killed export left. Returns how many.
+    @discardableResult
+    public static func removeAbandonedStaging(in folder: URL) -> Int {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else { return 0 }
+        var removed = 0
+        for name in names where name.hasPrefix(".incomplete-") {
+            let fields = name.dropFirst(".incomplete-".count).split(separator: "-")
+            guard let field = fields.first, let pid = pid_t(field), pid > 0 else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH,
+               (try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))) != nil {
+                removed += 1
+            }
+        }
+        return removed
+    }
+
+    /// In each folder under `parent` (run folders), removes abandoned staging, and the run
+    /// folder itself when that leaves it empty: a run killed while its clip was written left
+    /// it. Folders without abandoned staging are never touched. Returns the folders removed.
+    @discardableResult
+    public static func removeAbandonedExports(under parent: URL) -> [URL] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: parent.path) else { return [] }
+        var removed: [URL] = []
+        for name in names.sorted() where !name.hasPrefix(".") {
+            let folder = parent.appendingPathComponent(name)
+            guard removeAbandonedStaging(in: folder) > 0,
+                  (try? FileManager.default.contentsOfDirectory(atPath: folder.path))?.isEmpty == true,
+                  rmdir(folder.path) == 0 else { continue }
+            removed.append(folder)
+        }
+        return removed
+    }
+
+    /// Writes every asked format into `folder` (the staging folder).
+    private func write(frames: [RGBImage], fps: Double, into folder: URL, texts: [PNGText],
+                       formats: Set<Format>) throws -> Result {
         var result = Result()
         if formats.contains(.pngFrames) {
             for (index, frame) in frames.enumerated() {

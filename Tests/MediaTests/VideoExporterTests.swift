@@ -27,6 +27,53 @@ final class VideoExporterTests: XCTestCase {
                        "no temporary files left, no video.mp4")
     }
 
+    /// Issue #19: a process killed while writing its clip left a folder of some frames that
+    /// looked like a result. Files are now written into `.incomplete-<pid>-…` and renamed into
+    /// place once all are complete; what a killed export leaves is removed later, and only that.
+    func testAKilledExportLeavesNoPartialClipAndIsClearedLater() throws {
+        let parent = try temporaryFolder(self)
+        let frames = (0..<2).map { testImage(width: 4, height: 4, seed: $0) }
+        // A run folder a killed process left: only its staging, with some frames in it.
+        let killed = parent.appendingPathComponent("20261206-120000-7")
+        let deadStaging = killed.appendingPathComponent(".incomplete-99999999-abcd1234")
+        try FileManager.default.createDirectory(at: deadStaging, withIntermediateDirectories: true)
+        try Data([1, 2, 3]).write(to: deadStaging.appendingPathComponent("frame_0000.png"))
+        // A folder with a finished clip and the staging of an export still running (this process).
+        let busy = parent.appendingPathComponent("20261206-120001-8")
+        let liveStaging = busy.appendingPathComponent(".incomplete-\(getpid())-00000000")
+        try FileManager.default.createDirectory(at: liveStaging, withIntermediateDirectories: true)
+        try Data([1]).write(to: busy.appendingPathComponent("frame_0000.png"))
+        // A user's empty folder is not the store's to remove.
+        let empty = parent.appendingPathComponent("mine")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+
+        XCTAssertEqual(VideoExporter.removeAbandonedExports(under: parent).map(\.lastPathComponent), [killed.lastPathComponent])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: killed.path))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: liveStaging.path), "a live process's staging is kept")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: empty.path))
+
+        // An export into a folder holding a dead staging clears it and leaves only its files.
+        let again = parent.appendingPathComponent("again")
+        let leftover = again.appendingPathComponent(".incomplete-99999999-ffffffff")
+        try FileManager.default.createDirectory(at: leftover, withIntermediateDirectories: true)
+        _ = try VideoExporter(ffmpeg: nil).export(frames: frames, fps: 8, to: again, formats: [.pngFrames, .apng])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: again.path).sorted(),
+                       ["frame_0000.png", "frame_0001.png", "video.apng"])
+    }
+
+    /// A failing export leaves no files at all: the staging is removed with what it held.
+    func testAFailedExportLeavesNothing() throws {
+        let folder = try temporaryFolder(self).appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        // A folder where video.apng should go: the rename into place fails after the frames are staged.
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("video.apng"), withIntermediateDirectories: true)
+        let frames = (0..<2).map { testImage(width: 4, height: 4, seed: $0) }
+        XCTAssertThrowsError(try VideoExporter(ffmpeg: nil).export(frames: frames, fps: 8, to: folder,
+                                                                  formats: [.apng]))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path), ["video.apng"],
+                       "no staging or temporary file left")
+    }
+
     /// A stand-in ffmpeg (a shell script) records its arguments and the raw bytes it was piped.
     func testPipesRawRGBToFFmpegAndRenamesTheResult() throws {
         let folder = try temporaryFolder(self)
