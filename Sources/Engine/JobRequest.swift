@@ -174,3 +174,6 @@ public typealias OptionValue = Pipelines.OptionValue
 public typealias OptionSpec = Pipelines.OptionSpec
 public typealias ModelCapabilities = Pipelines.PipelineCapabilities
 public typealias SamplerNames = Pipelines.SamplerNames
+public typealias VideoSettings = Pipelines.VideoSettings
+public typealias MemoryEstimate = Pipelines.MemoryEstimate
+public typealias MachineMemory = Pipelines.MachineMemory

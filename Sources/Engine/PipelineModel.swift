@@ -27,11 +27,19 @@ public final class PipelineModel: LoadedModel {
                       guidanceScale: Float(request.guidanceScale), sampler: request.sampler, options: request.options)
     }
 
+    /// Checks `request` against the model's rules and, before anything is allocated, its
+    /// memory estimate against what the machine has available (issue #19: a 4096×4096 request
+    /// used to grow past 4.5 GB before anything said it could not fit).
     public func validate(_ request: JobRequest) throws {
+        let settings: VideoSettings
         do {
-            _ = try pipeline.resolved(Self.settings(request))
+            settings = try pipeline.resolved(Self.settings(request))
         } catch let error as PipelineError {
             throw JobFailure(.badRequest, error.description)
+        }
+        if let available = MachineMemory.availableBytes(),
+           let problem = pipeline.capabilities.memoryProblem(settings, availableBytes: available, weightsLoaded: true) {
+            throw JobFailure(.badRequest, "not enough memory: \(problem)")
         }
     }
 

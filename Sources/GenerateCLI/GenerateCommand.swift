@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import HistoryStore
+import Media
 import RunArchive
 
 /// `zoetrope generate`. A library type (not in the executable) so tests run it in-process,
@@ -72,6 +73,9 @@ public struct GenerateCommand: AsyncParsableCommand {
     @Flag(name: .customLong("no-history"), help: "Do not add the run to the history (`zoetrope history`, the studio).")
     var noHistory = false
 
+    @Flag(help: "Print the memory the run would need, phase by phase, and what this machine has; run nothing.")
+    var estimate = false
+
     @Flag(help: "One JSON line per event on stdout instead of a progress bar.")
     var json = false
 
@@ -122,6 +126,10 @@ public struct GenerateCommand: AsyncParsableCommand {
                                  preview: .none, initNoisePath: initNoise, options: try options(),
                                  components: try components())
         let reporter = ProgressReporter(json: json)
+        if estimate {
+            try printEstimate(request, reporter: reporter)
+            return
+        }
         // The run goes into the history as a studio run does (issue #20: generate's runs never
         // appeared there): its row is written `running` with the seed before generating, so a
         // kill leaves it `interrupted` with its settings. The seed is chosen here for that, in
@@ -151,6 +159,13 @@ public struct GenerateCommand: AsyncParsableCommand {
         switch final {
         case .finished(let result):
             do {
+                if output == nil {
+                    // Run folders of earlier runs killed while writing their clip (issue #19).
+                    let parent = URL(fileURLWithPath: Self.defaultOutput(seed: 0)).deletingLastPathComponent()
+                    for folder in VideoExporter.removeAbandonedExports(under: parent) {
+                        reporter.note("removed \(folder.path): a run killed while writing its clip left it unfinished")
+                    }
+                }
                 let folder = try output.map { URL(fileURLWithPath: $0) }
                     ?? Self.claimFolder(Self.defaultOutput(seed: result.seed))
                 let written = try ClipWriter.write(result, to: folder)
@@ -188,6 +203,42 @@ public struct GenerateCommand: AsyncParsableCommand {
             reporter.error("the engine ended the job without a result")
             throw ZoetropeExit.failure
         }
+    }
+
+    /// `--estimate`: the run's memory from the model's configs and weight headers (nothing is
+    /// loaded), and whether it fits in what this machine has available.
+    func printEstimate(_ request: JobRequest, reporter: ProgressReporter) throws {
+        let caps: ModelCapabilities
+        do {
+            caps = try PipelineLoader().describe(request.modelReference)
+        } catch {
+            reporter.error("\(error)")
+            throw ZoetropeExit.badModel
+        }
+        let settings = PipelineModel.settings(request)
+        guard let estimate = caps.memoryEstimate(for: settings) else {
+            reporter.error("\(caps.pipelineClass) states no memory model")
+            throw ZoetropeExit.failure
+        }
+        let text = MachineMemory.text
+        let available = MachineMemory.availableBytes()
+        let problem = available.flatMap { caps.memoryProblem(settings, availableBytes: $0, weightsLoaded: false) }
+        if json {
+            let fields: [String: Any] = [
+                "event": "estimate", "peak_bytes": estimate.peakBytes, "weight_bytes": estimate.weightBytes,
+                "text_encoding_bytes": estimate.textEncodingBytes, "denoising_bytes": estimate.denoisingBytes,
+                "decoding_bytes": estimate.decodingBytes, "output_bytes": estimate.outputBytes, "tokens": estimate.tokens,
+                "available_bytes": available ?? NSNull(), "fits": problem == nil]
+            let data = try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            print("memory: about \(text(estimate.peakBytes)) at the peak (\(estimate.workingPeak.phase.rawValue))")
+            print("  weights \(text(estimate.weightBytes)); text encoding \(text(estimate.textEncodingBytes)); "
+                + "denoising \(text(estimate.denoisingBytes)) (\(estimate.tokens) tokens); "
+                + "decoding \(text(estimate.decodingBytes)) + the clip \(text(estimate.outputBytes))")
+            if let available { print("available: \(text(available))" + (problem.map { "; it does not fit: \($0)" } ?? "; it fits")) }
+        }
+        if problem != nil { throw ZoetropeExit.badRequest }
     }
 
     /// The clip files in `folder` (`frame_*.png`, `video.*`), or nil when it does not exist.

@@ -64,6 +64,16 @@ public struct ModelsCommand: AsyncParsableCommand {
                     print("  \(option.name) = \(option.defaultValue)  (\(option.validValues)): \(option.help)")
                 }
             }
+            if let memory = inspection.defaultRunMemory {
+                let text = MachineMemory.text
+                let (working, phase) = memory.workingPeak
+                print("memory at the defaults: about \(text(memory.peakBytes)) (weights \(text(memory.weightBytes)), "
+                    + "\(phase.rawValue) \(text(working)))"
+                    + (MachineMemory.availableBytes().map { "; \(text($0)) available" } ?? ""))
+            }
+            if let problem = inspection.defaultRunMemoryProblem {
+                print("at the defaults it does not fit: \(problem)")
+            }
             print("runnable: yes")
         }
     }

@@ -22,11 +22,18 @@ public struct ModelInspection: Sendable {
     public var capabilities: PipelineCapabilities?
     /// nil when the folder can run; otherwise the reason.
     public var problem: String?
+    /// The memory a run at the model's defaults needs, when its family states a memory model.
+    public var defaultRunMemory: MemoryEstimate?
+    /// Why a run at the defaults does not fit in the memory this machine has available (the
+    /// model may still run smaller), or nil.
+    public var defaultRunMemoryProblem: String?
 
     public var runnable: Bool { problem == nil }
 
     /// Reads `model_index.json` and the component folders of `url`.
-    public static func inspect(_ url: URL) throws -> ModelInspection {
+    /// - Parameter availableBytes: the memory a run may use (default: what this machine has
+    ///   available now); nil skips the memory check.
+    public static func inspect(_ url: URL, availableBytes: Int? = MachineMemory.availableBytes()) throws -> ModelInspection {
         let folder = try DiffusersModelFolder(url: url)
         var components: [Component] = []
         var problems: [String] = []
@@ -66,8 +73,25 @@ public struct ModelInspection: Sendable {
                 problems.append("its configs cannot be read: \(error)")
             }
         }
+        var defaultRunMemory: MemoryEstimate?, defaultRunMemoryProblem: String?
+        if let capabilities {
+            let d = capabilities.defaults
+            let defaults = VideoSettings(prompt: "", frames: d.frames, width: d.width, height: d.height, steps: d.steps,
+                                         guidanceScale: Float(d.guidanceScale))
+            defaultRunMemory = capabilities.memoryEstimate(for: defaults)
+            if let available = availableBytes {
+                defaultRunMemoryProblem = capabilities.memoryProblem(defaults, availableBytes: available, weightsLoaded: false)
+                // The smallest run it can make: one frame, one step, the smallest sides.
+                var smallest = defaults
+                (smallest.frames, smallest.width, smallest.height) = (1, capabilities.sizeMultiple, capabilities.sizeMultiple)
+                if let problem = capabilities.memoryProblem(smallest, availableBytes: available, weightsLoaded: false) {
+                    problems.append("not enough memory for even its smallest run: \(problem)")
+                }
+            }
+        }
         return ModelInspection(path: url.path, pipelineClassName: folder.pipelineClassName,
                                registryEntry: entry?.className, components: components, capabilities: capabilities,
-                               problem: problems.isEmpty ? nil : problems.joined(separator: "; "))
+                               problem: problems.isEmpty ? nil : problems.joined(separator: "; "),
+                               defaultRunMemory: defaultRunMemory, defaultRunMemoryProblem: defaultRunMemoryProblem)
     }
 }

@@ -41,10 +41,21 @@ extension AnimateDiffPipeline {
             try ConfigDecoding.decode(MotionAdapterConfig.self, from: $0.appendingPathComponent("config.json"))
                 .motionModules(for: unet)
         }
-        return capabilities(vaeScale: vae.spatialScale, sampleSize: unet.sampleSize, maxFrames: motion?.maxSeqLength,
-                            textLayers: text.layerCount,
-                            maxTextLength: try CLIPPromptEncoder.maxTextLength(folder, positions: text.maxPositionEmbeddings),
-                            scheduler: scheduler)
+        var capabilities = capabilities(
+            vaeScale: vae.spatialScale, sampleSize: unet.sampleSize, maxFrames: motion?.maxSeqLength,
+            textLayers: text.layerCount,
+            maxTextLength: try CLIPPromptEncoder.maxTextLength(folder, positions: text.maxPositionEmbeddings),
+            scheduler: scheduler)
+        // Weight files that cannot be opened are the loader's to report, with its own message.
+        capabilities.memory = try? memoryModel(folder, unet: unet, adapter: adapter)
+        return capabilities
+    }
+
+    /// The memory model of a folder and adapter (see Shared/UNetPipelineMemory.swift).
+    static func memoryModel(_ folder: DiffusersModelFolder, unet: UNet2DConditionConfig, adapter: URL?) throws
+        -> MemoryModel {
+        try UNetPipelineMemory.model(folder, unetChannels: unet.blockOutChannels, layersPerBlock: unet.layersPerBlock,
+                                     extraWeights: adapter.map { [$0] } ?? [])
     }
 
     /// Loads the SD 1.5 folder `url` with the MotionAdapter folder `adapter` (or none).
@@ -69,7 +80,8 @@ extension AnimateDiffPipeline {
                                                 motionAdapterFolder: adapter)
             let vae = try AutoencoderKL.load(folder: try reader.component("vae", of: ["AutoencoderKL"]))
             let scheduler = try reader.unetScheduler(ComponentReader.unetSchedulers)
-            return AnimateDiffPipeline(folder: folder.url, text: text, unet: unet, vae: vae, schedulerConfig: scheduler)
+            return AnimateDiffPipeline(folder: folder.url, text: text, unet: unet, vae: vae, schedulerConfig: scheduler,
+                                       memory: try memoryModel(folder, unet: unet.config, adapter: adapter))
         }
     }
 }

@@ -27,15 +27,18 @@ public final class AnimateDiffPipeline: VideoPipeline {
     let preview: LatentRGBProjection
 
     public init(folder: URL, text: CLIPPromptEncoder, unet: UNetMotionModel, vae: AutoencoderKL,
-                schedulerConfig: SchedulerConfig) {
+                schedulerConfig: SchedulerConfig, memory: MemoryModel? = nil) {
         self.folder = folder
         self.text = text
         self.unet = unet
         self.vae = vae
         self.schedulerConfig = schedulerConfig
-        capabilities = Self.capabilities(vaeScale: vae.config.spatialScale, sampleSize: unet.config.sampleSize,
-                                         maxFrames: unet.motion?.maxSeqLength, textLayers: text.textEncoder.config.layerCount,
-                                         maxTextLength: text.maxTextLength, scheduler: schedulerConfig)
+        var capabilities = Self.capabilities(vaeScale: vae.config.spatialScale, sampleSize: unet.config.sampleSize,
+                                             maxFrames: unet.motion?.maxSeqLength,
+                                             textLayers: text.textEncoder.config.layerCount,
+                                             maxTextLength: text.maxTextLength, scheduler: schedulerConfig)
+        capabilities.memory = memory
+        self.capabilities = capabilities
         preview = LatentRGBProjection.load(folder: folder, channels: vae.config.latentChannels)
             ?? .fallback(channels: vae.config.latentChannels)
     }

@@ -71,6 +71,9 @@ public struct PipelineCapabilities: Sendable, Equatable {
     /// Text tokens a prompt is cut to (CLIP's 77), when the model fixes it; a model whose
     /// length is an option (Wan's `max_sequence_length`) says so there instead.
     public var maxTextLength: Int?
+    /// How a run's memory grows with its settings (see `memoryEstimate(for:)`), when the
+    /// family states it.
+    public var memory: MemoryModel?
 
     public init(pipelineClass: String, frameRule: FrameRule, sizeMultiple: Int, maxFrames: Int = 1_025,
                 maxSide: Int = 4_096, maxSteps: Int = 1_000, latentLayout: LatentLayout, defaults: SettingDefaults,

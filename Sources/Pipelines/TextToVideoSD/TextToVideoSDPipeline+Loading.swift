@@ -22,9 +22,19 @@ extension TextToVideoSDPipeline {
         let text = try ConfigDecoding.decode(CLIPTextConfig.self, from: try folder.configURL(component: "text_encoder"))
         let scheduler = try folder.schedulerConfig()
         try ComponentReader.requireUNetPrediction(scheduler, path: folder.url.path)
-        return capabilities(vaeScale: vae.spatialScale, sampleSize: unet.sampleSize, textLayers: text.layerCount,
-                            maxTextLength: try CLIPPromptEncoder.maxTextLength(folder, positions: text.maxPositionEmbeddings),
-                            scheduler: scheduler)
+        var capabilities = capabilities(
+            vaeScale: vae.spatialScale, sampleSize: unet.sampleSize, textLayers: text.layerCount,
+            maxTextLength: try CLIPPromptEncoder.maxTextLength(folder, positions: text.maxPositionEmbeddings),
+            scheduler: scheduler)
+        // Weight files that cannot be opened are the loader's to report, with its own message.
+        capabilities.memory = try? memoryModel(folder, unet: unet)
+        return capabilities
+    }
+
+    /// The memory model of a folder (see Shared/UNetPipelineMemory.swift).
+    static func memoryModel(_ folder: DiffusersModelFolder, unet: UNet3DConditionConfig) throws -> MemoryModel {
+        try UNetPipelineMemory.model(folder, unetChannels: unet.blockOutChannels,
+                                     layersPerBlock: [Int](repeating: unet.layersPerBlock, count: unet.blockOutChannels.count))
     }
 
     /// Loads every component of the folder `url`, reporting each component before it starts.
@@ -48,7 +58,8 @@ extension TextToVideoSDPipeline {
             let unet = try UNet3DConditionModel.load(folder: try reader.component("unet", of: ["UNet3DConditionModel"]))
             let vae = try AutoencoderKL.load(folder: try reader.component("vae", of: ["AutoencoderKL"]))
             let scheduler = try reader.unetScheduler(ComponentReader.unetSchedulers)
-            return TextToVideoSDPipeline(folder: folder.url, text: text, unet: unet, vae: vae, schedulerConfig: scheduler)
+            return TextToVideoSDPipeline(folder: folder.url, text: text, unet: unet, vae: vae, schedulerConfig: scheduler,
+                                         memory: try memoryModel(folder, unet: unet.config))
         }
     }
 }

@@ -28,15 +28,17 @@ public final class TextToVideoSDPipeline: VideoPipeline {
     let preview: LatentRGBProjection
 
     public init(folder: URL, text: CLIPPromptEncoder, unet: UNet3DConditionModel, vae: AutoencoderKL,
-                schedulerConfig: SchedulerConfig) {
+                schedulerConfig: SchedulerConfig, memory: MemoryModel? = nil) {
         self.folder = folder
         self.text = text
         self.unet = unet
         self.vae = vae
         self.schedulerConfig = schedulerConfig
-        capabilities = Self.capabilities(vaeScale: vae.config.spatialScale, sampleSize: unet.config.sampleSize,
-                                         textLayers: text.textEncoder.config.layerCount,
-                                         maxTextLength: text.maxTextLength, scheduler: schedulerConfig)
+        var capabilities = Self.capabilities(vaeScale: vae.config.spatialScale, sampleSize: unet.config.sampleSize,
+                                             textLayers: text.textEncoder.config.layerCount,
+                                             maxTextLength: text.maxTextLength, scheduler: schedulerConfig)
+        capabilities.memory = memory
+        self.capabilities = capabilities
         preview = LatentRGBProjection.load(folder: folder, channels: vae.config.latentChannels)
             ?? .fallback(channels: vae.config.latentChannels)
     }

@@ -50,9 +50,12 @@ extension WanPipeline {
                 .maxPositionEmbeddings
             : nil
         let scheduler = try folder.schedulerConfig()
-        return capabilities(Shape(latentChannels: vae.zDim, temporalScale: vae.scaleFactorTemporal,
-                                  spatialScale: vae.scaleFactorSpatial, patchSize: transformer.patchSize,
-                                  textMaxPositions: textMaxPositions, schedulerConfig: scheduler))
+        var capabilities = capabilities(Shape(latentChannels: vae.zDim, temporalScale: vae.scaleFactorTemporal,
+                                              spatialScale: vae.scaleFactorSpatial, patchSize: transformer.patchSize,
+                                              textMaxPositions: textMaxPositions, schedulerConfig: scheduler))
+        // Weight files that cannot be opened are the loader's to report, with its own message.
+        capabilities.memory = try? memoryModel(folder)
+        return capabilities
     }
 
     /// Loads every component of the WanPipeline folder `url`, reporting each component's
@@ -129,6 +132,7 @@ extension WanPipeline {
 
         return WanPipeline(folder: url, tokenizer: tokenizer, textEncoder: textEncoder,
                            reloadTextEncoder: loadTextEncoder, transformer: transformer, vae: vae,
-                           schedulerConfig: scheduler, expandTimesteps: try expandTimesteps(folder))
+                           schedulerConfig: scheduler, expandTimesteps: try expandTimesteps(folder),
+                           memory: try memoryModel(folder))
     }
 }

@@ -39,10 +39,12 @@ public final class WanPipeline: VideoPipeline {
     /// - Parameter expandTimesteps: per-token timesteps (see ``expandTimesteps``).
     /// - Parameter reloadTextEncoder: reads the text encoder again after `releaseTextEncoder()`;
     ///   nil keeps it in memory for the life of the pipeline.
+    /// - Parameter memory: how a run's memory grows with its settings (`memoryModel(_:)` of
+    ///   the folder), which the engine checks before a run.
     public init(folder: URL, tokenizer: any Tokenizer, textEncoder: any TextEncoder,
                 reloadTextEncoder: (@Sendable () throws -> any TextEncoder)? = nil,
                 transformer: WanTransformer3DModel, vae: AutoencoderKLWan, schedulerConfig: SchedulerConfig,
-                expandTimesteps: Bool = false) {
+                expandTimesteps: Bool = false, memory: MemoryModel? = nil) {
         self.folder = folder
         self.expandTimesteps = expandTimesteps
         self.tokenizer = tokenizer
@@ -52,10 +54,12 @@ public final class WanPipeline: VideoPipeline {
         self.transformer = transformer
         self.vae = vae
         self.schedulerConfig = schedulerConfig
-        capabilities = Self.capabilities(Shape(
+        var capabilities = Self.capabilities(Shape(
             latentChannels: vae.config.zDim, temporalScale: vae.config.scaleFactorTemporal,
             spatialScale: vae.config.scaleFactorSpatial, patchSize: transformer.config.patchSize,
             textMaxPositions: textEncoder.maxPositions, schedulerConfig: schedulerConfig))
+        capabilities.memory = memory
+        self.capabilities = capabilities
         preview = LatentRGBProjection.load(folder: folder, channels: vae.config.zDim)
             ?? .fallback(channels: vae.config.zDim)
     }

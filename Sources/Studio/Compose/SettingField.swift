@@ -56,6 +56,9 @@ public struct ComposeSettings: Equatable, Sendable {
     /// What the model in the Model field takes and offers, once the engine has said; until
     /// then only what holds for every model is checked.
     public var capabilities: ModelCapabilities?
+    /// What the machine can give a run (read with each model description); nil skips the
+    /// memory check, which the engine makes again before the run.
+    public var availableMemoryBytes: Int?
 
     public init(from request: JobRequest = JobRequest(prompt: ""), capabilities: ModelCapabilities? = nil) {
         texts = [:]
@@ -162,6 +165,16 @@ public struct ComposeSettings: Equatable, Sendable {
             if let caps, let problem = caps.sideProblem(w) ?? caps.sideProblem(h) {
                 return .invalid(message: problem, suggestion: "\(caps.nearestSide(w))x\(caps.nearestSide(h))")
             }
+            // A size the machine cannot hold is refused here, before ⏎ (issue #20: 4096×4096 was
+            // marked valid and grew past 4.5 GB before anything said so).
+            if let caps, let available = availableMemoryBytes, let settings = videoSettings(width: w, height: h),
+               caps.memoryProblem(settings, availableBytes: available, weightsLoaded: true) != nil,
+               let estimate = caps.memoryEstimate(for: settings) {
+                let fits = caps.largestFittingSize(settings, availableBytes: available, weightsLoaded: true)
+                return .invalid(message: "needs about \(MachineMemory.text(estimate.workingPeak.bytes)), "
+                                    + "\(MachineMemory.text(available)) available",
+                                suggestion: fits.map { "\($0.width)x\($0.height)" })
+            }
             return .valid
         case .steps:
             guard let n = Int(t) else { return .invalid(message: "steps is a whole number", suggestion: "20") }
@@ -214,6 +227,36 @@ public struct ComposeSettings: Equatable, Sendable {
         }
     }
 
+    /// The settings as typed with the size `width`×`height`, for the memory estimate (nil while
+    /// frames or guidance do not parse).
+    func videoSettings(width: Int, height: Int) -> VideoSettings? {
+        guard let frames = Int(text(.frames).trimmingCharacters(in: .whitespaces)), frames > 0,
+              let guidance = Double(text(.guidance).trimmingCharacters(in: .whitespaces)), guidance.isFinite else { return nil }
+        return VideoSettings(prompt: "", frames: frames, width: width, height: height, steps: 1,
+                             guidanceScale: Float(guidance), options: typedOptions)
+    }
+
+    /// The model's options the user typed (empty fields take the model's own).
+    var typedOptions: ModelOptions {
+        var options: ModelOptions = [:]
+        for field in fields {
+            guard case .option(let name) = field, let spec = spec(field) else { continue }
+            let t = text(field).trimmingCharacters(in: .whitespaces)
+            if !t.isEmpty, let value = spec.parse(t) { options[name] = value }
+        }
+        return options
+    }
+
+    /// The memory a run of these settings needs, once the model has said how it grows and every
+    /// field is valid.
+    public var memoryEstimate: MemoryEstimate? {
+        guard firstInvalid == nil, let caps = capabilities else { return nil }
+        let size = text(.size).lowercased().split(whereSeparator: { $0 == "x" || $0 == "×" || $0 == "*" })
+        guard size.count == 2, let w = Int(size[0]), let h = Int(size[1]), let settings = videoSettings(width: w, height: h)
+        else { return nil }
+        return caps.memoryEstimate(for: settings)
+    }
+
     /// The first invalid field, if any (options the model does not show are not checked).
     public var firstInvalid: SettingField? { fields.first { !check($0).isValid } }
 
@@ -224,12 +267,7 @@ public struct ComposeSettings: Equatable, Sendable {
         guard size.count == 2, let width = Int(size[0]), let height = Int(size[1]),
               let frames = Int(text(.frames)), let steps = Int(text(.steps)),
               let guidance = Double(text(.guidance)), let fps = Int(text(.fps)) else { return nil }
-        var options: ModelOptions = [:]
-        for field in fields {
-            guard case .option(let name) = field, let spec = spec(field) else { continue }
-            let t = text(field).trimmingCharacters(in: .whitespaces)
-            if !t.isEmpty, let value = spec.parse(t) { options[name] = value }
-        }
+        let options = typedOptions
         let seed: UInt64? = seedLocked ? UInt64(text(.seed)) : nil
         let reference = modelReference
         return JobRequest(model: reference.model,

@@ -111,7 +111,8 @@ public final class EffectPerformer: Sendable {
                 return ([.exported(id: id, try await history.export(id))], nil)
             case .describeModel(let reference):
                 do {
-                    return ([.modelDescribed(model: reference.key, try await service.describe(reference), problem: nil)], nil)
+                    return ([.modelDescribed(model: reference.key, try await service.describe(reference), problem: nil),
+                             .memoryAvailable(MachineMemory.availableBytes())], nil)
                 } catch {
                     return ([.modelDescribed(model: reference.key, nil, problem: "\(error)")], nil)
                 }

@@ -21,6 +21,9 @@ public enum StudioEvent: Sendable {
     /// it could not).
     /// `model` is the described reference's `key` (the model and its components).
     case modelDescribed(model: String, ModelCapabilities?, problem: String?)
+    /// What the machine can give a run now (`MemAvailable`), read with each model description;
+    /// nil where it cannot be read.
+    case memoryAvailable(Int?)
     /// A job finished but its frames could not be written to history (disk full, store
     /// gone): the studio says so until the user acknowledges it.
     case runNotSaved(JobID, reason: String)

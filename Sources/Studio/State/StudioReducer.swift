@@ -37,6 +37,9 @@ public enum StudioReducer {
             guard model == state.compose.settings.modelReference.key else { return [] }
             state.compose.settings.capabilities = capabilities
             return []
+        case .memoryAvailable(let bytes):
+            state.compose.settings.availableMemoryBytes = bytes
+            return []
         case .resize(let columns, let rows):
             state.columns = columns
             state.rows = rows

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 
 /// The compose-and-run screen: prompt, negative prompt, settings, and the preview.
@@ -84,7 +85,19 @@ enum ComposeView {
                    .muted, limit: rect.width - 4)
         } else if settingFocused != nil {
             p.text("+/- or ←/→ step · type a value · Tab next", row: messageRow, column: rect.column + 2, .muted, limit: rect.width - 4)
+            memoryLine(&p, c.settings, row: messageRow + 1, rect)
+        } else {
+            memoryLine(&p, c.settings, row: messageRow, rect)
         }
+    }
+
+    /// "memory ≈ 310 MiB of 21.4 GiB available": what the run as set would need beyond the
+    /// loaded weights, before ⏎.
+    static func memoryLine(_ p: inout Painter, _ settings: ComposeSettings, row: Int, _ rect: Rect) {
+        guard let estimate = settings.memoryEstimate else { return }
+        var line = "memory ≈ \(MachineMemory.text(estimate.workingPeak.bytes))"
+        if let available = settings.availableMemoryBytes { line += " of \(MachineMemory.text(available)) available" }
+        p.text(line, row: row, column: rect.column + 2, .muted, limit: rect.width - 4)
     }
 }
 

@@ -1,0 +1,80 @@
+// `zoetrope generate` and `models inspect` with the memory estimate (issues #19 and #20): the
+// estimate against the peak of real runs, and a run the machine cannot hold refused at once.
+import Foundation
+import Pipelines
+import XCTest
+
+extension GenerateCommandTests {
+    /// The peak a run reports (`peak_memory_bytes` of `--json`).
+    func peakMemory(_ result: Outcome) throws -> Int {
+        let peaks = result.stdout.split(separator: "\n").compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["peak_memory_bytes"] as? Int
+        }
+        return try XCTUnwrap(peaks.first, result.stdout)
+    }
+
+    /// The estimate is checked against the process's measured peak on runs large enough for
+    /// the working set to show (the fixtures' weights are a few kB; the process alone is
+    /// ~40 MiB): a Wan decode of a 320×320 clip (~185 MiB at its peak) and a TextToVideoSD
+    /// denoiser pass over 2 × 4,608 tokens. Real sizes, release build: RELIABILITY.md.
+    func testTheMemoryEstimateBoundsTheMeasuredPeak() throws {
+        let root = PipelineFixtures.root
+        // The UNet fixture's VAE scales by 2: 96×96 is 2,304 positions a frame.
+        let runs: [(String, URL, Int, [String])] = [
+            ("WanPipeline", PipelineFixtures.pipelineFolder, 320, ["--frames", "17", "--max-sequence-length", "16"]),
+            ("TextToVideoSDPipeline", root.appendingPathComponent("text-to-video-sd/pipeline"), 96, ["--frames", "2"]),
+        ]
+        for (name, folder, side, flags) in runs {
+            let caps = try PipelineRegistry.describe(folder: folder)
+            let frames = Int(flags[1]) ?? 1
+            var options: ModelOptions = [:]
+            if flags.contains("--max-sequence-length") { options["max_sequence_length"] = .integer(16) }
+            let settings = VideoSettings(prompt: "x", frames: frames, width: side, height: side, steps: 1,
+                                         guidanceScale: 5, options: options)
+            let estimate = try XCTUnwrap(caps.memoryEstimate(for: settings), name)
+            let result = try run(["generate", "--model", folder.path, "--prompt", "x", "--width", "\(side)", "--height", "\(side)",
+                                  "--steps", "1", "--guidance", "5", "--seed", "1", "--json", "--no-history",
+                                  "--output", temp.appendingPathComponent(name).path] + flags)
+            XCTAssertEqual(result.status, 0, "\(name): \(result.stderr)")
+            let measured = try peakMemory(result)
+            let ratio = Double(estimate.peakBytes) / Double(measured)
+            print("\(name) \(side)×\(side): estimate \(estimate.peakBytes >> 20) MiB, measured \(measured >> 20) MiB, ratio \(ratio)")
+            // An estimate for refusing runs: never well under the real peak (a run it lets
+            // through must fit), and not so far over that it refuses runs that would.
+            XCTAssertGreaterThanOrEqual(ratio, 0.9, "\(name): estimate \(estimate.peakBytes), measured \(measured)")
+            XCTAssertLessThanOrEqual(ratio, 2.0, "\(name): estimate \(estimate.peakBytes), measured \(measured)")
+        }
+    }
+
+    /// Issue #20 finding 3: 4096×4096 grew past 4.5 GB in "encoding text" and ignored SIGTERM.
+    /// A run no machine can hold (its frames alone are hundreds of GB) is refused before
+    /// anything is allocated, with the estimate and a size that fits.
+    func testARunTheMachineCannotHoldIsRefusedBeforeAllocating() throws {
+        let output = temp.appendingPathComponent("huge")
+        let started = Date()
+        let result = try run(["generate", "--model", PipelineFixtures.pipelineFolder.path, "--prompt", "x",
+                              "--width", "4096", "--height", "4096", "--frames", "1025", "--steps", "1",
+                              "--output", output.path])
+        XCTAssertEqual(result.status, 2, result.stderr)
+        XCTAssertTrue(result.stderr.contains("not enough memory: 4096×4096, 1025 frames needs about"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("available"), result.stderr)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 20, "refused before the run, not after it")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: output.appendingPathComponent("frame_0000.png").path))
+
+        // `--estimate` says the same without running: the phases, and that it does not fit.
+        let estimate = try run(["generate", "--model", PipelineFixtures.pipelineFolder.path, "--prompt", "x",
+                                "--width", "4096", "--height", "4096", "--frames", "1025", "--estimate"])
+        XCTAssertEqual(estimate.status, 2, estimate.stderr)
+        XCTAssertTrue(estimate.stdout.contains("denoising") && estimate.stdout.contains("it does not fit"), estimate.stdout)
+        let small = try run(["generate", "--model", PipelineFixtures.pipelineFolder.path, "--prompt", "x",
+                             "--width", "64", "--height", "64", "--frames", "17", "--estimate", "--json"])
+        XCTAssertEqual(small.status, 0, small.stderr)
+        let fields = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(small.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(fields["fits"] as? Bool, true, small.stdout)
+        XCTAssertEqual(fields["tokens"] as? Int, 5 * 4 * 4, small.stdout)
+
+        let inspect = try run(["models", "inspect", PipelineFixtures.pipelineFolder.path])
+        XCTAssertEqual(inspect.status, 0, inspect.stderr)
+        XCTAssertTrue(inspect.stdout.contains("memory at the defaults: about"), inspect.stdout)
+    }
+}
