@@ -79,6 +79,32 @@ public struct StoredTensor: Sendable {
         }
     }
 
+    /// The first element that is NaN or infinite, for the IEEE float dtypes (F64, F32, F16,
+    /// BF16); nil when every element is finite, and for integer and 8-bit float dtypes. A scan
+    /// of the exponent bits, with no conversion.
+    public var firstNonFinite: (index: Int, isNaN: Bool)? {
+        let size: Int, exponent: UInt64, mantissa: UInt64
+        switch dtype {
+        case .float64: (size, exponent, mantissa) = (8, 0x7FF0_0000_0000_0000, 0x000F_FFFF_FFFF_FFFF)
+        case .float32: (size, exponent, mantissa) = (4, 0x7F80_0000, 0x007F_FFFF)
+        case .float16: (size, exponent, mantissa) = (2, 0x7C00, 0x03FF)
+        case .bfloat16: (size, exponent, mantissa) = (2, 0x7F80, 0x007F)
+        default: return nil
+        }
+        return withUnsafeBytes { raw -> (index: Int, isNaN: Bool)? in
+            for index in 0..<(raw.count / size) {
+                let bits: UInt64
+                switch size {
+                case 8: bits = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * index, as: UInt64.self))
+                case 4: bits = UInt64(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * index, as: UInt32.self)))
+                default: bits = UInt64(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * index, as: UInt16.self)))
+                }
+                if bits & exponent == exponent { return (index, bits & mantissa != 0) }
+            }
+            return nil
+        }
+    }
+
     /// The values converted to `Float` (exact for F32, F16, BF16 and the 8-bit floats;
     /// integers beyond 2^24 and F64 values are rounded). Large tensors convert in parallel.
     public func widened() -> Tensor {

@@ -132,7 +132,14 @@ public final class WeightStore: WeightSource, @unchecked Sendable {
                                                  expected: expectedShape, actual: entry.info.shape)
         }
         lock.withLock { _ = used.insert(key) }
-        return try file.stored(entry.fileKey)
+        let stored = try file.stored(entry.fileKey)
+        // Checked once, here, so NaN or infinite weights are named at load instead of turning
+        // every latent NaN at the first step (issue #19).
+        if let bad = stored.firstNonFinite {
+            throw WeightStoreError.nonFinite(source: source, key: key, file: fileName(file), index: bad.index,
+                                             value: bad.isNaN ? "NaN" : "an infinity")
+        }
+        return stored
     }
 
     /// The most elements a stand-in for a missing or mis-shaped weight may have (64 MB of

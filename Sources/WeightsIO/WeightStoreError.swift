@@ -18,6 +18,8 @@ public enum WeightStoreError: Error, Equatable, CustomStringConvertible, Localiz
     case missingKey(source: String, key: String, suggestion: String?)
     /// A requested key's stored shape differs from the shape the model expects.
     case shapeMismatch(source: String, key: String, file: String, expected: [Int], actual: [Int])
+    /// A stored weight holds NaN or an infinity (`value` says which) at element `index`.
+    case nonFinite(source: String, key: String, file: String, index: Int, value: String)
 
     public var description: String {
         switch self {
@@ -42,6 +44,9 @@ public enum WeightStoreError: Error, Equatable, CustomStringConvertible, Localiz
         case let .shapeMismatch(source, key, file, expected, actual):
             return "weight '\(key)' in \(source) (\(file)) has shape \(actual), but the model expects \(expected)"
                 + " — does config.json match these weights?"
+        case let .nonFinite(source, key, file, index, value):
+            return "weight '\(key)' in \(source) (\(file)) holds \(value) at element \(index); a model cannot run on it "
+                + "(a damaged download or a broken export: get or export the weights again)"
         }
     }
 

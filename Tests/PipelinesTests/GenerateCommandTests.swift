@@ -275,8 +275,9 @@ final class GenerateCommandTests: XCTestCase {
 
     /// Issue #19 (silent wrong results): NaN weights, a NaN --init-noise and `flow_shift: -1`
     /// in a folder's config all ran to exit 0 with every pixel 0.0. Now each is named: the noise
-    /// file and the config value before anything runs (exit 2), non-finite latents at the step
-    /// they appear (exit 1).
+    /// file and the config value before anything runs (exit 2), NaN or infinite weights at load
+    /// naming the tensor (exit 3), and finite weights that overflow at the step whose latents
+    /// go non-finite (exit 1).
     func testNonFiniteValuesAreNamedNotDecodedToABlackClip() throws {
         let nan = temp.appendingPathComponent("nan-noise.safetensors")
         var noise = try PipelineFixtures.cases("pipeline_unipc_latents").tensor("latents")
@@ -302,14 +303,27 @@ final class GenerateCommandTests: XCTestCase {
         let file = try SafetensorsFile(url: weights)
         var tensors: [String: Tensor] = [:]
         for name in file.names { tensors[name] = try file.tensor(name) }
+        // NaN weights are refused at load, naming the tensor (each weight is checked once).
         let key = try XCTUnwrap(file.names.first { $0.hasSuffix("proj_out.bias") })
-        tensors[key] = tensors[key].map { Tensor(shape: $0.shape, data: [Float](repeating: .nan, count: $0.count)) }
+        let bias = try XCTUnwrap(tensors[key])
+        tensors[key] = Tensor(shape: bias.shape, data: [Float](repeating: .nan, count: bias.count))
         try FileManager.default.removeItem(at: weights)
         try SafetensorsWriter.write(tensors, to: weights)
         result = try run(call + ["--output", temp.appendingPathComponent("c").path])
-        XCTAssertEqual(result.status, 1, result.stderr)
-        XCTAssertTrue(result.stderr.contains("step 1 of 3: the latents became NaN"), result.stderr)
+        XCTAssertEqual(result.status, 3, result.stderr)
+        XCTAssertTrue(result.stderr.contains("weight '\(key)'") && result.stderr.contains("holds NaN at element 0"),
+                      result.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: temp.appendingPathComponent("c").path))
+        // Finite weights whose products overflow are caught at the first step that goes non-finite.
+        tensors[key] = bias
+        let matrix = try XCTUnwrap(file.names.first { $0.hasSuffix("proj_out.weight") })
+        tensors[matrix] = tensors[matrix].map { Tensor(shape: $0.shape, data: [Float](repeating: 3e38, count: $0.count)) }
+        try FileManager.default.removeItem(at: weights)
+        try SafetensorsWriter.write(tensors, to: weights)
+        result = try run(call + ["--output", temp.appendingPathComponent("d").path])
+        XCTAssertEqual(result.status, 1, result.stderr)
+        XCTAssertTrue(result.stderr.contains("step 1 of 3: the latents became"), result.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: temp.appendingPathComponent("d").path))
     }
 
     func testBadInputGetsAMessageAndItsOwnExitCode() throws {
