@@ -94,6 +94,9 @@ public enum JobEvent: Sendable {
     /// Loading a model component; `fraction` counts weight files read.
     case loading(component: String, fraction: Double)
     case encodingText
+    /// The prompts are encoded and the first of `steps` denoising steps has begun (issue #20:
+    /// "encoding text" used to stay up through the whole first step).
+    case denoising(steps: Int)
     /// Step `index` (1-based) of `count` done.
     case step(index: Int, count: Int, secondsPerStep: Double, etaSeconds: Double?)
     case preview(PreviewFrames)

@@ -79,6 +79,7 @@ public final class PipelineModel: LoadedModel {
         try context.cancellation.check()
 
         context.begin(.denoising)
+        context.emit(.denoising(steps: run.stepCount))
         let start = Date()
         while !run.isFinished {
             let result = try run.step(cancellation: context.cancellation)

@@ -21,6 +21,8 @@ final class ProgressReporter {
             status("loading \(component)…")
         case .encodingText:
             status("encoding the prompt…")
+        case .denoising(let steps):
+            status("step 0/\(steps)…")
         case let .step(index, count, secondsPerStep, eta):
             let width = 24
             let filled = count > 0 ? width * index / count : 0
@@ -90,6 +92,8 @@ final class ProgressReporter {
             f["event"] = "loading"; f["component"] = component; f["fraction"] = fraction
         case .encodingText:
             f["event"] = "encoding"
+        case .denoising(let steps):
+            f["event"] = "denoising"; f["count"] = steps
         case let .step(index, count, secondsPerStep, eta):
             f["event"] = "step"; f["index"] = index; f["count"] = count
             f["seconds_per_step"] = secondsPerStep

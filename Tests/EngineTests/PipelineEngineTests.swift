@@ -77,7 +77,7 @@ final class PipelineEngineTests: XCTestCase {
             case .queued: return 0
             case .loading: return 1
             case .encodingText: return 2
-            case .step, .preview: return 3
+            case .denoising, .step, .preview: return 3
             case .decoding: return 4
             case .finished, .failed, .cancelled: return 5
             }
@@ -88,6 +88,17 @@ final class PipelineEngineTests: XCTestCase {
         guard case .queued(0) = events.first else { return XCTFail("\(events[0])") }
         XCTAssertEqual(finals(events).count, 1)
         XCTAssertEqual(events.filter { if case .encodingText = $0 { return true } else { return false } }.count, 1)
+        // The denoising phase is announced once, after the text and before the first step.
+        let denoising = events.indices.filter { if case .denoising = events[$0] { return true } else { return false } }
+        XCTAssertEqual(denoising.count, 1, "\(events)")
+        let firstStep = events.firstIndex { if case .step = $0 { return true } else { return false } }
+        if let announced = denoising.first, let firstStep {
+            XCTAssertLessThan(announced, firstStep)
+            guard case .denoising(let steps) = events[announced], case .step(_, let count, _, _) = events[firstStep] else {
+                return XCTFail("\(events)")
+            }
+            XCTAssertEqual(steps, count)
+        }
         let fractions = events.compactMap { if case .loading(_, let f) = $0 { return f } else { return nil } }
         XCTAssertEqual(fractions, fractions.sorted())
         XCTAssertEqual(fractions.last, 1)

@@ -63,6 +63,12 @@ public struct LiveRun: Sendable {
             queuePosition = nil
             phase = "encoding text"
             eta.start(at: timed.time)
+        case .denoising(let steps):
+            queuePosition = nil
+            phase = "denoising"
+            stepCount = steps
+            // Steps are timed from here, not from the text encoding's start.
+            eta.start(at: timed.time)
         case .step(let index, let count, _, _):
             queuePosition = nil
             phase = "denoising"
