@@ -9,6 +9,11 @@ final class CursesScreen: Screen {
     private var lastTitle = ""
     private let attributeBits: (bold: Int32, dim: Int32, reverse: Int32, underline: Int32)
     let colourCount: Int
+    /// With fewer than 256 colours, the background drawn where a style leaves it to the
+    /// terminal (`BasicColours.base(of:)` of the theme): the terminal's own may be white or black.
+    var basicBackground = 0 {
+        didSet { if basicBackground != oldValue { pairs = [:] } }
+    }
     let truecolorRaw: Bool
     private var pairs: [Int64: Int32] = [:]
 
@@ -150,7 +155,13 @@ final class CursesScreen: Screen {
 
     private func pair(_ style: CellStyle) -> Int32 {
         guard colourCount > 0 else { return 0 }
-        let fg = colourNumber(style.foreground), bg = colourNumber(style.background)
+        var fg = colourNumber(style.foreground), bg = colourNumber(style.background)
+        if colourCount < 256 {
+            // 8 or 16 colours: the theme's own base background and a readable foreground.
+            let basic = BasicColours.pair(foreground: style.foreground, background: style.background,
+                                          base: basicBackground, count: colourCount >= 16 ? 16 : 8)
+            (fg, bg) = (Int32(basic.0), Int32(basic.1))
+        }
         let key = Int64(fg) << 32 | Int64(UInt32(bitPattern: bg))
         if let p = pairs[key] { return p }
         let p = zc_pair(fg, bg)

@@ -77,7 +77,12 @@ final class StudioApp: @unchecked Sendable {
         var decoder = KeyDecoder(extraCodes: Self.terminfoKeys())
         dispatch(core.send(.resize(columns: screen.size.columns, rows: screen.size.rows)))
         dispatch([.refreshQueue, .describeModel(ModelReference(model: model))])
-        core.render()
+        func render() {
+            // With 8 or 16 colours the theme's base background is painted (the theme may change).
+            screen.basicBackground = BasicColours.base(of: core.theme)
+            core.render()
+        }
+        render()
         var lastTick = Date()
         while !core.state.quitting {
             var timeout = Self.readTimeoutMilliseconds
@@ -110,7 +115,7 @@ final class StudioApp: @unchecked Sendable {
                 lastTick = now
                 dispatch(core.send(.tick(now)))
             }
-            if core.needsRedraw { core.render() }
+            if core.needsRedraw { render() }
         }
         // Leaving: stop what is still running so no half-done work goes on unseen.
         let open = Array(core.state.openJobs.keys)
