@@ -66,6 +66,30 @@ final class WanPipelineParityTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(psnr(video, expected), 40)
     }
 
+    /// Guidance as two transformer calls (what clips over 4,096 tokens run; the fixture's
+    /// clip is small, so the limit is lowered to take that path) gives diffusers' latents at
+    /// every step too, as the batched path does (issue #18: the two-call path had no test).
+    func testGuidanceAsTwoCallsMatchesDiffusersStepByStep() throws {
+        let pipeline = try pipeline()
+        let cases = try PipelineFixtures.cases("pipeline_unipc_latents")
+        let settings = try pipeline.resolved(settings())
+        let length = pipeline.maxSequenceLength(settings)
+        let prompt = try pipeline.encodePrompt(settings.prompt, maxSequenceLength: length)
+        let negative = try pipeline.encodePrompt(settings.negativePrompt, maxSequenceLength: length)
+        var run = try WanDenoiseRun(pipeline: pipeline, settings: settings, promptEmbeds: prompt, negativeEmbeds: negative,
+                                    noise: try cases.tensor("latents"), guidanceBatchTokenLimit: 0)
+        XCTAssertFalse(run.batchesGuidance)
+        XCTAssertTrue(try pipeline.start(settings, noise: try cases.tensor("latents")).batchesGuidance,
+                      "the fixture's clip runs batched by default")
+        while !run.isFinished {
+            let i = run.nextStep
+            let result = try run.step()
+            // The same bound as the batched run's (compounded rounding over the loop).
+            XCTAssertLessThanOrEqual(relativeError(result.latents, try cases.tensor("step\(i).latents_out")), 1e-4,
+                                     "step \(i) out")
+        }
+    }
+
     /// `--seed 42` alone: the generator draws diffusers' noise bit for bit, so the clip matches.
     func testSeededRunMatchesDiffusers() throws {
         let pipeline = try pipeline()

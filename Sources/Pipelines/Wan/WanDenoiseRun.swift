@@ -40,15 +40,24 @@ public struct WanDenoiseRun: DenoiseRun {
     /// of two: small GEMMs and attention with few heads use the cores better at twice the rows
     /// (bundled tiny-shapes, 320 tokens: see BENCHMARKS.md). Above it the batch would only
     /// double the activations' memory.
-    static let batchedGuidanceTokenLimit = 4096
+    public static let batchedGuidanceTokenLimit = 4096
+
+    /// Whether guidance's two passes run as one batch (`EncodedPrompts.batched`).
+    var batchesGuidance: Bool {
+        if case .batched = prompts { return true }
+        return false
+    }
 
     public var stepCount: Int { scheduler.stepCount }
     public var nextStep: Int { scheduler.nextStepIndex }
 
     /// Starts a run from `noise` (`[1, C, F, h, w]`, the pipeline's `latents=`), with the
-    /// prompt embeddings already computed (see `WanPipeline.encodePrompt`).
+    /// prompt embeddings already computed (see `WanPipeline.encodePrompt`). With guidance, the
+    /// two passes run as one batch up to `guidanceBatchTokenLimit` tokens (tests lower it to
+    /// run the two-call path on small clips).
     public init(pipeline: WanPipeline, settings: VideoSettings, promptEmbeds: Tensor, negativeEmbeds: Tensor?,
-                noise: Tensor, generator: TorchGenerator? = nil) throws {
+                noise: Tensor, generator: TorchGenerator? = nil,
+                guidanceBatchTokenLimit: Int = WanDenoiseRun.batchedGuidanceTokenLimit) throws {
         self.pipeline = pipeline
         self.settings = settings
         self.promptEmbeds = promptEmbeds
@@ -58,7 +67,7 @@ public struct WanDenoiseRun: DenoiseRun {
         latents = noise * scheduler.initNoiseSigma
         let tokens = try pipeline.transformer.tokenCount(forLatentShape: noise.shape)
         if let negative = self.negativeEmbeds {
-            if tokens <= Self.batchedGuidanceTokenLimit, negative.shape == promptEmbeds.shape {
+            if tokens <= guidanceBatchTokenLimit, negative.shape == promptEmbeds.shape {
                 prompts = .batched(try pipeline.transformer.encodeText(Tensor.concatenate([promptEmbeds, negative], axis: 0)))
             } else {
                 prompts = .separate(try pipeline.transformer.encodeText(promptEmbeds),
