@@ -72,6 +72,8 @@ final class MemoryEstimateTests: XCTestCase {
         XCTAssertNotNil(caps.memoryProblem(asked, availableBytes: need, weightsLoaded: false))
         let weightsOnly = try XCTUnwrap(caps.memoryProblem(asked, availableBytes: weights - 1, weightsLoaded: false))
         XCTAssertTrue(weightsOnly.contains("weights alone"), weightsOnly)
+        let largest = try XCTUnwrap(caps.memory?.componentWeightBytes.max { $0.value < $1.value }?.key)
+        XCTAssertTrue(weightsOnly.contains("(its \(largest) "), "names the largest component: \(weightsOnly)")
     }
 
     func testAvailableMemoryIsReadFromMeminfo() {

@@ -14,6 +14,8 @@ import Foundation
 public struct MemoryModel: Sendable, Equatable {
     /// The weights as held while running (`WeightStore.residentBytes` over every component).
     public var weightBytes: Int
+    /// The same by component (`transformer`, `vae` …), for messages that name the largest.
+    public var componentWeightBytes: [String: Int] = [:]
     /// The text encoder's working set per token of one prompt…
     public var textBytesPerToken: Int
     /// …and per pair of its tokens (attention scores and position bias of every head).
@@ -35,7 +37,8 @@ public struct MemoryModel: Sendable, Equatable {
 
     public init(weightBytes: Int, textBytesPerToken: Int, textBytesPerTokenPair: Int, defaultTextLength: Int, tokenSide: Int,
                 denoiserBytesPerToken: Int, denoiserBytesPerTextToken: Int, guidanceBatchTokenLimit: Int?,
-                decoderBytesPerPixel: Int) {
+                decoderBytesPerPixel: Int, componentWeightBytes: [String: Int] = [:]) {
+        self.componentWeightBytes = componentWeightBytes
         self.weightBytes = weightBytes
         self.textBytesPerToken = textBytesPerToken
         self.textBytesPerTokenPair = textBytesPerTokenPair
@@ -155,8 +158,10 @@ extension PipelineCapabilities {
         guard need > availableBytes else { return nil }
         let text = MachineMemory.text
         if !weightsLoaded, estimate.weightBytes > availableBytes {
-            return "the model's weights alone need about \(text(estimate.weightBytes)) and this machine has "
-                + "\(text(availableBytes)) available"
+            let largest = memory?.componentWeightBytes.max { $0.value < $1.value }
+            return "the model's weights alone need about \(text(estimate.weightBytes))"
+                + (largest.map { " (its \($0.key) \(text($0.value)))" } ?? "")
+                + " and this machine has \(text(availableBytes)) available"
         }
         var message = "\(settings.width)×\(settings.height), \(settings.frames) frames needs about \(text(need)) "
             + "(its \(phase.rawValue) is the fullest part"

@@ -11,10 +11,11 @@ extension WanPipeline {
     static func memoryModel(_ folder: DiffusersModelFolder) throws -> MemoryModel {
         let transformer = try WanTransformerConfig.load(folder: try folder.componentFolder("transformer"))
         let vae = try ConfigDecoding.decode(WanVAEConfig.self, from: try folder.configURL(component: "vae"))
-        var weights = 0
+        var components: [String: Int] = [:]
         for component in ["text_encoder", "transformer", "vae"] {
-            weights = MemoryEstimate.sum(weights, try folder.weights(component: component).residentBytes)
+            components[component] = try folder.weights(component: component).residentBytes
         }
+        let weights = components.values.reduce(0, MemoryEstimate.sum)
         let text = try TextEncoderMemory.bytesPerToken(folder)
         return MemoryModel(
             weightBytes: weights, textBytesPerToken: text.bytesPerToken, textBytesPerTokenPair: text.bytesPerTokenPair,
@@ -23,7 +24,7 @@ extension WanPipeline {
             denoiserBytesPerToken: 4 * denoiserFloatsPerToken(transformer),
             denoiserBytesPerTextToken: 4 * 2 * transformer.innerDim * transformer.layerCount,
             guidanceBatchTokenLimit: WanDenoiseRun.batchedGuidanceTokenLimit,
-            decoderBytesPerPixel: 4 * decoderFloatsPerPixel(vae))
+            decoderBytesPerPixel: 4 * decoderFloatsPerPixel(vae), componentWeightBytes: components)
     }
 
     /// Floats alive per token in one transformer pass. Self-attention holds the residual
