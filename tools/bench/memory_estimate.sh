@@ -8,15 +8,9 @@
 # Guidance 5 (both passes), seed 0, no history entry. Prints one line:
 #   MODEL FRAMESxWIDTHxHEIGHT estimate MiB, measured MiB, estimate/measured
 set -euo pipefail
-binary="$(dirname "$0")/../../.build/release/zoetrope"
-if [ "${1:-}" = "--binary" ]; then binary="$2"; shift 2; fi
-if [ $# -lt 4 ]; then
-    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2
-    exit 2
-fi
+needed=4 usage_end=9
+source "$(dirname "$0")/prologue.sh"
 model="$1" frames="$2" width="$3" height="$4" steps="${5:-1}"
-out="$(mktemp -d)"
-trap 'rm -rf "$out"' EXIT
 flags=(--no-history --json --model "$model" --prompt "a yellow square moving up on a blue background"
        --frames "$frames" --width "$width" --height "$height" --steps "$steps" --guidance 5 --seed 0)
 estimate="$("$binary" generate "${flags[@]}" --estimate | grep -o '"peak_bytes":[0-9]*' | cut -d: -f2)" || true

@@ -10,15 +10,9 @@
 # MODEL is a bundled id or a diffusers folder; NOISE is the initial latents (`--init-noise`),
 # seed 0's noise without it. Guidance 5, the prompt below, no history entry.
 set -euo pipefail
-binary="$(dirname "$0")/../../.build/release/zoetrope"
-if [ "${1:-}" = "--binary" ]; then binary="$2"; shift 2; fi
-if [ $# -lt 5 ]; then
-    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2
-    exit 2
-fi
+needed=5 usage_end=12
+source "$(dirname "$0")/prologue.sh"
 model="$1" frames="$2" width="$3" height="$4" steps="$5" noise="${6:-}"
-out="$(mktemp -d)"
-trap 'rm -rf "$out"' EXIT
 start=(--seed 0)
 if [ -n "$noise" ]; then start=(--init-noise "$noise"); fi
 command=("$binary" generate --no-history --json --model "$model" --prompt "a yellow square moving up on a blue background"

@@ -63,6 +63,11 @@ RECIPES = {
         dit=dict(num_attention_heads=5, ffn_dim=640, num_layers=6, text_dim=96),
         text=dict(d_model=96, d_kv=16, d_ff=256, num_layers=3, num_heads=6)),
 }
+# v2 with half the temporal compression (17 frames -> 9 latent frames): a probe of whether the
+# v2 VAE's shape ceiling (~86% on moving objects, issue #21) comes from squeezing 4 frames of a
+# moving object into one latent frame.
+RECIPES["v2-t2"] = dict(RECIPES["v2"], vae=dict(RECIPES["v2"]["vae"], temperal_downsample=[True, False],
+                                                  scale_factor_temporal=2))
 BASE_DIT_CONFIG = dict(patch_size=(1, 2, 2), num_attention_heads=4, attention_head_dim=32,
                        in_channels=8, out_channels=8, text_dim=64, freq_dim=256, ffn_dim=512,
                        num_layers=4, cross_attn_norm=True, qk_norm="rms_norm_across_heads",
@@ -293,6 +298,20 @@ def load_vae(mean=None, std=None, checkpoint: str | None = None):
     return vae.eval()
 
 
+def resume_fine_tune(state: dict, prefix: str, opt, seed: int) -> tuple[int, random.Random]:
+    """A VAE fine-tuning stage's step and data rng from `vae.pt` (`<prefix>_step`, `<prefix>_rng`),
+    with its optimiser state loaded into `opt`; step 0 and a fresh rng the first time."""
+    if state.get(f"{prefix}_opt") is not None:
+        opt.load_state_dict(state[f"{prefix}_opt"])
+    return state.get(f"{prefix}_step", 0), state.get(f"{prefix}_rng", random.Random(seed))
+
+
+def save_fine_tune(path_: str, state: dict, vae, prefix: str, step: int, rng: random.Random, opt) -> None:
+    """Saves a VAE fine-tuning stage into `vae.pt`, keeping the other stages' entries."""
+    save_atomic(dict(state, model=vae.state_dict(), **{f"{prefix}_step": step, f"{prefix}_rng": rng,
+                                                        f"{prefix}_opt": opt.state_dict()}), path_)
+
+
 def stage_decoder(args) -> None:
     """Fine-tunes the VAE decoder (and post_quant_conv) at the full 64×64 with the encoder frozen.
 
@@ -315,15 +334,13 @@ def stage_decoder(args) -> None:
     for p_ in trainable:
         p_.requires_grad_(True)
     opt = torch.optim.AdamW(trainable, lr=3e-4, weight_decay=0.0)
-    step, rng = state.get("dec_step", 0), state.get("dec_rng", random.Random(41))
-    if state.get("dec_opt") is not None:
-        opt.load_state_dict(state["dec_opt"])
+    step, rng = resume_fine_tune(state, "dec", opt, seed=41)
     if step >= args.decoder_steps:
         print("decoder: done"); return
     held = world.held_out_combos()
 
     def save() -> None:
-        save_atomic(dict(state, model=vae.state_dict(), dec_step=step, dec_rng=rng, dec_opt=opt.state_dict()), ck)
+        save_fine_tune(ck, state, vae, "dec", step, rng, opt)
 
     t_end = time.time() + args.minutes * 60
     vae.decoder.train()
@@ -379,15 +396,13 @@ def stage_joint(args) -> None:
     peak = dict(decoder=1e-4, encoder=1e-5)
     opt = torch.optim.AdamW([dict(params=decoder, name="decoder"), dict(params=encoder, name="encoder")],
                             lr=peak["decoder"], weight_decay=0.0)
-    step, rng = state.get("joint_step", 0), state.get("joint_rng", random.Random(43))
-    if state.get("joint_opt") is not None:
-        opt.load_state_dict(state["joint_opt"])
+    step, rng = resume_fine_tune(state, "joint", opt, seed=43)
     if step >= args.joint_steps:
         print("joint: done"); return
     held = world.held_out_combos()
 
     def save() -> None:
-        save_atomic(dict(state, model=vae.state_dict(), joint_step=step, joint_rng=rng, joint_opt=opt.state_dict()), ck)
+        save_fine_tune(ck, state, vae, "joint", step, rng, opt)
 
     t_end = time.time() + args.minutes * 60
     vae.train()

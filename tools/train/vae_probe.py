@@ -27,12 +27,15 @@ import train as T  # noqa: E402
 @torch.no_grad()
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--vae", default=T.path("vae.pt"), help="a runs/ checkpoint, or a diffusers model folder")
+    ap.add_argument("--vae", default=None, help="a runs/ checkpoint (default: the recipe's vae.pt), or a diffusers model folder")
+    ap.add_argument("--recipe", choices=sorted(T.RECIPES), default="v2", help="the recipe a runs/ checkpoint was trained with")
     ap.add_argument("--clips", type=int, default=16, help="clips per motion")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--sheet", help="write a PNG of the misread clips here: per clip, frames 0, 4, 8, 12, 16 "
                                     "rendered (top) and reconstructed (bottom)")
     args = ap.parse_args()
+    T.use_recipe(args.recipe)
+    args.vae = args.vae or T.path("vae.pt")
     torch.set_num_threads(args.threads)
     if os.path.isdir(args.vae):
         from diffusers import AutoencoderKLWan
