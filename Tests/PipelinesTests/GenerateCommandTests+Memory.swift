@@ -18,6 +18,12 @@ extension GenerateCommandTests {
     /// ~40 MiB): a Wan decode of a 320×320 clip (~185 MiB at its peak) and a TextToVideoSD
     /// denoiser pass over 2 × 4,608 tokens. Real sizes, release build: RELIABILITY.md.
     func testTheMemoryEstimateBoundsTheMeasuredPeak() throws {
+        // Under AddressSanitizer or ThreadSanitizer (tools/sanitizers/run.sh builds the binary
+        // instrumented too) the peak is mostly the sanitizer's shadow memory: measured 589 MiB for
+        // an uninstrumented 184. This comparison belongs to the plain build, where it always runs.
+        for runtime in ["__asan_init", "__tsan_init"] where dlsym(nil, runtime) != nil {
+            throw XCTSkip("memory is measured without sanitizers (\(runtime) is linked in)")
+        }
         let root = PipelineFixtures.root
         // The UNet fixture's VAE scales by 2: 96×96 is 2,304 positions a frame.
         let runs: [(String, URL, Int, [String])] = [
