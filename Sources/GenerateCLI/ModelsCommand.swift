@@ -69,7 +69,7 @@ public struct ModelsCommand: AsyncParsableCommand {
                 let (working, phase) = memory.workingPeak
                 print("memory at the defaults: about \(text(memory.peakBytes)) (weights \(text(memory.weightBytes)), "
                     + "\(phase.rawValue) \(text(working)))"
-                    + (MachineMemory.availableBytes().map { "; \(text($0)) available" } ?? ""))
+                    + (inspection.availableBytes.map { "; \(text($0)) available" } ?? ""))
             }
             if let problem = inspection.defaultRunMemoryProblem {
                 print("at the defaults it does not fit: \(problem)")

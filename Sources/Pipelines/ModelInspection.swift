@@ -27,6 +27,8 @@ public struct ModelInspection: Sendable {
     /// Why a run at the defaults does not fit in the memory this machine has available (the
     /// model may still run smaller), or nil.
     public var defaultRunMemoryProblem: String?
+    /// The memory the checks above were made against (nil: not checked).
+    public var availableBytes: Int?
 
     public var runnable: Bool { problem == nil }
 
@@ -92,6 +94,7 @@ public struct ModelInspection: Sendable {
         return ModelInspection(path: url.path, pipelineClassName: folder.pipelineClassName,
                                registryEntry: entry?.className, components: components, capabilities: capabilities,
                                problem: problems.isEmpty ? nil : problems.joined(separator: "; "),
-                               defaultRunMemory: defaultRunMemory, defaultRunMemoryProblem: defaultRunMemoryProblem)
+                               defaultRunMemory: defaultRunMemory, defaultRunMemoryProblem: defaultRunMemoryProblem,
+                               availableBytes: availableBytes)
     }
 }

@@ -6,16 +6,17 @@
 // (attention is tiled, so no phase holds a tokens × tokens matrix), the decoder's in the pixels
 // of one chunk (Wan decodes one latent frame at a time, the image VAEs one frame), the output in
 // its pixel-frames. Each family states those coefficients from its configs (its `+Memory`
-// file, where each is derived); this file adds them up. `MemoryEstimateTests` checks the sum
-// against the peak resident memory of real runs.
+// file, where each is derived); this file adds them up. `MemoryEstimateTests` checks how the
+// sum grows and the refusals; `GenerateCommandTests.testTheMemoryEstimateBoundsTheMeasuredPeak`
+// checks it against the peak resident memory of real runs.
 import Foundation
+import WeightsIO
 
 /// The coefficients of a family's memory use, from its configs and weight headers.
 public struct MemoryModel: Sendable, Equatable {
-    /// The weights as held while running (`WeightStore.residentBytes` over every component).
-    public var weightBytes: Int
-    /// The same by component (`transformer`, `vae` …), for messages that name the largest.
-    public var componentWeightBytes: [String: Int] = [:]
+    /// The weights as held while running, by component (`transformer`, `vae` …):
+    /// `WeightStore.residentBytes` of each.
+    public var componentWeightBytes: [String: Int]
     /// The text encoder's working set per token of one prompt…
     public var textBytesPerToken: Int
     /// …and per pair of its tokens (attention scores and position bias of every head).
@@ -26,8 +27,8 @@ public struct MemoryModel: Sendable, Equatable {
     public var tokenSide: Int
     /// The denoiser's working set per token, for one pass (one batch item).
     public var denoiserBytesPerToken: Int
-    /// Working-set bytes per token that do not grow with the batch (the text's keys and values
-    /// count per text token: see `denoiserBytesPerTextToken`).
+    /// The denoiser's working set per text token of one prompt (cross-attention keys and
+    /// values made once per run), which grows with the prompts, not with the video's tokens.
     public var denoiserBytesPerTextToken: Int
     /// Both guidance passes run as one batch up to this many tokens (`nil`: always).
     public var guidanceBatchTokenLimit: Int?
@@ -35,11 +36,10 @@ public struct MemoryModel: Sendable, Equatable {
     /// included).
     public var decoderBytesPerPixel: Int
 
-    public init(weightBytes: Int, textBytesPerToken: Int, textBytesPerTokenPair: Int, defaultTextLength: Int, tokenSide: Int,
-                denoiserBytesPerToken: Int, denoiserBytesPerTextToken: Int, guidanceBatchTokenLimit: Int?,
-                decoderBytesPerPixel: Int, componentWeightBytes: [String: Int] = [:]) {
+    public init(componentWeightBytes: [String: Int], textBytesPerToken: Int, textBytesPerTokenPair: Int,
+                defaultTextLength: Int, tokenSide: Int, denoiserBytesPerToken: Int, denoiserBytesPerTextToken: Int,
+                guidanceBatchTokenLimit: Int?, decoderBytesPerPixel: Int) {
         self.componentWeightBytes = componentWeightBytes
-        self.weightBytes = weightBytes
         self.textBytesPerToken = textBytesPerToken
         self.textBytesPerTokenPair = textBytesPerTokenPair
         self.defaultTextLength = defaultTextLength
@@ -48,6 +48,19 @@ public struct MemoryModel: Sendable, Equatable {
         self.denoiserBytesPerTextToken = denoiserBytesPerTextToken
         self.guidanceBatchTokenLimit = guidanceBatchTokenLimit
         self.decoderBytesPerPixel = decoderBytesPerPixel
+    }
+
+    /// All the weights as held while running.
+    public var weightBytes: Int { componentWeightBytes.values.reduce(0, MemoryEstimate.sum) }
+
+    /// `WeightStore.residentBytes` of each of `components` of `folder` and of each extra
+    /// component folder (keyed by its folder name), read from the weight headers alone.
+    static func componentWeightBytes(_ folder: DiffusersModelFolder, components: [String], extra: [URL] = []) throws
+        -> [String: Int] {
+        var bytes: [String: Int] = [:]
+        for component in components { bytes[component] = try folder.weights(component: component).residentBytes }
+        for url in extra { bytes[url.lastPathComponent] = try WeightStore(folder: url).residentBytes }
+        return bytes
     }
 
     /// Bytes per output pixel-frame held at the end of a run, whatever the family: the decoded
@@ -95,7 +108,12 @@ public struct MemoryEstimate: Sendable, Equatable {
     }
 
     /// The whole process at its peak: weights, the fullest phase and the process itself.
-    public var peakBytes: Int { Self.sum(Self.sum(weightBytes, workingPeak.bytes), MemoryModel.processBytes) }
+    public var peakBytes: Int { Self.sum(bytesNeeded(weightsLoaded: false), MemoryModel.processBytes) }
+
+    /// What a run must still be given: its fullest phase, and its weights unless they are loaded.
+    public func bytesNeeded(weightsLoaded: Bool) -> Int {
+        weightsLoaded ? workingPeak.bytes : Self.sum(workingPeak.bytes, weightBytes)
+    }
 
     /// `a + b`, saturating.
     static func sum(_ a: Int, _ b: Int) -> Int {
@@ -153,9 +171,9 @@ extension PipelineCapabilities {
     /// message names the settings responsible, the estimate and the largest size that fits.
     public func memoryProblem(_ settings: VideoSettings, availableBytes: Int, weightsLoaded: Bool) -> String? {
         guard let estimate = memoryEstimate(for: settings) else { return nil }
-        let (working, phase) = estimate.workingPeak
-        let need = weightsLoaded ? working : MemoryEstimate.sum(working, estimate.weightBytes)
+        let need = estimate.bytesNeeded(weightsLoaded: weightsLoaded)
         guard need > availableBytes else { return nil }
+        let phase = estimate.workingPeak.phase
         let text = MachineMemory.text
         if !weightsLoaded, estimate.weightBytes > availableBytes {
             let largest = memory?.componentWeightBytes.max { $0.value < $1.value }
@@ -184,9 +202,8 @@ extension PipelineCapabilities {
             let scale = Double(side) / Double(longer)
             trial.width = nearestSide(Int((Double(settings.width) * scale).rounded()))
             trial.height = nearestSide(Int((Double(settings.height) * scale).rounded()))
-            if let estimate = memoryEstimate(for: trial) {
-                let need = estimate.workingPeak.bytes + (weightsLoaded ? 0 : estimate.weightBytes)
-                if need <= availableBytes { return (trial.width, trial.height) }
+            if let estimate = memoryEstimate(for: trial), estimate.bytesNeeded(weightsLoaded: weightsLoaded) <= availableBytes {
+                return (trial.width, trial.height)
             }
             side -= sizeMultiple
         }

@@ -12,21 +12,15 @@ enum UNetPipelineMemory {
     static func model(_ folder: DiffusersModelFolder, unetChannels: [Int], layersPerBlock: [Int],
                       extraWeights: [URL] = []) throws -> MemoryModel {
         let vae = try ConfigDecoding.decode(AutoencoderKLConfig.self, from: try folder.configURL(component: "vae"))
-        var components: [String: Int] = [:]
-        for component in ["text_encoder", "unet", "vae"] {
-            components[component] = try folder.weights(component: component).residentBytes
-        }
-        for url in extraWeights {
-            components[url.lastPathComponent] = try WeightStore(folder: url).residentBytes
-        }
-        let weights = components.values.reduce(0, MemoryEstimate.sum)
         let text = try TextEncoderMemory.bytesPerToken(folder)
         return MemoryModel(
-            weightBytes: weights, textBytesPerToken: text.bytesPerToken, textBytesPerTokenPair: text.bytesPerTokenPair,
+            componentWeightBytes: try MemoryModel.componentWeightBytes(folder, components: ["text_encoder", "unet", "vae"],
+                                                                       extra: extraWeights),
+            textBytesPerToken: text.bytesPerToken, textBytesPerTokenPair: text.bytesPerTokenPair,
             defaultTextLength: text.positions ?? 77, tokenSide: vae.spatialScale,
             denoiserBytesPerToken: 4 * denoiserFloatsPerToken(channels: unetChannels, layersPerBlock: layersPerBlock),
             denoiserBytesPerTextToken: 0, guidanceBatchTokenLimit: nil,
-            decoderBytesPerPixel: 4 * decoderFloatsPerPixel(vae), componentWeightBytes: components)
+            decoderBytesPerPixel: 4 * decoderFloatsPerPixel(vae))
     }
 
     /// Floats alive per latent position (of one frame) in one UNet pass. The down path keeps

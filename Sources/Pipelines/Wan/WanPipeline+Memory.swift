@@ -1,7 +1,7 @@
 // The memory a WanPipeline run needs (see Core/MemoryEstimate.swift), from its configs and
 // weight headers. Each coefficient counts the tensors alive at once in Zoetrope's own code
-// (WanTransformerBlock, WanDecoder3d, UMT5 / CLIP blocks); `MemoryEstimateTests` checks the
-// sums against the peak memory of real runs.
+// (WanTransformerBlock, WanDecoder3d); `GenerateCommandTests.testTheMemoryEstimateBoundsTheMeasuredPeak`
+// checks the sums against the peak memory of real runs.
 import Foundation
 import Models
 import WeightsIO
@@ -11,20 +11,16 @@ extension WanPipeline {
     static func memoryModel(_ folder: DiffusersModelFolder) throws -> MemoryModel {
         let transformer = try WanTransformerConfig.load(folder: try folder.componentFolder("transformer"))
         let vae = try ConfigDecoding.decode(WanVAEConfig.self, from: try folder.configURL(component: "vae"))
-        var components: [String: Int] = [:]
-        for component in ["text_encoder", "transformer", "vae"] {
-            components[component] = try folder.weights(component: component).residentBytes
-        }
-        let weights = components.values.reduce(0, MemoryEstimate.sum)
         let text = try TextEncoderMemory.bytesPerToken(folder)
         return MemoryModel(
-            weightBytes: weights, textBytesPerToken: text.bytesPerToken, textBytesPerTokenPair: text.bytesPerTokenPair,
+            componentWeightBytes: try MemoryModel.componentWeightBytes(folder, components: ["text_encoder", "transformer", "vae"]),
+            textBytesPerToken: text.bytesPerToken, textBytesPerTokenPair: text.bytesPerTokenPair,
             defaultTextLength: min(512, text.positions ?? 512),
             tokenSide: vae.scaleFactorSpatial * max(transformer.patchSize[1], transformer.patchSize[2]),
             denoiserBytesPerToken: 4 * denoiserFloatsPerToken(transformer),
             denoiserBytesPerTextToken: 4 * 2 * transformer.innerDim * transformer.layerCount,
             guidanceBatchTokenLimit: WanDenoiseRun.batchedGuidanceTokenLimit,
-            decoderBytesPerPixel: 4 * decoderFloatsPerPixel(vae), componentWeightBytes: components)
+            decoderBytesPerPixel: 4 * decoderFloatsPerPixel(vae))
     }
 
     /// Floats alive per token in one transformer pass. Self-attention holds the residual
@@ -73,27 +69,5 @@ extension WanPipeline {
         cache += 2 * last
         active = max(active, (3 * frames + 2) * last + frames * Double(config.outChannels))
         return Int((cache + active).rounded(.up))
-    }
-}
-
-/// The working set of the text encoders these pipelines use, per token of one prompt.
-enum TextEncoderMemory {
-    /// Bytes per token and per token pair, and the encoder's position limit (CLIP's absolute
-    /// positions), from the text encoder's config. Per token, UMT5 / T5: the stream, its norm,
-    /// the output, q, k, v, the attention output and the gated feed-forward's two projections
-    /// and their product; CLIP: the same without the gate. Per pair: every head's scores and
-    /// softmax (and UMT5's position bias).
-    static func bytesPerToken(_ folder: DiffusersModelFolder) throws
-        -> (bytesPerToken: Int, bytesPerTokenPair: Int, positions: Int?) {
-        let className = folder.modelIndex.components["text_encoder"]?.className ?? ""
-        let url = try folder.configURL(component: "text_encoder")
-        if className.hasPrefix("CLIP") {
-            let config = try ConfigDecoding.decode(CLIPTextConfig.self, from: url)
-            let D = config.hiddenSize
-            return (4 * (7 * D + 2 * config.intermediateSize), 4 * 2 * config.headCount, config.maxPositionEmbeddings)
-        }
-        let config = try ConfigDecoding.decode(UMT5Config.self, from: url)
-        let D = config.modelDim, inner = config.headDim * config.headCount
-        return (4 * (3 * D + 4 * inner + 3 * config.feedForwardDim), 4 * 3 * config.headCount, nil)
     }
 }
