@@ -158,18 +158,17 @@ public struct ComposeSettings: Equatable, Sendable {
             }
             return .valid
         case .size:
-            let parts = t.lowercased().split(whereSeparator: { $0 == "x" || $0 == "×" || $0 == "*" })
-            guard parts.count == 2, let w = Int(parts[0]), let h = Int(parts[1]), w > 0, h > 0 else {
+            guard let size = typedSize else {
                 return .invalid(message: "size is width x height, e.g. 64x64", suggestion: "64x64")
             }
+            let (w, h) = size
             if let caps, let problem = caps.sideProblem(w) ?? caps.sideProblem(h) {
                 return .invalid(message: problem, suggestion: "\(caps.nearestSide(w))x\(caps.nearestSide(h))")
             }
             // A size the machine cannot hold is refused here, before ⏎ (issue #20: 4096×4096 was
             // marked valid and grew past 4.5 GB before anything said so).
             if let caps, let available = availableMemoryBytes, let settings = videoSettings(width: w, height: h),
-               caps.memoryProblem(settings, availableBytes: available, weightsLoaded: true) != nil,
-               let estimate = caps.memoryEstimate(for: settings) {
+               let estimate = caps.memoryEstimate(for: settings), estimate.bytesNeeded(weightsLoaded: true) > available {
                 let fits = caps.largestFittingSize(settings, availableBytes: available, weightsLoaded: true)
                 return .invalid(message: "needs about \(MachineMemory.text(estimate.workingPeak.bytes)), "
                                     + "\(MachineMemory.text(available)) available",
@@ -227,6 +226,14 @@ public struct ComposeSettings: Equatable, Sendable {
         }
     }
 
+    /// The Size field as `width`x`height` (or ×, *), both positive; nil otherwise.
+    var typedSize: (width: Int, height: Int)? {
+        let parts = text(.size).trimmingCharacters(in: .whitespaces).lowercased()
+            .split(whereSeparator: { $0 == "x" || $0 == "×" || $0 == "*" })
+        guard parts.count == 2, let w = Int(parts[0]), let h = Int(parts[1]), w > 0, h > 0 else { return nil }
+        return (w, h)
+    }
+
     /// The settings as typed with the size `width`×`height`, for the memory estimate (nil while
     /// frames or guidance do not parse).
     func videoSettings(width: Int, height: Int) -> VideoSettings? {
@@ -250,10 +257,8 @@ public struct ComposeSettings: Equatable, Sendable {
     /// The memory a run of these settings needs, once the model has said how it grows and every
     /// field is valid.
     public var memoryEstimate: MemoryEstimate? {
-        guard firstInvalid == nil, let caps = capabilities else { return nil }
-        let size = text(.size).lowercased().split(whereSeparator: { $0 == "x" || $0 == "×" || $0 == "*" })
-        guard size.count == 2, let w = Int(size[0]), let h = Int(size[1]), let settings = videoSettings(width: w, height: h)
-        else { return nil }
+        guard firstInvalid == nil, let caps = capabilities, let size = typedSize,
+              let settings = videoSettings(width: size.width, height: size.height) else { return nil }
         return caps.memoryEstimate(for: settings)
     }
 
@@ -263,18 +268,15 @@ public struct ComposeSettings: Equatable, Sendable {
     /// The request these settings describe, or nil while a field is invalid.
     public func request(prompt: String, negativePrompt: String, preview: PreviewSettings = .default) -> JobRequest? {
         guard firstInvalid == nil else { return nil }
-        let size = text(.size).lowercased().split(whereSeparator: { $0 == "x" || $0 == "×" || $0 == "*" })
-        guard size.count == 2, let width = Int(size[0]), let height = Int(size[1]),
-              let frames = Int(text(.frames)), let steps = Int(text(.steps)),
+        guard let size = typedSize, let frames = Int(text(.frames)), let steps = Int(text(.steps)),
               let guidance = Double(text(.guidance)), let fps = Int(text(.fps)) else { return nil }
-        let options = typedOptions
         let seed: UInt64? = seedLocked ? UInt64(text(.seed)) : nil
         let reference = modelReference
         return JobRequest(model: reference.model,
                           prompt: prompt, negativePrompt: negativePrompt,
-                          frames: frames, width: width, height: height, steps: steps,
+                          frames: frames, width: size.width, height: size.height, steps: steps,
                           guidanceScale: guidance, sampler: sampler,
-                          seed: seed, fps: fps, preview: preview, options: options, components: reference.components)
+                          seed: seed, fps: fps, preview: preview, options: typedOptions, components: reference.components)
     }
 
     // MARK: Changing with keys
