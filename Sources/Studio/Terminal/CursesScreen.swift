@@ -138,25 +138,21 @@ final class CursesScreen: Screen {
         return bits
     }
 
+    /// A 256-colour terminal's number for `c` (-1: the terminal's default).
     private func colourNumber(_ c: TerminalColor) -> Int32 {
         switch c {
         case .default: return -1
-        case .indexed(let i): return colourCount >= 256 ? Int32(i) : Int32(Self.basicColour(Palette256.rgb(of: i)))
-        case .rgb(let r, let g, let b):
-            let i = Palette256.nearest(Int(r), Int(g), Int(b))
-            return colourCount >= 256 ? Int32(i) : Int32(Self.basicColour(Palette256.rgb(of: i)))
+        case .indexed(let i): return Int32(i)
+        case .rgb(let r, let g, let b): return Int32(Palette256.nearest(Int(r), Int(g), Int(b)))
         }
-    }
-
-    /// The nearest of the 8 basic colours, for terminals without 256.
-    static func basicColour(_ rgb: (Int, Int, Int)) -> Int {
-        (rgb.0 > 127 ? 1 : 0) | (rgb.1 > 127 ? 2 : 0) | (rgb.2 > 127 ? 4 : 0)
     }
 
     private func pair(_ style: CellStyle) -> Int32 {
         guard colourCount > 0 else { return 0 }
-        var fg = colourNumber(style.foreground), bg = colourNumber(style.background)
-        if colourCount < 256 {
+        let fg: Int32, bg: Int32
+        if colourCount >= 256 {
+            (fg, bg) = (colourNumber(style.foreground), colourNumber(style.background))
+        } else {
             // 8 or 16 colours: the theme's own base background and a readable foreground.
             let basic = BasicColours.pair(foreground: style.foreground, background: style.background,
                                           base: basicBackground, count: colourCount >= 16 ? 16 : 8)
