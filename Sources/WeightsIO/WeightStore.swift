@@ -84,14 +84,12 @@ public final class WeightStore: WeightSource, @unchecked Sendable {
     /// The bytes these weights take once loaded, from the headers alone: matrices (linear
     /// weights, embedding tables) stay in their stored dtype (`Linear` and `TokenEmbedding`
     /// widen F16 / BF16 per call), everything else (convolution kernels, biases, norms) is
-    /// widened to Float at load. Saturates instead of overflowing.
+    /// widened to Float at load. (No overflow: the header check bounds every tensor by its
+    /// file's size, so this is at most 4× the files' bytes.)
     public var residentBytes: Int {
         entries.values.reduce(0) { sum, entry in
-            let elements = entry.info.shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).overflow ? .max : $0 * $1 }
-            let size = entry.info.shape.count == 2 ? entry.info.dtype.byteSize : max(4, entry.info.dtype.byteSize)
-            let (bytes, over) = elements.multipliedReportingOverflow(by: size)
-            let (total, overflow) = sum.addingReportingOverflow(over ? .max : bytes)
-            return overflow ? .max : total
+            let info = entry.info
+            return sum + (info.shape.count == 2 ? info.byteCount : info.elementCount * max(4, info.dtype.byteSize))
         }
     }
 
