@@ -230,10 +230,7 @@ final class GenerateCommandTests: XCTestCase {
         for offset in stride(from: 0, to: ballast.count, by: 4096) { ballast[offset] = 1 }
         let result = try run(fixtureCall + ["--seed", "1", "--json", "--output", temp.appendingPathComponent("m").path])
         XCTAssertEqual(result.status, 0, result.stderr)
-        let peaks = result.stdout.split(separator: "\n").compactMap {
-            (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["peak_memory_bytes"] as? Int
-        }
-        let peak = try XCTUnwrap(peaks.first, result.stdout)
+        let peak = try peakMemory(result)
         XCTAssertGreaterThan(peak, 1 << 20)
         XCTAssertLessThan(peak, 700 << 20, "the child reported its parent's peak")
     }
