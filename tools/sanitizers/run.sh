@@ -30,7 +30,8 @@ for kind in "${kinds[@]}"; do
         tests_ok=0
     fi
     reports=$(grep -cE "WARNING: ThreadSanitizer|ERROR: AddressSanitizer" "$log" || true)
-    summary=$(grep -E "^[[:space:]]*Executed [0-9]+ tests?, with [0-9]+ failures?" "$log" | tail -1 | sed 's/^[[:space:]]*//')
+    summary=$(grep -E "^[[:space:]]*Executed [0-9]+ tests?, with ([0-9]+ tests? skipped and )?[0-9]+ failures?" "$log" \
+        | tail -1 | sed 's/^[[:space:]]*//')
     echo "   ${summary:-no XCTest summary}; $reports sanitizer report(s) (log: $log)"
     if [ "$tests_ok" -ne 1 ] || [ "$reports" -ne 0 ]; then
         status=1
