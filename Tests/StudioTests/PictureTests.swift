@@ -44,7 +44,7 @@ final class PictureTests: XCTestCase {
     func testFittingKeepsAspectRatio() {
         // A square image in a wide rectangle: rows are half the columns (cells are 1×2 pixels).
         let size = CellPictureRenderer.fittedSize(imageWidth: 64, imageHeight: 64,
-                                                  in: Rect(row: 0, column: 0, width: 80, height: 20), mode: .halfBlock256)
+                                                  in: Rect(row: 0, column: 0, width: 80, height: 20))
         XCTAssertEqual(size.rows, 20)
         XCTAssertEqual(size.columns, 40)
     }

@@ -186,8 +186,7 @@ final class ContactSheetGridTests: XCTestCase {
         // Each tile shows its frame at least 10 cells wide (a square 64² frame is 2 pixel rows
         // per cell, so 10 columns × 5 rows).
         let fitted = CellPictureRenderer.fittedSize(imageWidth: 64, imageHeight: 64,
-                                                    in: Rect(row: 0, column: 0, width: grid.tileWidth, height: grid.tileHeight),
-                                                    mode: .halfBlock256)
+                                                    in: Rect(row: 0, column: 0, width: grid.tileWidth, height: grid.tileHeight))
         XCTAssertGreaterThanOrEqual(fitted.columns, 10, "\(grid)")
         // One frame takes the whole pane.
         XCTAssertEqual(PreviewPane.contactSheetGrid(count: 1, imageWidth: 64, imageHeight: 64,

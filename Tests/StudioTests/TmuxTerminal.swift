@@ -108,51 +108,11 @@ final class TmuxTerminal {
 
     @discardableResult
     private func tmuxCommand(_ arguments: [String]) throws -> String {
-        // Not Foundation's `Process`: on Linux it learns that a child ended when a socket it
-        // hands the child closes, and the server `new-session` daemonizes keeps that socket, so
-        // `waitUntilExit` would never return. posix_spawn + waitpid, output through files.
-        let folder = FileManager.default.temporaryDirectory
-        let outPath = folder.appendingPathComponent("\(socket)-\(UUID().uuidString).out").path
-        let errPath = folder.appendingPathComponent("\(socket)-\(UUID().uuidString).err").path
-        defer {
-            try? FileManager.default.removeItem(atPath: outPath)
-            try? FileManager.default.removeItem(atPath: errPath)
-        }
         var environment = ProcessInfo.processInfo.environment
         environment["TMUX"] = nil  // a test run from inside tmux still gets its own server
-        let status = try Self.spawnAndWait(tmux.path, ["tmux", "-L", socket] + arguments,
-                                           environment: environment.map { "\($0.key)=\($0.value)" },
-                                           stdout: outPath, stderr: errPath)
-        let stdout = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
-        guard status == 0 else {
-            let stderr = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
-            throw Failure.command(arguments, status: status, stderr: stderr)
-        }
+        let (status, stdout, stderr) = try ChildProcess.run(tmux.path, ["tmux", "-L", socket] + arguments,
+                                                            environment: environment)
+        guard status == 0 else { throw Failure.command(arguments, status: status, stderr: stderr) }
         return stdout
-    }
-
-    /// Runs `path` with stdin from /dev/null and stdout / stderr into files; returns its exit
-    /// status (128 + signal if killed).
-    private static func spawnAndWait(_ path: String, _ argv: [String], environment: [String],
-                                     stdout: String, stderr: String) throws -> Int32 {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        let cArgv = argv.map { strdup($0) } + [nil]
-        let cEnv = environment.map { strdup($0) } + [nil]
-        defer { (cArgv + cEnv).forEach { free($0) } }
-        var pid = pid_t()
-        let spawned = posix_spawn(&pid, path, &actions, nil, cArgv, cEnv)
-        guard spawned == 0 else { throw Failure.command(Array(argv.dropFirst()), status: -1, stderr: String(cString: strerror(spawned))) }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 {
-            guard errno == EINTR else { throw Failure.command(Array(argv.dropFirst()), status: -1, stderr: "waitpid: errno \(errno)") }
-        }
-        // WIFEXITED / WEXITSTATUS by hand (they are macros).
-        let signal = status & 0x7f
-        return signal == 0 ? (status >> 8) & 0xff : 128 + signal
     }
 }

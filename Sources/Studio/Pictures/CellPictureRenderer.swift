@@ -15,13 +15,10 @@ public enum CellPictureRenderer {
     /// Brightness ramp for ASCII, dark to light.
     static let ramp: [Character] = Array(" .:-=+*#%@")
 
-    /// The pixel size the picture is scaled to for `rect`: each cell is one pixel wide and,
-    /// for half-blocks, two pixels tall. Keeps the aspect ratio (cells are about twice as tall
-    /// as wide).
-    public static func fittedSize(imageWidth: Int, imageHeight: Int, in rect: Rect,
-                                  mode: CellPictureMode) -> (columns: Int, rows: Int) {
+    /// The cells (columns × rows) a picture covers in `rect`, keeping its aspect ratio: a cell
+    /// is taken as about twice as tall as wide, in every mode.
+    public static func fittedSize(imageWidth: Int, imageHeight: Int, in rect: Rect) -> (columns: Int, rows: Int) {
         guard imageWidth > 0, imageHeight > 0, rect.width > 0, rect.height > 0 else { return (0, 0) }
-        let pixelRowsPerCell = (mode == .halfBlockTruecolor || mode == .halfBlock256) ? 2.0 : 1.0
         // Image pixels per cell column: 1; a cell is ~2 pixel-widths tall.
         let aspect = Double(imageHeight) / Double(imageWidth)  // rows per column, in pixels
         var columns = rect.width
@@ -30,13 +27,12 @@ public enum CellPictureRenderer {
             rows = rect.height
             columns = min(rect.width, Int((Double(rows) * 2 / aspect).rounded()))
         }
-        _ = pixelRowsPerCell
         return (max(1, columns), max(1, rows))
     }
 
     /// Draws `image` scaled (nearest neighbour) into `rect`, centred.
     public static func draw(_ image: PixelImage, into grid: inout CellGrid, rect: Rect, mode: CellPictureMode) {
-        let (columns, rows) = fittedSize(imageWidth: image.width, imageHeight: image.height, in: rect, mode: mode)
+        let (columns, rows) = fittedSize(imageWidth: image.width, imageHeight: image.height, in: rect)
         guard columns > 0, rows > 0 else { return }
         let left = rect.column + (rect.width - columns) / 2
         let top = rect.row + (rect.height - rows) / 2

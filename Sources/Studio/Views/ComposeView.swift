@@ -123,7 +123,7 @@ enum PreviewPane {
             p.text(hint, row: inner.row + inner.height / 2, column: inner.column + max(0, (inner.width - DisplayWidth.of(hint)) / 2), .muted)
             return nil
         }
-        let pictureRect = Rect(row: inner.row, column: inner.column, width: inner.width, height: inner.height - 1)
+        let pictureRect = previewPictureArea(inner)
         let index = PreviewClock.frameIndex(state) % frames.count
         var picture: (Rect, PixelImage)?
         if state.playback.contactSheet {
@@ -139,15 +139,27 @@ enum PreviewPane {
         return picture
     }
 
+    /// The cells the preview's picture may use inside the preview box's `inner` rectangle: all
+    /// but the bottom row, which holds the playback line.
+    static func previewPictureArea(_ inner: Rect) -> Rect {
+        Rect(row: inner.row, column: inner.column, width: inner.width, height: inner.height - 1)
+    }
+
+    /// The cells a picture of `imageWidth × imageHeight` covers in `rect`: fitted as half-blocks
+    /// are (a cell two pixels tall), centred. Pixel tiers use the same cells, so every tier
+    /// shows the picture in one place.
+    static func placedPicture(imageWidth: Int, imageHeight: Int, in rect: Rect) -> Rect {
+        let (columns, rows) = CellPictureRenderer.fittedSize(imageWidth: imageWidth, imageHeight: imageHeight,
+                                                             in: rect)
+        return Rect(row: rect.row + (rect.height - rows) / 2, column: rect.column + (rect.width - columns) / 2,
+                    width: columns, height: rows)
+    }
+
     /// Draws one picture: in cells for character tiers; for pixel tiers the cells are blanked
     /// and the picture is returned for the screen to write.
     static func drawPicture(_ p: inout Painter, _ image: PixelImage, _ rect: Rect, tier: GraphicsTier) -> (Rect, PixelImage)? {
         if tier.usesPixels {
-            let (columns, rows) = CellPictureRenderer.fittedSize(imageWidth: image.width, imageHeight: image.height,
-                                                                 in: rect, mode: .halfBlockTruecolor)
-            let placed = Rect(row: rect.row + (rect.height - rows) / 2, column: rect.column + (rect.width - columns) / 2,
-                              width: columns, height: rows)
-            return (placed, image)
+            return (placedPicture(imageWidth: image.width, imageHeight: image.height, in: rect), image)
         }
         CellPictureRenderer.draw(image, into: &p.grid, rect: rect, mode: tier.cellMode)
         return nil
@@ -166,8 +178,7 @@ enum PreviewPane {
             let tileHeight = rect.height / rows
             guard tileWidth > 0, tileHeight > 0 else { continue }
             let fitted = CellPictureRenderer.fittedSize(imageWidth: imageWidth, imageHeight: imageHeight,
-                                                        in: Rect(row: 0, column: 0, width: tileWidth, height: tileHeight),
-                                                        mode: .halfBlock256)
+                                                        in: Rect(row: 0, column: 0, width: tileWidth, height: tileHeight))
             let area = fitted.columns * fitted.rows
             if area > best.area { best = (columns, tileWidth, tileHeight, area) }
         }
