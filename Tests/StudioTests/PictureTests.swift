@@ -61,15 +61,46 @@ final class PictureTests: XCTestCase {
         let s = String(decoding: SixelEncoder.encode(img), as: UTF8.self)
         XCTAssertTrue(s.hasPrefix("\u{1B}P0;1;0q\"1;1;4;8"), s)
         XCTAssertTrue(s.hasSuffix("\u{1B}\\"))
-        XCTAssertTrue(s.contains("#215;2;100;100;100"), "white is cube entry 215 at 100%")
+        XCTAssertTrue(s.contains("#0;2;100;100;100"), "the picture's one colour, white, is register 0 at 100%")
+        XCTAssertFalse(s.contains("#1;"), "one colour, one register")
         // 8 rows = 2 bands, each ended by '-'.
         XCTAssertEqual(s.filter { $0 == "-" }.count, 2)
         // First band: all 6 bits set (~ = 63+63), 4 columns = a run "!4~".
-        XCTAssertTrue(s.contains("#215!4~"), s)
+        XCTAssertTrue(s.contains("#0!4~"), s)
         // Second band has 2 rows: bits 0–1 = 63+3 = 'B'.
-        XCTAssertTrue(s.contains("#215!4B"), s)
+        XCTAssertTrue(s.contains("#0!4B"), s)
         let body = s.dropFirst(2).dropLast(2)
         XCTAssertFalse(body.contains("\u{1B}"), "no escape inside the sixel data")
+    }
+
+    /// The palette is the picture's own: a picture of few colours keeps them exactly, a smooth
+    /// picture of 4,096 colours stays within a few levels (the studio's frames are such), and
+    /// never more than 256 registers.
+    func testSixelPaletteFitsThePicture() {
+        var few = [UInt8]()
+        let colours: [(UInt8, UInt8, UInt8)] = [(10, 20, 200), (250, 40, 30), (12, 200, 90), (0, 0, 0)]
+        for i in 0..<(16 * 16) { let c = colours[i % 4]; few += [c.0, c.1, c.2] }
+        let exact = SixelPalette(PixelImage(width: 16, height: 16, rgb: few))
+        XCTAssertEqual(exact.colours.count, 4)
+        for c in colours {
+            let r = exact.colours[exact.register(c.0, c.1, c.2)]
+            XCTAssertEqual([r.r, r.g, r.b], [Int(c.0), Int(c.1), Int(c.2)], "a colour of a 4-colour picture is kept exactly")
+        }
+
+        // A 64×64 gradient: red across, green down, blue along the diagonal (4,096 colours).
+        var smooth = [UInt8]()
+        for y in 0..<64 { for x in 0..<64 { smooth += [UInt8(x * 4), UInt8(y * 4), UInt8((x + y) * 2)] } }
+        let image = PixelImage(width: 64, height: 64, rgb: smooth)
+        let palette = SixelPalette(image)
+        XCTAssertLessThanOrEqual(palette.colours.count, 256)
+        var squared = 0.0
+        for i in 0..<(64 * 64) {
+            let c = palette.colours[palette.register(smooth[3 * i], smooth[3 * i + 1], smooth[3 * i + 2])]
+            for (a, b) in zip([c.r, c.g, c.b], smooth[(3 * i)..<(3 * i + 3)]) { squared += Double((a - Int(b)) * (a - Int(b))) }
+        }
+        let psnr = 10 * log10(255 * 255 / (squared / Double(64 * 64 * 3)))
+        // Measured: 35.9 dB (the 6×6×6 cube, undithered, gives this gradient 22.7 dB).
+        XCTAssertGreaterThan(psnr, 34, "the palette's rendering of a smooth 4,096-colour picture")
     }
 
     func testKittyChunksAndPayload() throws {
@@ -124,10 +155,27 @@ final class PictureTests: XCTestCase {
     /// 8×17 from TIOCGWINSZ), so it fits its rectangle instead of running off the screen.
     func testSixelPictureIsScaledToTheCellSize() {
         let encoder = PictureEncoder(tier: .sixel, cellPixels: (8, 17))
-        let scaled = encoder.scale(quad, width: 10 * 8, height: 5 * 17)
-        XCTAssertEqual([scaled.width, scaled.height], [80, 85])
         let bytes = encoder.overlays(for: (Rect(row: 0, column: 0, width: 10, height: 5), quad))[0].bytes
         // The raster attributes say the picture's size: "1;1;80;85.
         XCTAssertNotNil(String(decoding: bytes, as: UTF8.self).range(of: "\"1;1;80;85"))
+        // 85 rows are 15 bands (14 of six rows and one of one).
+        XCTAssertEqual(String(decoding: bytes, as: UTF8.self).filter { $0 == "-" }.count, 15)
+    }
+
+    /// A playing clip is encoded once per frame: showing a frame again reuses its bytes, and a
+    /// new cell size encodes again.
+    func testSixelFramesAreEncodedOncePerFrame() {
+        let encoder = PictureEncoder(tier: .sixel, cellPixels: (8, 17))
+        let rect = Rect(row: 0, column: 0, width: 10, height: 5)
+        var other = quad
+        other.rgb[0] = 255 &- other.rgb[0]
+        let first = encoder.overlays(for: (rect, quad))[0].bytes
+        _ = encoder.overlays(for: (rect, other))
+        XCTAssertEqual(encoder.overlays(for: (rect, quad))[0].bytes, first, "the same frame, the same bytes")
+        XCTAssertEqual(encoder.encodedCount, 2, "two frames, two encodings")
+        encoder.cellPixels = (10, 20)
+        XCTAssertEqual(encoder.encodedCount, 0, "a new cell size drops what was encoded for the old one")
+        let larger = encoder.overlays(for: (rect, other))[0].bytes
+        XCTAssertNotNil(String(decoding: larger, as: UTF8.self).range(of: "\"1;1;100;100"))
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A small RGB picture (row-major RGB8).
-public struct PixelImage: Equatable, Sendable {
+public struct PixelImage: Hashable, Sendable {
     public var width: Int
     public var height: Int
     public var rgb: [UInt8]

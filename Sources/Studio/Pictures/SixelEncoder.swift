@@ -1,61 +1,73 @@
 /// Encodes RGB pictures as DEC sixel: `ESC P 0;1;0 q "1;1;W;H`, colour registers
-/// `#i;2;r;g;b` (percent), then bands of six pixel rows, each colour's row of sixel
-/// characters (`?`…`~`, runs as `!n c`) separated by `$`, bands ended by `-`, then `ESC \`.
-/// Colours are the 6×6×6 cube (216 registers), ordered-dithered like the 256-colour path.
+/// `#i;2;r;g;b` (percent) from the picture's own palette (`SixelPalette`), then bands of six
+/// pixel rows, each colour's row of sixel characters (`?`…`~`, runs as `!n c`, ending at the
+/// colour's last pixel in the band) separated by `$`, bands ended by `-`, then `ESC \`.
 public enum SixelEncoder {
+    /// `image` at its own size.
     public static func encode(_ image: PixelImage) -> [UInt8] {
-        let w = image.width, h = image.height
+        encode(image, width: image.width, height: image.height)
+    }
+
+    /// `image` scaled (nearest neighbour) to `width × height` pixels. The palette and each
+    /// source pixel's register are worked out on the source picture, so the cost of a large
+    /// picture is its bands, not its colours.
+    public static func encode(_ image: PixelImage, width w: Int, height h: Int) -> [UInt8] {
+        guard w > 0, h > 0, image.width > 0, image.height > 0 else { return [] }
         var out: [UInt8] = Array("\u{1B}P0;1;0q\"1;1;\(w);\(h)".utf8)
-        // Palette index per pixel (0..<216).
-        var index = [UInt8](repeating: 0, count: w * h)
-        var used = [Bool](repeating: false, count: 216)
-        for y in 0..<h {
-            for x in 0..<w {
-                let (r, g, b) = image.pixel(x, y)
-                let t = Palette256.bayer4[(y & 3) * 4 + (x & 3)] * 40 / 16 - 20
-                let i = 36 * Palette256.nearestLevel(Palette256.clamp(Int(r) + t))
-                    + 6 * Palette256.nearestLevel(Palette256.clamp(Int(g) + t))
-                    + Palette256.nearestLevel(Palette256.clamp(Int(b) + t))
-                index[y * w + x] = UInt8(i)
-                used[i] = true
-            }
+        out.reserveCapacity(w * h / 4)
+        let palette = SixelPalette(image)
+        let sourceRegisters = (0..<(image.width * image.height)).map {
+            UInt16(palette.register(image.rgb[3 * $0], image.rgb[3 * $0 + 1], image.rgb[3 * $0 + 2]))
         }
-        for i in 0..<216 where used[i] {
-            let (r, g, b) = Palette256.rgb(of: UInt8(16 + i))
-            out += Array("#\(i);2;\(r * 100 / 255);\(g * 100 / 255);\(b * 100 / 255)".utf8)
+        let sourceColumn = (0..<w).map { min(image.width - 1, $0 * image.width / w) }
+        for (i, c) in palette.colours.enumerated() {
+            out += Array("#\(i);2;\((c.r * 100 + 127) / 255);\((c.g * 100 + 127) / 255);\((c.b * 100 + 127) / 255)".utf8)
         }
-        var band = 0
-        while band * 6 < h {
-            let y0 = band * 6
-            var coloursInBand: [Int] = []
-            var seen = [Bool](repeating: false, count: 216)
-            for y in y0..<min(h, y0 + 6) {
-                for x in 0..<w where !seen[Int(index[y * w + x])] {
-                    seen[Int(index[y * w + x])] = true
-                    coloursInBand.append(Int(index[y * w + x]))
+        var slotOfRegister = [Int](repeating: -1, count: palette.colours.count)
+        var registersInBand: [Int] = []
+        var lastColumn: [Int] = []
+        var bits: [UInt8] = []
+        var row = [Int](repeating: 0, count: w)
+        var y0 = 0
+        while y0 < h {
+            registersInBand.removeAll(keepingCapacity: true)
+            lastColumn.removeAll(keepingCapacity: true)
+            bits.removeAll(keepingCapacity: true)
+            // One pass over the band's (up to) six rows: each register's six-bit columns.
+            for dy in 0..<min(6, h - y0) {
+                let sourceRow = min(image.height - 1, (y0 + dy) * image.height / h) * image.width
+                for x in 0..<w { row[x] = Int(sourceRegisters[sourceRow + sourceColumn[x]]) }
+                for x in 0..<w {
+                    var slot = slotOfRegister[row[x]]
+                    if slot < 0 {
+                        slot = registersInBand.count
+                        slotOfRegister[row[x]] = slot
+                        registersInBand.append(row[x])
+                        lastColumn.append(0)
+                        bits += [UInt8](repeating: 0, count: w)
+                    }
+                    bits[slot * w + x] |= 1 << dy
+                    if x > lastColumn[slot] { lastColumn[slot] = x }
                 }
             }
-            for (n, colour) in coloursInBand.enumerated() {
-                if n > 0 { out.append(UInt8(ascii: "$")) }
-                out += Array("#\(colour)".utf8)
+            for (slot, register) in registersInBand.enumerated() {
+                if slot > 0 { out.append(UInt8(ascii: "$")) }
+                out += Array("#\(register)".utf8)
                 var run: UInt8 = 0, runLength = 0
                 func flush() {
                     guard runLength > 0 else { return }
                     if runLength > 3 { out += Array("!\(runLength)".utf8); out.append(run) }
                     else { out += [UInt8](repeating: run, count: runLength) }
                 }
-                for x in 0..<w {
-                    var bits: UInt8 = 0
-                    for dy in 0..<6 where y0 + dy < h && Int(index[(y0 + dy) * w + x]) == colour {
-                        bits |= 1 << dy
-                    }
-                    let ch = 63 + bits
+                for x in 0...lastColumn[slot] {
+                    let ch = 63 + bits[slot * w + x]
                     if ch == run { runLength += 1 } else { flush(); run = ch; runLength = 1 }
                 }
                 flush()
+                slotOfRegister[register] = -1
             }
             out.append(UInt8(ascii: "-"))
-            band += 1
+            y0 += 6
         }
         out += [0x1B, UInt8(ascii: "\\")]
         return out

@@ -60,12 +60,27 @@ public final class StudioCore {
 }
 
 /// Turns the frame's picture into kitty or sixel bytes, re-encoding only when it changes.
+/// Sixel bytes are kept per picture, so a playing clip is encoded once per frame rather than
+/// once per frame shown: in a debug build one 544×578 sixel takes ~0.3 s, and a UI loop that
+/// busy read Esc and the next key as one Alt chord.
 final class PictureEncoder {
     let tier: GraphicsTier
-    var cellPixels: (width: Int, height: Int)
+    var cellPixels: (width: Int, height: Int) {
+        didSet { if cellPixels != oldValue { encoded.removeAll() } }
+    }
     private var last: (rect: Rect, image: PixelImage)?
-    private var lastBytes: [GraphicsOverlay] = []
     static let kittyImageID = 7031
+    /// Sixel bytes of recent pictures at their cell size, and the order they were made in.
+    private var encoded: [EncodedKey: [UInt8]] = [:]
+    private var encodedOrder: [EncodedKey] = []
+    /// Enough for a clip of 128 frames playing; ~100 KB each at 544×578.
+    static let encodedLimit = 128
+
+    private struct EncodedKey: Hashable {
+        var image: PixelImage
+        var width: Int
+        var height: Int
+    }
 
     init(tier: GraphicsTier, cellPixels: (width: Int, height: Int) = TerminalCapabilities.assumedCellPixels) {
         self.tier = tier
@@ -92,12 +107,25 @@ final class PictureEncoder {
         case .kitty:
             bytes = KittyEncoder.encode(picture.image, id: Self.kittyImageID, columns: picture.rect.width, rows: picture.rect.height)
         default:
-            let scaled = scale(picture.image, width: picture.rect.width * cellPixels.width,
-                               height: picture.rect.height * cellPixels.height)
-            bytes = SixelEncoder.encode(scaled)
+            bytes = sixel(picture.image, width: picture.rect.width * cellPixels.width,
+                          height: picture.rect.height * cellPixels.height)
         }
         return (erase.map { [$0] } ?? []) + [GraphicsOverlay(row: picture.rect.row, column: picture.rect.column, bytes: bytes)]
     }
+
+    /// The sixel bytes of `image` at `width × height` pixels, from the cache when made before.
+    private func sixel(_ image: PixelImage, width: Int, height: Int) -> [UInt8] {
+        let key = EncodedKey(image: image, width: width, height: height)
+        if let bytes = encoded[key] { return bytes }
+        let bytes = SixelEncoder.encode(image, width: width, height: height)
+        if encodedOrder.count >= Self.encodedLimit { encoded[encodedOrder.removeFirst()] = nil }
+        encoded[key] = bytes
+        encodedOrder.append(key)
+        return bytes
+    }
+
+    /// How many sixel pictures are kept encoded.
+    var encodedCount: Int { encoded.count }
 
     /// Repaints the cells of `rect` (no picture bytes).
     static func erasing(_ rect: Rect) -> GraphicsOverlay {
@@ -107,18 +135,4 @@ final class PictureEncoder {
     /// Forgets the picture on screen, so the next frame draws it again (after the terminal
     /// cleared itself: a resize).
     func forget() { last = nil }
-
-    /// Nearest-neighbour scaling.
-    func scale(_ image: PixelImage, width: Int, height: Int) -> PixelImage {
-        var rgb = [UInt8](repeating: 0, count: width * height * 3)
-        for y in 0..<height {
-            let sy = min(image.height - 1, y * image.height / height)
-            for x in 0..<width {
-                let sx = min(image.width - 1, x * image.width / width)
-                let s = (sy * image.width + sx) * 3, d = (y * width + x) * 3
-                rgb[d] = image.rgb[s]; rgb[d + 1] = image.rgb[s + 1]; rgb[d + 2] = image.rgb[s + 2]
-            }
-        }
-        return PixelImage(width: width, height: height, rgb: rgb)
-    }
 }
