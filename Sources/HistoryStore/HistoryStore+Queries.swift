@@ -177,3 +177,23 @@ extension HistoryStore {
                                token: row["owner_token"] ?? "").isAlive()
     }
 }
+
+extension HistoryStore {
+    /// The largest sidecar read for timings; a real one is a few KB.
+    static let sidecarReadLimit = 1 << 20
+
+    /// The phase timings (seconds by phase name, as `finishRun` kept them in each run's
+    /// sidecar) of the newest finished runs of `modelID`, newest first: what a time estimate is
+    /// calibrated from. Runs without timings, or whose sidecar is missing, oversized or
+    /// unreadable, are passed over; non-finite or negative seconds are dropped.
+    public func phaseTimings(ofModel modelID: String, limit: Int = 20) throws -> [(record: RunRecord, timings: [String: Double])] {
+        let records = try runs(matching: RunFilter(statuses: [.finished], modelID: modelID), limit: max(0, limit))
+        return records.compactMap { record in
+            let path = folderURL(for: record).appendingPathComponent(StoreLayout.sidecarFileName).path
+            guard let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int,
+                  size <= Self.sidecarReadLimit, let data = FileManager.default.contents(atPath: path),
+                  let timings = RunSidecar.timings(from: data), !timings.isEmpty else { return nil }
+            return (record, timings)
+        }
+    }
+}

@@ -73,3 +73,15 @@ enum RunSidecar {
         return text
     }
 }
+
+extension RunSidecar {
+    /// The phase timings of a sidecar, finite and non-negative ones only; nil if it is not one.
+    static func timings(from data: Data) -> [String: Double]? {
+        struct Timings: Decodable { var format: String; var timings: [String: Double] }
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        guard let read = try? decoder.decode(Timings.self, from: data), read.format == "zoetrope-run-sidecar" else { return nil }
+        return read.timings.filter { $0.value.isFinite && $0.value >= 0 }
+    }
+}

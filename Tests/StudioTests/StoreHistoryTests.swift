@@ -46,6 +46,30 @@ final class StoreHistoryTests: XCTestCase {
         return try await history.finish(id, result: result(for: request, seed: seed), durationSeconds: durationSeconds)
     }
 
+    /// The engine's phase timings go into each run's `run.json` and come back as the time
+    /// estimate's samples, newest first, for that model only; a damaged sidecar is passed over.
+    func testPhaseTimingsComeBackAsTimeSamples() async throws {
+        let (history, _) = try makeHistory()
+        _ = try await finishedRun(history, request, seed: 1, started: t0, durationSeconds: 2)
+        var larger = request
+        larger.width = 32
+        larger.steps = 8
+        let newest = try await finishedRun(history, larger, seed: 2, started: t0.addingTimeInterval(10), durationSeconds: 3)
+        var other = request
+        other.model = "another-model"
+        _ = try await finishedRun(history, other, seed: 3, started: t0.addingTimeInterval(20), durationSeconds: 2)
+
+        let samples = try await history.timingSamples(model: request.model)
+        XCTAssertEqual(samples.map(\.width), [32, 16], "newest first, the other model's run left out")
+        XCTAssertEqual(samples.first, RunTimingSample(frames: 3, width: 32, height: 8, steps: 8, guided: true,
+                                                      seconds: [.denoising: 1.5, .decoding: 0.25]))
+        // A run.json that is not one any more is passed over, not an error.
+        let record = try XCTUnwrap(history.store.run(id: newest.id))
+        try Data("{".utf8).write(to: history.store.folderURL(for: record).appendingPathComponent("run.json"))
+        let left = try await history.timingSamples(model: request.model)
+        XCTAssertEqual(left.map(\.width), [16])
+    }
+
     func testFinishedRunRoundTrip() async throws {
         let (history, folder) = try makeHistory()
         // Begun: listed as running with its seed, no frames yet, nothing in runs/.

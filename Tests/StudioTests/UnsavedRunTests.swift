@@ -80,6 +80,7 @@ final class UnsavedRunTests: XCTestCase {
 
 /// A history whose disk is full at one moment of a run's life.
 actor UnwritableHistory: HistoryProviding {
+    func timingSamples(model: String) -> [RunTimingSample] { [] }
     enum Moment { case begin, finish }
     static let diskFull = "writing frame_0000.png into the run folder failed: No space left on device (errno 28)"
     let failing: Moment

@@ -59,6 +59,9 @@ public struct ComposeSettings: Equatable, Sendable {
     /// What the machine can give a run (read with each model description); nil skips the
     /// memory check, which the engine makes again before the run.
     public var availableMemoryBytes: Int?
+    /// Finished runs of the model in the Model field on this machine, newest first: what the
+    /// time estimate is scaled from (empty: no estimate until a first run).
+    public var timingSamples: [RunTimingSample] = []
 
     public init(from request: JobRequest = JobRequest(prompt: ""), capabilities: ModelCapabilities? = nil) {
         texts = [:]
@@ -260,6 +263,16 @@ public struct ComposeSettings: Equatable, Sendable {
         guard firstInvalid == nil, let caps = capabilities, let size = typedSize,
               let settings = videoSettings(width: size.width, height: size.height) else { return nil }
         return caps.memoryEstimate(for: settings)
+    }
+
+    /// How long a run of these settings will take, once every field is valid and the model has
+    /// run here before.
+    public var timeEstimate: RunTimeEstimate? {
+        guard firstInvalid == nil, let size = typedSize, let frames = Int(text(.frames).trimmingCharacters(in: .whitespaces)),
+              let steps = Int(text(.steps).trimmingCharacters(in: .whitespaces)),
+              let guidance = Double(text(.guidance).trimmingCharacters(in: .whitespaces)) else { return nil }
+        return RunTimeEstimate.estimate(frames: frames, width: size.width, height: size.height, steps: steps,
+                                        guided: guidance > 1, from: timingSamples)
     }
 
     /// The first invalid field, if any (options the model does not show are not checked).

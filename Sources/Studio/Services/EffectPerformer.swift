@@ -111,8 +111,12 @@ public final class EffectPerformer: Sendable {
                 return ([.exported(id: id, try await history.export(id))], nil)
             case .describeModel(let reference):
                 do {
-                    return ([.modelDescribed(model: reference.key, try await service.describe(reference), problem: nil),
-                             .memoryAvailable(MachineMemory.availableBytes())], nil)
+                    let described = try await service.describe(reference)
+                    // Without readable timings the studio shows no time estimate; nothing else changes.
+                    let samples = (try? await history.timingSamples(model: reference.model)) ?? []
+                    return ([.modelDescribed(model: reference.key, described, problem: nil),
+                             .memoryAvailable(MachineMemory.availableBytes()),
+                             .timingSamples(model: reference.model, samples)], nil)
                 } catch {
                     return ([.modelDescribed(model: reference.key, nil, problem: "\(error)")], nil)
                 }

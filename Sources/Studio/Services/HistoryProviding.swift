@@ -85,6 +85,9 @@ public protocol HistoryProviding: Sendable {
     func frames(of id: String) async throws -> [PixelImage]
     /// Exports a run (frames and metadata); returns where it went.
     func export(_ id: String) async throws -> URL
+    /// The phase timings of the newest finished runs of `model`, newest first, for the time
+    /// estimate.
+    func timingSamples(model: String) async throws -> [RunTimingSample]
 }
 
 /// What a history refuses to write.
@@ -117,6 +120,7 @@ public actor InMemoryHistory: HistoryProviding {
     private var items: [HistoryEntry] = []
     private var clips: [String: [PixelImage]] = [:]
     private var nextNumber = 1
+    private var timings: [String: [RunTimingSample]] = [:]
     private let exportFolder: URL
     /// Ids exported, in order.
     public private(set) var exported: [String] = []
@@ -152,6 +156,7 @@ public actor InMemoryHistory: HistoryProviding {
         let images = result.frames.map { PixelImage(width: result.width, height: result.height, rgb: $0) }
         let entry = try end(id, as: .finished, durationSeconds: durationSeconds, thumbnail: images.first)
         clips[id] = images
+        timings[entry.request.model, default: []].insert(RunTimingSample(request: entry.request, seconds: result.timings), at: 0)
         return entry
     }
 
@@ -165,6 +170,10 @@ public actor InMemoryHistory: HistoryProviding {
 
     public func cancel(_ id: String) throws -> HistoryEntry {
         try end(id, as: .cancelled)
+    }
+
+    public func timingSamples(model: String) -> [RunTimingSample] {
+        timings[model] ?? []
     }
 
     public func setStarred(_ id: String, _ starred: Bool) {

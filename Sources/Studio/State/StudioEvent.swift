@@ -24,6 +24,9 @@ public enum StudioEvent: Sendable {
     /// What the machine can give a run now (`MemAvailable`), read with each model description;
     /// nil where it cannot be read.
     case memoryAvailable(Int?)
+    /// Finished runs of `model` on this machine, newest first, for the time estimate (read
+    /// from history with each model description).
+    case timingSamples(model: String, [RunTimingSample])
     /// A job finished but its frames could not be written to history (disk full, store
     /// gone): the studio says so until the user acknowledges it.
     case runNotSaved(JobID, reason: String)

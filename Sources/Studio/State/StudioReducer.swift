@@ -40,6 +40,10 @@ public enum StudioReducer {
         case .memoryAvailable(let bytes):
             state.compose.settings.availableMemoryBytes = bytes
             return []
+        case .timingSamples(let model, let samples):
+            guard model == state.compose.settings.modelReference.model else { return [] }
+            state.compose.settings.timingSamples = samples
+            return []
         case .resize(let columns, let rows):
             state.columns = columns
             state.rows = rows
@@ -133,6 +137,10 @@ public enum StudioReducer {
             switch timed.event {
             case .finished(let result):
                 if let decode = result.timings[.decoding] { state.lastDecodeSeconds = decode }
+                // This run calibrates the next estimate at once (history has it for next time).
+                if result.request.model == state.compose.settings.modelReference.model {
+                    state.compose.settings.timingSamples.insert(RunTimingSample(request: result.request, seconds: result.timings), at: 0)
+                }
                 state.compose.settings.lastSeedUsed = result.seed
                 // Issue #19 data loss 4: "finished" used to show here, before the run was saved;
                 // killed in that moment, the run came back `interrupted` without its frames.
@@ -195,6 +203,15 @@ public enum StudioReducer {
                 return [.delete(id)] + framesEffect(state)
             }
             state.message = StatusMessage(text: "kept", kind: .info)
+            return []
+        }
+        if case .confirmLongRun(_, let request) = state.overlay {
+            state.overlay = nil
+            if key == .character("y") || key == .character("Y") {
+                state.message = StatusMessage(text: "queued", kind: .info)
+                return [.submit(request)]
+            }
+            state.message = StatusMessage(text: "not started", kind: .info)
             return []
         }
         if case .confirmQuit = state.overlay {
@@ -332,6 +349,11 @@ public enum StudioReducer {
         }
         guard let request = state.compose.settings.request(prompt: state.compose.prompt.text,
                                                            negativePrompt: state.compose.negative.text) else { return [] }
+        // Issue #20: a run over a minute asks first, with how long it will take.
+        if let estimate = state.compose.settings.timeEstimate, estimate.needsConfirmation {
+            state.overlay = .confirmLongRun(estimate, request)
+            return []
+        }
         state.message = StatusMessage(text: "queued", kind: .info)
         return [.submit(request)]
     }

@@ -22,6 +22,8 @@ public enum StudioOverlay: Equatable, Sendable {
     case confirmDelete(String)
     /// Quitting would cancel this many running or queued runs: asks first.
     case confirmQuit(Int)
+    /// The run as set would take longer than a minute (the estimate): asks before starting it.
+    case confirmLongRun(RunTimeEstimate, JobRequest)
     /// A finished run could not be saved (the reason): stays until a key acknowledges it.
     case runNotSaved(String)
     /// Messages too long for the status line, or several at once (start-up warnings), shown

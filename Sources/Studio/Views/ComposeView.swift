@@ -85,10 +85,24 @@ enum ComposeView {
                    .muted, limit: rect.width - 4)
         } else if settingFocused != nil {
             p.text("+/- or ←/→ step · type a value · Tab next", row: messageRow, column: rect.column + 2, .muted, limit: rect.width - 4)
-            memoryLine(&p, c.settings, row: messageRow + 1, rect)
+            if let memory = c.settings.memoryEstimate {
+                let time = c.settings.timeEstimate.map { "time \($0.text) · " } ?? ""
+                p.text(time + "memory ≈ \(MachineMemory.text(memory.workingPeak.bytes))", row: messageRow + 1,
+                       column: rect.column + 2, .muted, limit: rect.width - 4)
+            }
         } else {
-            memoryLine(&p, c.settings, row: messageRow, rect)
+            timeLine(&p, c.settings, row: messageRow, rect)
+            memoryLine(&p, c.settings, row: messageRow + 1, rect)
         }
+    }
+
+    /// "time ≈ 12 s": how long the run as set takes, scaled from this model's runs on this
+    /// machine; before its first run here, says when it will be known.
+    static func timeLine(_ p: inout Painter, _ settings: ComposeSettings, row: Int, _ rect: Rect) {
+        guard settings.memoryEstimate != nil else { return }
+        let line = settings.timeEstimate.map { "time \($0.text)" + ($0.needsConfirmation ? " (⏎ asks first)" : "") }
+            ?? "time: known after a first run here"
+        p.text(line, row: row, column: rect.column + 2, .muted, limit: rect.width - 4)
     }
 
     /// "memory ≈ 310 MiB of 21.4 GiB available": what the run as set would need beyond the

@@ -59,6 +59,14 @@ public enum StudioRenderer {
                                     "Its frames stay in the preview until the next run.", "", "any key closes"])
             picture = nil
             p.cursor = nil
+        case .confirmLongRun(let estimate, let request)?:
+            let b = estimate.basis
+            DialogView.draw(&p, layout, lines: ["This run takes \(estimate.text).",
+                                                "\(request.frames) frames at \(request.width)×\(request.height), \(request.steps) steps —",
+                                                "scaled from a run of \(b.frames) frames at \(b.width)×\(b.height), \(b.steps) steps on this machine.",
+                                                "", "y start   any other key: back to the settings"])
+            picture = nil
+            p.cursor = nil
         case .confirmQuit(let count)?:
             let runs = count == 1 ? "1 run is" : "\(count) runs are"
             DialogView.draw(&p, layout, lines: ["Quit? \(runs) not finished.",
