@@ -60,7 +60,7 @@ public actor Engine {
         waiting.append(channel)
         channel.send(.queued(position: waiting.count - 1))
         startDriving()
-        return JobHandle(id: id, events: stream) { [weak self] in await self?.cancel(id) }
+        return JobHandle(id: id, events: stream, flag: cancellation) { [weak self] in await self?.cancel(id) }
     }
 
     /// Cancels a job: a waiting job ends at once with `cancelled(atStep: nil)`; the running
@@ -219,7 +219,10 @@ public actor Engine {
             }
             guard let model else { throw JobFailure(.badModel, "no model loaded for \(request.model)") }
             try model.validate(request)
-            let clip = try model.generate(request, seed: seed, context: context)
+            // Long kernels (attention) see the job's flag through `CancellationFlag.current`.
+            let clip = try CancellationFlag.withCurrent(context.cancellation) {
+                try model.generate(request, seed: seed, context: context)
+            }
             try context.cancellation.check()
             let timings = context.finishTimings()
             let result = JobResult(request: request, seed: seed, frames: clip.rgbFrames,

@@ -57,13 +57,21 @@ public struct JobHandle: Sendable {
     /// Every event of the job, in order, ending with exactly one final event.
     public let events: AsyncStream<TimedEvent>
     private let cancelAction: @Sendable () async -> Void
+    private let flag: CancellationFlag
 
-    init(id: JobID, events: AsyncStream<TimedEvent>, cancel: @escaping @Sendable () async -> Void) {
+    init(id: JobID, events: AsyncStream<TimedEvent>, flag: CancellationFlag, cancel: @escaping @Sendable () async -> Void) {
         self.id = id
         self.events = events
+        self.flag = flag
         self.cancelAction = cancel
     }
 
     /// Cancels the job: a queued job is removed, a running one stops at its next check.
     public func cancel() async { await cancelAction() }
+
+    /// Sets the job's cancellation flag at once, from any thread, without waiting for the
+    /// engine: a running job stops at its next check, a waiting one as soon as it would start.
+    /// For a signal handler, where an `await` could wait for a thread the computation holds
+    /// (`cancel()` still removes a waiting job from the queue).
+    public func cancelNow() { flag.cancel() }
 }

@@ -83,6 +83,8 @@ public final class PipelineModel: LoadedModel {
         let start = Date()
         while !run.isFinished {
             let result = try run.step(cancellation: context.cancellation)
+            // A cancelled step's kernels may have stopped part-way: its latents mean nothing.
+            try context.cancellation.check()
             let done = result.index + 1
             // Non-finite weights (NaN, inf, 1e38 that overflows) or a setting that divides by
             // zero end here, named, instead of decoding to a black clip with exit 0.
@@ -101,6 +103,7 @@ public final class PipelineModel: LoadedModel {
         let frames = try pipeline.decode(run.latents, cancellation: context.cancellation) { chunk, count in
             context.emit(.decoding(chunk: chunk, count: count))
         }
+        try context.cancellation.check()
         // frames: [F, H, W, 3]
         if let bad = Self.firstNonFinite(frames) {
             throw JobFailure(.generation, "the VAE decode gave \(bad): the VAE's weights produce non-finite values")

@@ -147,7 +147,10 @@ public struct GenerateCommand: AsyncParsableCommand {
         let started = Date()
         let engine = Engine(loader: PipelineLoader())
         let handle = await engine.submit(request)
-        let interrupt = InterruptWatcher { Task { await handle.cancel() } }
+        let interrupt = InterruptWatcher {
+            handle.cancelNow()
+            Task { await handle.cancel() }
+        }
         defer { interrupt.stop() }
         var final: JobEvent?
         for await timed in handle.events {

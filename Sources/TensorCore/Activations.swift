@@ -63,6 +63,8 @@ public enum Activation: String, Sendable, CaseIterable {
     /// exp-based ones run in CVectorKernels at the CPU's vector width (the same formulas).
     func apply(_ p: UnsafeMutableBufferPointer<Float>) {
         guard let base = p.baseAddress else { return }
+        // A cancelled job's activations are skipped (`CancellationFlag.current`).
+        if CancellationFlag.current?.isCancelled == true { return }
         // One loop per case so each inner loop has no switch.
         Parallel.forEach(p.count, grain: 8_192) { range in
             let chunk = base + range.lowerBound
@@ -127,7 +129,10 @@ extension Tensor {
         let rows = width == 0 ? 0 : count / (2 * width)
         var outShape = shape
         outShape[rank - 1] = width
+        // A cancelled job's gate is skipped, its values left meaningless (`CancellationFlag.current`).
+        let cancelled = CancellationFlag.current?.isCancelled == true
         return Tensor(shape: outShape) { out in
+            if cancelled { out.initialize(repeating: 0); return }
             data.withUnsafeBufferPointer { x in
                 Parallel.forEach(rows, grain: max(1, 4_096 / max(1, width))) { range in
                     for row in range {

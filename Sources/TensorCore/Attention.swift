@@ -126,6 +126,8 @@ public func scaledDotProductAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor,
         maskData.withUnsafeBufferPointer { maskBuf in
             guard let qp = qBuf.baseAddress, let kp = kBuf.baseAddress, let vp = vBuf.baseAddress else { return }
             let maskBase = mask == nil ? nil : maskBuf.baseAddress
+            // A cancelled job's attention stops between tiles (the caller's next check throws).
+            let cancellation = CancellationFlag.current
             // One task per (batch, head, query block), spread over the threads; each task's
             // GEMMs and softmax rows run on its thread. With a single task they use all threads.
             Parallel.forEach(B * H * queryBlocks) { tasks in
@@ -134,6 +136,7 @@ public func scaledDotProductAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor,
                 let runningSum = UnsafeMutablePointer<Float>.allocate(capacity: bq)
                 defer { scores.deallocate(); runningMax.deallocate(); runningSum.deallocate() }
                 for task in tasks {
+                    if cancellation?.isCancelled == true { return }
                     let (b, h, i0) = (task / (H * queryBlocks), task / queryBlocks % H, task % queryBlocks * bq)
                     let qHead = qp + b * qs.batch + h * qs.head
                     let kHead = kp + b * ks.batch + h * ks.head
@@ -147,6 +150,7 @@ public func scaledDotProductAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor,
                     // With a causal mask, keys past the block's last query are never seen.
                     let keyEnd = isCausal ? min(Sk, i0 + rows) : Sk
                     while j0 < keyEnd {
+                        if cancellation?.isCancelled == true { return }
                         let cols = min(bk, keyEnd - j0)
                         // scores[rows, cols] = alpha · Q[i0.., :] · K[j0.., :]ᵀ
                         BLAS.sgemm(transposeB: true, m: rows, n: cols, k: D, alpha: alpha,

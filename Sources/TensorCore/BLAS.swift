@@ -34,6 +34,9 @@ public enum BLAS {
     ) {
         precondition(m >= 0 && n >= 0 && k >= 0, "sgemm: negative size m=\(m) n=\(n) k=\(k)")
         if m == 0 || n == 0 { return }
+        // A cancelled job's products are skipped (C left as it is): what remains of the block
+        // runs in a blink and the caller's next check throws (`CancellationFlag.current`).
+        if CancellationFlag.current?.isCancelled == true { return }
         if k == 0 {
             // OpenBLAS handles k = 0, but be explicit: C = beta · C.
             for row in 0..<m {

@@ -119,10 +119,13 @@ func conv3d(_ x: Tensor, weight: Tensor, bias: Tensor?,
             let columns = UnsafeMutablePointer<Float>.allocate(capacity: K * rowsPerChunk * g.outWidth)
             defer { columns.deallocate() }
             let cacheData = cache?.data ?? []
+            // A cancelled job's convolution stops between chunks (the caller's next check throws).
+            let cancellation = CancellationFlag.current
             cacheData.withUnsafeBufferPointer { cacheBuf in
                 for b in 0..<g.batch {
                     var start = 0
                     while start < rows {
+                        if cancellation?.isCancelled == true { return }
                         let end = min(rows, start + rowsPerChunk)
                         let n = (end - start) * g.outWidth
                         g.im2col(x: xPtr, cache: cache == nil ? nil : cacheBuf.baseAddress, b: b,

@@ -56,11 +56,16 @@ struct WanDecoder3d: Sendable {
 
     /// One chunk (one latent frame in diffusers' loop); `firstChunk` is diffusers' `first_chunk`
     /// (the call's first latent frame). x: [B, z, F, h, w] -> [B, C_out, F', H, W]
-    func callAsFunction(_ x: Tensor, cache: inout WanCausalCache, firstChunk: Bool) throws(TensorShapeError) -> Tensor {
+    /// Between blocks it checks the running job's flag (`CancellationFlag.current`): the late
+    /// blocks at full resolution take seconds on a large clip even with their convolutions
+    /// skipped once cancelled, so a cancel would otherwise wait for the whole frame.
+    func callAsFunction(_ x: Tensor, cache: inout WanCausalCache, firstChunk: Bool) throws -> Tensor {
+        let cancellation = CancellationFlag.current
         cache.beginChunk()
         var h = convIn(x, cache: &cache)
         h = try midBlock(h, cache: &cache)
         for layer in upBlocks {
+            try cancellation?.check()
             switch layer {
             case let .plain(block): h = try block(h, cache: &cache)
             case let .residual(block): h = try block(h, cache: &cache, firstChunk: firstChunk)
