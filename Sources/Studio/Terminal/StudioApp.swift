@@ -4,10 +4,19 @@ import CCursesShim
 import Synchronization
 
 /// Events arriving from other threads (engine events, effect results), drained by the UI loop.
-final class Inbox: Sendable {
-    private let events = Mutex<[StudioEvent]>([])
-    func post(_ new: [StudioEvent]) { events.withLock { $0 += new } }
-    func drain() -> [StudioEvent] { events.withLock { e in defer { e = [] }; return e } }
+/// Guarded by an NSLock (a pthread mutex, whose ordering ThreadSanitizer models) rather than
+/// Synchronization's Mutex: one TSan run of the studio in tmux reported a race inside `post`,
+/// which the Mutex's contended path, running uninstrumented in the runtime, would explain.
+final class Inbox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var events: [StudioEvent] = []
+    func post(_ new: [StudioEvent]) { lock.withLock { events += new } }
+    func drain() -> [StudioEvent] {
+        lock.withLock {
+            defer { events = [] }
+            return events
+        }
+    }
 }
 
 /// The UI loop: reads keys with a short timeout on its own thread, merges in engine events
