@@ -11,6 +11,8 @@ public struct JobID: Hashable, Sendable, Codable, CustomStringConvertible {
 /// The phases a job goes through, for progress displays and timings.
 public enum JobPhase: String, Codable, Sendable {
     case queued, loading, encoding, denoising, decoding, saving
+    /// Real decodes of the current estimate while denoising, for the preview (issue #20).
+    case previewing
 }
 
 /// Small RGB frames for a preview: all frames of the clip, row-major RGB8.
@@ -100,6 +102,9 @@ public enum JobEvent: Sendable {
     /// Step `index` (1-based) of `count` done.
     case step(index: Int, count: Int, secondsPerStep: Double, etaSeconds: Double?)
     case preview(PreviewFrames)
+    /// A real VAE decode of step `step`'s estimate has begun, for a full-resolution preview;
+    /// its `preview` follows, then the next step.
+    case decodingPreview(step: Int)
     /// Decoding temporal chunk `chunk` (1-based) of `count`.
     case decoding(chunk: Int, count: Int)
     case finished(JobResult)

@@ -151,20 +151,48 @@ public struct JobRequest: Codable, Sendable, Equatable {
 public struct PreviewSettings: Codable, Sendable, Equatable {
     /// Project the predicted clean latent to RGB with the model's linear map every step.
     public var projectEveryStep: Bool
-    /// Run a real VAE decode of the current estimate every N steps (0 = never). The last
-    /// step is left to the final decode, which follows it at once.
+    /// Run a real VAE decode of the current estimate every N steps (0 = by `decodeBudget`).
+    /// The last step is left to the final decode, which follows it at once.
     public var decodeEvery: Int
+    /// With `decodeEvery` 0: the share of the run's time (denoising plus the final decode) that
+    /// real decodes while denoising may take, spread evenly over the steps (0 = none).
+    public var decodeBudget: Double
+    /// Seconds one decode of this clip is expected to take, from earlier runs on this machine
+    /// (nil: the engine's own measurement of this model's last decode, if it has one).
+    public var expectedDecodeSeconds: Double?
     /// Preview the noisy latent instead of the denoised estimate x0.
     public var showNoisy: Bool
 
-    public init(projectEveryStep: Bool = true, decodeEvery: Int = 0, showNoisy: Bool = false) {
+    /// Issue #20: live decodes cost at most a fifth of the run by default.
+    public static let defaultDecodeBudget = 0.2
+
+    public init(projectEveryStep: Bool = true, decodeEvery: Int = 0, decodeBudget: Double = defaultDecodeBudget,
+                expectedDecodeSeconds: Double? = nil, showNoisy: Bool = false) {
         self.projectEveryStep = projectEveryStep
         self.decodeEvery = decodeEvery
+        self.decodeBudget = decodeBudget
+        self.expectedDecodeSeconds = expectedDecodeSeconds
         self.showNoisy = showNoisy
     }
 
+    enum CodingKeys: String, CodingKey {
+        case projectEveryStep, decodeEvery, decodeBudget, expectedDecodeSeconds, showNoisy
+    }
+
+    /// Settings saved before the budget existed take today's default budget.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        projectEveryStep = try c.decodeIfPresent(Bool.self, forKey: .projectEveryStep) ?? true
+        decodeEvery = try c.decodeIfPresent(Int.self, forKey: .decodeEvery) ?? 0
+        decodeBudget = try c.decodeIfPresent(Double.self, forKey: .decodeBudget) ?? Self.defaultDecodeBudget
+        expectedDecodeSeconds = try c.decodeIfPresent(Double.self, forKey: .expectedDecodeSeconds)
+        showNoisy = try c.decodeIfPresent(Bool.self, forKey: .showNoisy) ?? false
+    }
+
     public static let `default` = PreviewSettings()
-    public static let none = PreviewSettings(projectEveryStep: false, decodeEvery: 0)
+    /// Cheap projections only: no decode while denoising.
+    public static let projectionsOnly = PreviewSettings(decodeBudget: 0)
+    public static let none = PreviewSettings(projectEveryStep: false, decodeEvery: 0, decodeBudget: 0)
 }
 
 // The pipeline-core types a request and a model description are made of, under the names the

@@ -4,6 +4,7 @@
 // asks of `VideoPipeline`.
 import Foundation
 import Pipelines
+import Synchronization
 import Schedulers
 import TensorCore
 
@@ -13,6 +14,9 @@ public final class PipelineModel: LoadedModel {
     public let pipeline: any VideoPipeline
     /// The pipeline's capabilities with its folder's own defaults (`zoetrope.json`).
     public let capabilities: ModelCapabilities?
+    /// This model's last final decode on this machine: output pixels (frames × height × width)
+    /// and seconds. What a budgeted live decode expects to cost, scaled by pixels.
+    private let lastDecode = Mutex<(pixels: Double, seconds: Double)?>(nil)
 
     public init(id: String, pipeline: any VideoPipeline, capabilities: ModelCapabilities? = nil) {
         self.id = id
@@ -80,8 +84,11 @@ public final class PipelineModel: LoadedModel {
 
         context.begin(.denoising)
         context.emit(.denoising(steps: run.stepCount))
-        let start = Date()
+        var liveDecodes = LiveDecodeSchedule(every: request.preview.decodeEvery, budget: request.preview.decodeBudget,
+                                             decodeSeconds: expectedDecodeSeconds(request))
+        var denoisingSeconds = 0.0
         while !run.isFinished {
+            let stepStart = Date()
             let result = try run.step(cancellation: context.cancellation)
             // A cancelled step's kernels may have stopped part-way: its latents mean nothing.
             try context.cancellation.check()
@@ -93,17 +100,26 @@ public final class PipelineModel: LoadedModel {
                     + "\(pipeline.capabilities.pipelineClass)'s denoiser and the sampler; "
                     + "the model's weights or its settings produce non-finite values")
             }
-            let perStep = Date().timeIntervalSince(start) / Double(done)
+            // Live decodes are timed apart (`previewing`), so a step's time is the denoiser's alone.
+            denoisingSeconds += Date().timeIntervalSince(stepStart)
+            let perStep = denoisingSeconds / Double(done)
             context.emit(.step(index: done, count: result.count, secondsPerStep: perStep,
                                etaSeconds: perStep * Double(result.count - done)))
-            try sendPreview(result, request: request, context: context)
+            if liveDecodes.shouldDecode(after: done, of: result.count, secondsPerStep: perStep) {
+                try sendDecodedPreview(result, request: request, context: context, schedule: &liveDecodes)
+            } else if request.preview.projectEveryStep {
+                sendProjectedPreview(result, request: request, context: context)
+            }
         }
 
         context.begin(.decoding)
+        let decodeStart = Date()
         let frames = try pipeline.decode(run.latents, cancellation: context.cancellation) { chunk, count in
             context.emit(.decoding(chunk: chunk, count: count))
         }
         try context.cancellation.check()
+        let decodeSeconds = Date().timeIntervalSince(decodeStart)
+        lastDecode.withLock { $0 = (Self.pixels(frames), decodeSeconds) }
         // frames: [F, H, W, 3]
         if let bad = Self.firstNonFinite(frames) {
             throw JobFailure(.generation, "the VAE decode gave \(bad): the VAE's weights produce non-finite values")
@@ -120,25 +136,49 @@ public final class PipelineModel: LoadedModel {
         }
     }
 
-    /// Sends the step's preview: a real decode every `decodeEvery` steps, else the pipeline's
-    /// cheap projection (when asked). The last step gets no real decode: the final decode
-    /// follows at once, and decoding twice would double the time to the result.
-    private func sendPreview(_ result: DenoiseStepResult, request: JobRequest, context: JobContext) throws {
+    /// Output pixels of decoded frames `[F, H, W, 3]`.
+    private static func pixels(_ frames: Tensor) -> Double {
+        Double(frames.shape[0]) * Double(frames.shape[1]) * Double(frames.shape[2])
+    }
+
+    /// What one decode of `request`'s clip is expected to cost: this model's last decode here
+    /// scaled by pixels, else the caller's estimate from earlier runs, else unknown.
+    private func expectedDecodeSeconds(_ request: JobRequest) -> Double? {
+        if let last = lastDecode.withLock({ $0 }), last.pixels > 0 {
+            let pixels = Double(request.frames) * Double(request.width) * Double(request.height)
+            return last.seconds * pixels / last.pixels
+        }
+        return request.preview.expectedDecodeSeconds
+    }
+
+    /// The step's estimate (or its noisy latents) decoded by the VAE: every frame at full size.
+    /// Timed as `previewing`, apart from the denoising.
+    private func sendDecodedPreview(_ result: DenoiseStepResult, request: JobRequest, context: JobContext,
+                                    schedule: inout LiveDecodeSchedule) throws {
         let settings = request.preview
         let latents = settings.showNoisy ? result.latents : result.predictedClean
         let step = result.index + 1
-        if settings.decodeEvery > 0, step % settings.decodeEvery == 0, step < result.count {
-            let frames = try pipeline.decode(latents, cancellation: context.cancellation, progress: nil)
-            let clip = GeneratedClip(width: frames.shape[2], height: frames.shape[1], frameCount: frames.shape[0],
-                                     video: frames.data)
-            context.emit(.preview(PreviewFrames(step: step, width: clip.width, height: clip.height,
-                                                frames: clip.rgbFrames, isDecoded: true, isNoisy: settings.showNoisy)))
-        } else if settings.projectEveryStep {
-            let picture = pipeline.previewFrames(latents)
-            context.emit(.preview(PreviewFrames(step: step, width: picture.width, height: picture.height,
-                                                frames: picture.frames, isDecoded: false,
-                                                isNoisy: settings.showNoisy)))
-        }
+        context.begin(.previewing)
+        context.emit(.decodingPreview(step: step))
+        let start = Date()
+        let frames = try pipeline.decode(latents, cancellation: context.cancellation, progress: nil)
+        try context.cancellation.check()
+        schedule.decoded(seconds: Date().timeIntervalSince(start))
+        context.begin(.denoising)
+        // frames: [F, H, W, 3]
+        let clip = GeneratedClip(width: frames.shape[2], height: frames.shape[1], frameCount: frames.shape[0],
+                                 video: frames.data)
+        context.emit(.preview(PreviewFrames(step: step, width: clip.width, height: clip.height,
+                                            frames: clip.rgbFrames, isDecoded: true, isNoisy: settings.showNoisy)))
+    }
+
+    /// The pipeline's cheap projection of the step's estimate: one small frame per latent frame.
+    private func sendProjectedPreview(_ result: DenoiseStepResult, request: JobRequest, context: JobContext) {
+        let settings = request.preview
+        let latents = settings.showNoisy ? result.latents : result.predictedClean
+        let picture = pipeline.previewFrames(latents)
+        context.emit(.preview(PreviewFrames(step: result.index + 1, width: picture.width, height: picture.height,
+                                            frames: picture.frames, isDecoded: false, isNoisy: settings.showNoisy)))
     }
 
     /// Frees what the pipeline can read again before its next job (e.g. a text encoder).

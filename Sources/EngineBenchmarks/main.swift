@@ -2,6 +2,7 @@
 //
 //   swift build -c release --product zoetrope-engine-bench
 //   .build/release/zoetrope-engine-bench [model] [--frames 33] [--width 64] [--height 64] [--steps 30]
+//                                        [--live-only]   (only (c), for models whose jobs are long)
 //
 // `model` is a bundled id or a WanPipeline folder (default: the tiny test pipeline,
 // Tests/Fixtures/wan/pipeline, run from the repository root). It measures, through a real
@@ -12,7 +13,11 @@
 //       the denoising loop, and on the first VAE chunk of the final decode;
 //   (b) event delivery latency: the delay between an event's timestamp (taken on the worker
 //       thread as it is sent) and its arrival at the consumer, over every event of a full job
-//       with a preview every step and a real decode every 10 steps.
+//       with a preview every step and a real decode every 10 steps;
+//   (c) what live decodes cost (issue #20): the same job with cheap projections only and with
+//       the studio's default, `auto` (real decodes of every frame within a fifth of the run),
+//       once the engine knows the model's decode time — each job's time from the text
+//       encoder's start to its last frame, the time spent on live decodes, and how many.
 //
 // These are measurements, not tests: the numbers depend on the machine and its load (which
 // is printed), so no test asserts them.
@@ -24,6 +29,7 @@ import Foundation
 struct Options {
     var model = "Tests/Fixtures/wan/pipeline"
     var frames = 33, width = 64, height = 64, steps = 30
+    var liveOnly = false
 
     init(_ arguments: [String]) {
         var rest = arguments[...]
@@ -40,6 +46,7 @@ struct Options {
             case "--width": width = value()
             case "--height": height = value()
             case "--steps": steps = value()
+            case "--live-only": liveOnly = true
             default: model = argument
             }
         }
@@ -164,31 +171,70 @@ print("warm-up job: \(phases); \(String(format: "%.1f", (warmUp.secondsPerStep ?
 print("")
 
 // (b) Event delivery while the job keeps the CPU busy.
-print("(b) event delivery latency (event timestamp → arrival at a consumer task), full job with previews")
-let busy = await observe(engine, options.request(seed: 2, preview: PreviewSettings(projectEveryStep: true,
-                                                                                   decodeEvery: 10)))
-print("    all events           " + spread(busy.delays.map(\.seconds)))
-for kind in ["step", "projected preview", "decoded preview", "decoding", "final"] {
-    let delays = busy.delays.filter { $0.kind == kind }.map(\.seconds)
-    if !delays.isEmpty { print("    " + kind.padding(toLength: 21, withPad: " ", startingAt: 0) + spread(delays)) }
-}
-print("")
-
-// (a) Cancel latency.
-print("(a) cancel latency (cancel() → final event)")
-let points: [CancelPoint] = [.step(1), .step(max(1, options.steps / 2)), .step(max(1, options.steps - 1)),
-                             .firstDecodeChunk]
-var worst = 0.0
-for (index, point) in points.enumerated() {
-    let run = await observe(engine, options.request(seed: UInt64(10 + index), preview: .none), cancelAt: point)
-    guard let sent = run.cancelSentAt, let stamped = run.finalStampedAt, let arrived = run.finalArrivedAt else {
-        print("    \(point): the job ended before the cancel point (\(run.final.map(describe) ?? "?"))")
-        continue
+if !options.liveOnly {
+    print("(b) event delivery latency (event timestamp → arrival at a consumer task), full job with previews")
+    let busy = await observe(engine, options.request(seed: 2, preview: PreviewSettings(projectEveryStep: true,
+                                                                                       decodeEvery: 10)))
+    print("    all events           " + spread(busy.delays.map(\.seconds)))
+    for kind in ["step", "projected preview", "decoded preview", "decoding", "final"] {
+        let delays = busy.delays.filter { $0.kind == kind }.map(\.seconds)
+        if !delays.isEmpty { print("    " + kind.padding(toLength: 21, withPad: " ", startingAt: 0) + spread(delays)) }
     }
-    worst = max(worst, stamped.timeIntervalSince(sent))
-    print("    \(point.description.padding(toLength: 15, withPad: " ", startingAt: 0)) → "
-          + "\(run.final.map(describe) ?? "?"): final event after \(milliseconds(stamped.timeIntervalSince(sent))), "
-          + "at the consumer after \(milliseconds(arrived.timeIntervalSince(sent)))")
+    print("")
+
+    // (a) Cancel latency.
+    print("(a) cancel latency (cancel() → final event)")
+    let points: [CancelPoint] = [.step(1), .step(max(1, options.steps / 2)), .step(max(1, options.steps - 1)),
+                                 .firstDecodeChunk]
+    var worst = 0.0
+    for (index, point) in points.enumerated() {
+        let run = await observe(engine, options.request(seed: UInt64(10 + index), preview: .none), cancelAt: point)
+        guard let sent = run.cancelSentAt, let stamped = run.finalStampedAt, let arrived = run.finalArrivedAt else {
+            print("    \(point): the job ended before the cancel point (\(run.final.map(describe) ?? "?"))")
+            continue
+        }
+        worst = max(worst, stamped.timeIntervalSince(sent))
+        print("    \(point.description.padding(toLength: 15, withPad: " ", startingAt: 0)) → "
+              + "\(run.final.map(describe) ?? "?"): final event after \(milliseconds(stamped.timeIntervalSince(sent))), "
+              + "at the consumer after \(milliseconds(arrived.timeIntervalSince(sent)))")
+    }
+    print("    worst \(milliseconds(worst)); one denoising step takes "
+          + "\(milliseconds(warmUp.secondsPerStep ?? 0))")
+    print("")
 }
-print("    worst \(milliseconds(worst)); one denoising step takes "
-      + "\(milliseconds(warmUp.secondsPerStep ?? 0))")
+
+// (c) What live decodes cost.
+print("(c) live decodes: the same job with projections only and with the default budget "
+      + "(\(Int(PreviewSettings.defaultDecodeBudget * 100))% of the run)")
+func liveRun(_ preview: PreviewSettings, seed: UInt64) async -> (seconds: Double, previewing: Double, decodes: Int)? {
+    let handle = await engine.submit(options.request(seed: seed, preview: preview))
+    var decodes = 0
+    var timings: [JobPhase: Double]?
+    for await timed in handle.events {
+        if case .preview(let p) = timed.event, p.isDecoded { decodes += 1 }
+        if case .finished(let result) = timed.event { timings = result.timings }
+    }
+    guard let timings else { return nil }
+    let seconds = [JobPhase.encoding, .denoising, .previewing, .decoding].compactMap { timings[$0] }.reduce(0, +)
+    return (seconds, timings[.previewing] ?? 0, decodes)
+}
+var plain: [Double] = [], budgeted: [Double] = [], spent: [Double] = []
+var decodeCounts: Set<Int> = []
+for round in 0..<3 {
+    if let a = await liveRun(.projectionsOnly, seed: UInt64(20 + round)) { plain.append(a.seconds) }
+    if let b = await liveRun(.default, seed: UInt64(20 + round)) {
+        budgeted.append(b.seconds)
+        spent.append(b.previewing)
+        decodeCounts.insert(b.decodes)
+    }
+}
+func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+if plain.isEmpty || budgeted.isEmpty {
+    print("    a job did not finish")
+} else {
+    let (p, b, l) = (median(plain), median(budgeted), median(spent))
+    print(String(format: "    projections only %.3f s; auto %.3f s, of it live decodes %.3f s (%.1f%% of the run), "
+                 + "%@ decode(s) per run; %.1f%% longer (median of 3)",
+                 p, b, l, 100 * l / b, decodeCounts.sorted().map(String.init).joined(separator: "/"),
+                 100 * (b - p) / p))
+}

@@ -31,7 +31,7 @@ final class ProgressReporter {
             status(String(format: "step %d/%d %@ %.2fs/it%@", index, count, bar, secondsPerStep, etaText))
         case let .decoding(chunk, count):
             status("decoding \(chunk)/\(count)…")
-        case .queued, .preview, .finished, .failed, .cancelled:
+        case .queued, .preview, .decodingPreview, .finished, .failed, .cancelled:
             break
         }
     }
@@ -101,6 +101,8 @@ final class ProgressReporter {
         case .preview(let preview):
             f["event"] = "preview"; f["step"] = preview.step; f["width"] = preview.width
             f["height"] = preview.height; f["frames"] = preview.frames.count; f["decoded"] = preview.isDecoded
+        case .decodingPreview(let step):
+            f["event"] = "decoding_preview"; f["step"] = step
         case let .decoding(chunk, count):
             f["event"] = "decoding"; f["chunk"] = chunk; f["count"] = count
         case .finished(let result):

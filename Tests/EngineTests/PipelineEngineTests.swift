@@ -77,7 +77,7 @@ final class PipelineEngineTests: XCTestCase {
             case .queued: return 0
             case .loading: return 1
             case .encodingText: return 2
-            case .denoising, .step, .preview: return 3
+            case .denoising, .step, .preview, .decodingPreview: return 3
             case .decoding: return 4
             case .finished, .failed, .cancelled: return 5
             }
@@ -308,7 +308,7 @@ final class PipelineEngineTests: XCTestCase {
     // MARK: Previews
 
     func testProjectedPreviewsEveryStepAreLatentSized() async {
-        let events = await run(Engine(loader: PipelineLoader()), request(preview: .default))
+        let events = await run(Engine(loader: PipelineLoader()), request(preview: .projectionsOnly))
         let shown = previews(events)
         XCTAssertEqual(shown.map(\.step), [1, 2, 3])
         for preview in shown {
@@ -343,8 +343,8 @@ final class PipelineEngineTests: XCTestCase {
 
     func testNoisyPreviewsShowTheNoisyLatent() async {
         let engine = Engine(loader: PipelineLoader())
-        let clean = previews(await run(engine, request(preview: PreviewSettings(projectEveryStep: true))))
-        let noisy = previews(await run(engine, request(preview: PreviewSettings(projectEveryStep: true,
+        let clean = previews(await run(engine, request(preview: .projectionsOnly)))
+        let noisy = previews(await run(engine, request(preview: PreviewSettings(projectEveryStep: true, decodeBudget: 0,
                                                                                 showNoisy: true))))
         XCTAssertEqual(noisy.map(\.step), [1, 2, 3])
         XCTAssertTrue(noisy.allSatisfy(\.isNoisy))

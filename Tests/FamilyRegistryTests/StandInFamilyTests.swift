@@ -204,7 +204,8 @@ final class StandInFamilyTests: XCTestCase {
         let (events, _) = await performer.perform(.describeModel(ModelReference(model: folder.path)))  // as the app does at start
         for e in events { await send(e) }
         XCTAssertEqual(core.state.compose.settings.fields,
-                       [.model, .frames, .size, .steps, .guidance, .sampler, .option("strength"), .seed, .fps])
+                       [.model, .frames, .size, .steps, .guidance, .sampler, .option("strength"), .seed, .fps,
+                        .liveDecode])
         XCTAssertNotNil(line("Strength model's 1.0"), screen.text)
 
         // Its own rules: 3 frames are fine (Wan would want 4k + 1); 6×4 is not a multiple of 4.

@@ -12,9 +12,12 @@ public enum SettingField: Hashable, Sendable {
     /// A family option by its name (`flow_shift`).
     case option(String)
     case seed, fps
+    /// Real VAE decodes while denoising, for the preview: `auto` (a fifth of the run's time at
+    /// most), `off`, or every N steps.
+    case liveDecode
 
     /// The settings every model has, in Tab order; a model's options follow the sampler.
-    static let common: [SettingField] = [.model, .frames, .size, .steps, .guidance, .sampler, .seed, .fps]
+    static let common: [SettingField] = [.model, .frames, .size, .steps, .guidance, .sampler, .seed, .fps, .liveDecode]
 
     var label: String {
         switch self {
@@ -28,6 +31,30 @@ public enum SettingField: Hashable, Sendable {
         case .option(let name): return name
         case .seed: return "Seed"
         case .fps: return "FPS"
+        case .liveDecode: return "Live VAE"
+        }
+    }
+}
+
+/// What the Live VAE field's text means.
+enum LiveDecodeText {
+    static let auto = "auto"
+    static let off = "off"
+
+    /// The field's text for `preview`.
+    static func text(_ preview: PreviewSettings) -> String {
+        if preview.decodeEvery > 0 { return String(preview.decodeEvery) }
+        return preview.decodeBudget > 0 ? auto : off
+    }
+
+    /// The preview settings `text` asks for (nil: not one of auto, off or a whole number ≥ 1).
+    static func preview(_ text: String, expectedDecodeSeconds: Double?) -> PreviewSettings? {
+        switch text.trimmingCharacters(in: .whitespaces).lowercased() {
+        case auto: return PreviewSettings(expectedDecodeSeconds: expectedDecodeSeconds)
+        case off: return .projectionsOnly
+        case let t:
+            guard let n = Int(t), n >= 1 else { return nil }
+            return PreviewSettings(decodeEvery: n)
         }
     }
 }
@@ -89,6 +116,7 @@ public struct ComposeSettings: Equatable, Sendable {
         for (name, path) in request.components { texts[.component(name)] = path }
         texts[.seed] = request.seed.map(String.init) ?? ""
         texts[.fps] = String(request.fps)
+        texts[.liveDecode] = LiveDecodeText.text(request.preview)
         sampler = request.sampler
         seedLocked = request.seed != nil
     }
@@ -226,6 +254,12 @@ public struct ComposeSettings: Equatable, Sendable {
                                 suggestion: "8")
             }
             return .valid
+        case .liveDecode:
+            guard LiveDecodeText.preview(t, expectedDecodeSeconds: nil) != nil else {
+                return .invalid(message: "auto (decodes costing at most a fifth of the run), off, "
+                                    + "or decode every N steps", suggestion: LiveDecodeText.auto)
+            }
+            return .valid
         }
     }
 
@@ -278,11 +312,15 @@ public struct ComposeSettings: Equatable, Sendable {
     /// The first invalid field, if any (options the model does not show are not checked).
     public var firstInvalid: SettingField? { fields.first { !check($0).isValid } }
 
-    /// The request these settings describe, or nil while a field is invalid.
-    public func request(prompt: String, negativePrompt: String, preview: PreviewSettings = .default) -> JobRequest? {
+    /// The request these settings describe, or nil while a field is invalid. Its preview
+    /// settings come from the Live VAE field unless `preview` is given.
+    public func request(prompt: String, negativePrompt: String, preview: PreviewSettings? = nil) -> JobRequest? {
         guard firstInvalid == nil else { return nil }
         guard let size = typedSize, let frames = Int(text(.frames)), let steps = Int(text(.steps)),
-              let guidance = Double(text(.guidance)), let fps = Int(text(.fps)) else { return nil }
+              let guidance = Double(text(.guidance)), let fps = Int(text(.fps)),
+              let preview = preview ?? LiveDecodeText.preview(text(.liveDecode),
+                                                              expectedDecodeSeconds: timeEstimate?.decodeSeconds)
+        else { return nil }
         let seed: UInt64? = seedLocked ? UInt64(text(.seed)) : nil
         let reference = modelReference
         return JobRequest(model: reference.model,
@@ -369,6 +407,13 @@ public struct ComposeSettings: Equatable, Sendable {
             let range = JobRequest.fpsRange
             let n = min(range.upperBound, max(range.lowerBound - 1, Int(text(.fps)) ?? 8))
             texts[.fps] = String(min(range.upperBound, max(range.lowerBound, n + d)))
+        case .liveDecode:
+            // off, auto, 1, 2, … steps: each press one further along.
+            let t = text(.liveDecode).trimmingCharacters(in: .whitespaces).lowercased()
+            let top = max(1, min(caps?.maxSteps ?? 1_000, Int(text(.steps)) ?? 1_000))
+            let position = t == LiveDecodeText.off ? -1 : (Int(t).map { min(max(1, $0), top) } ?? 0)
+            let next = min(top, max(-1, position + d))
+            texts[.liveDecode] = next == -1 ? LiveDecodeText.off : (next == 0 ? LiveDecodeText.auto : String(next))
         }
     }
 

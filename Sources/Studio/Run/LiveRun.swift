@@ -42,10 +42,17 @@ public struct LiveRun: Sendable {
     /// Steps that have a preview, in order.
     public var previewSteps: [Int] { previews.keys.sorted() }
 
-    /// The frames to show: the chosen step's preview, or the latest, or the result.
+    /// The step whose preview shows when none is chosen: the newest real decode once there is
+    /// one (every frame at full size, issue #20), else the newest projection. The small
+    /// projections of later steps would replace a decode within one step and blur the pane.
+    public var shownStep: Int? {
+        previews.filter { $0.value.isDecoded }.keys.max() ?? previewSteps.last
+    }
+
+    /// The frames to show: the chosen step's preview, or the one `shownStep` picks, or the result.
     public func frames(atStep scrub: Int?) -> [PixelImage] {
         if scrub == nil, !result.isEmpty { return result }
-        let step = scrub ?? previewSteps.last
+        let step = scrub ?? shownStep
         guard let step, let p = previews[step] else { return result }
         return p.frames.map { PixelImage(width: p.width, height: p.height, rgb: $0) }
     }
@@ -75,8 +82,11 @@ public struct LiveRun: Sendable {
             stepCount = count
             step = index
             eta.stepFinished(index, of: count, at: timed.time)
+        case .decodingPreview(let step):
+            phase = "decoding step \(step) for the preview"
         case .preview(let frames):
             previews[frames.step] = frames
+            if frames.isDecoded { phase = "denoising" }
         case .decoding(let chunk, let count):
             phase = "decoding"
             decodeChunk = (chunk, count)

@@ -39,6 +39,9 @@ public struct RunTimeEstimate: Equatable, Sendable {
     public var seconds: Double
     /// The run it was scaled from.
     public var basis: RunTimingSample
+    /// Seconds the final decode alone will take (the basis's decode scaled by pixels): what a
+    /// live decode of the same clip costs (nil: the basis has no decode time).
+    public var decodeSeconds: Double?
 
     /// Runs over a minute ask before they start (issue #20).
     public static let confirmationSeconds = 60.0
@@ -61,10 +64,14 @@ public struct RunTimeEstimate: Equatable, Sendable {
         guard let basis = usable.min(by: { abs(log(wanted.denoiseWork / $0.denoiseWork)) < abs(log(wanted.denoiseWork / $1.denoiseWork)) })
         else { return nil }
         let t = basis.seconds
+        let pixelRatio = wanted.pixelWork / basis.pixelWork
+        // Live decodes (`previewing`) scale like the final decode: each is one, and the budget
+        // lets a run of the same shape make as many.
         let seconds = (t[.encoding] ?? 0)
             + (t[.denoising] ?? 0) * wanted.denoiseWork / basis.denoiseWork
-            + ((t[.decoding] ?? 0) + (t[.saving] ?? 0)) * wanted.pixelWork / basis.pixelWork
+            + ((t[.decoding] ?? 0) + (t[.previewing] ?? 0) + (t[.saving] ?? 0)) * pixelRatio
         guard seconds.isFinite else { return nil }
-        return RunTimeEstimate(seconds: seconds, basis: basis)
+        let decode = t[.decoding].map { $0 * pixelRatio }.flatMap { $0.isFinite && $0 > 0 ? $0 : nil }
+        return RunTimeEstimate(seconds: seconds, basis: basis, decodeSeconds: decode)
     }
 }

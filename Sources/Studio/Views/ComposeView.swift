@@ -124,9 +124,9 @@ enum PreviewPane {
         if let live {
             if let scrub = state.playback.scrubStep { title += " · step \(scrub)/\(live.stepCount) (scrubbing)" }
             else if !live.result.isEmpty { title += " · result" }
-            else if let last = live.previewSteps.last {
-                let kind = live.previews[last]?.isDecoded == true ? "decoded" : (live.request.preview.showNoisy ? "noisy" : "x0")
-                title += " · step \(last)/\(live.stepCount) · \(kind)"
+            else if let shown = live.shownStep {
+                let kind = live.previews[shown]?.isDecoded == true ? "decoded" : (live.request.preview.showNoisy ? "noisy" : "x0")
+                title += " · step \(shown)/\(live.stepCount) · \(kind)"
             }
         }
         p.box(rect, title: title, focused: focused)

@@ -11,7 +11,7 @@ struct Layout {
     /// Width of the compose column (the preview gets the rest, the larger part).
     var leftWidth: Int { max(44, min(64, columns * 2 / 5)) }
     /// Five rows of settings, two rows of validation message, two of border.
-    static let settingsHeight = 9
+    static let settingsHeight = 10
 
     var promptBox: Rect {
         let free = body.height - Layout.settingsHeight
@@ -27,7 +27,7 @@ struct Layout {
     var preview: Rect { Rect(row: body.row, column: leftWidth, width: columns - leftWidth, height: body.height) }
 
     /// Rows of settings in one column of the settings box.
-    static let settingRows = 5
+    static let settingRows = 6
 
     /// Columns of settings for `count` fields: two, or more when a model has many options.
     static func settingColumns(_ count: Int) -> Int { max(2, (count + settingRows - 1) / settingRows) }
@@ -35,7 +35,7 @@ struct Layout {
     /// The width of one column of settings for `count` fields.
     func settingColumnWidth(_ count: Int) -> Int { (settingsBox.width - 2) / Layout.settingColumns(count) }
 
-    /// Where setting `index` of `count` (in `ComposeSettings.fields` order) is drawn: columns of five.
+    /// Where setting `index` of `count` (in `ComposeSettings.fields` order) is drawn: columns of six.
     func settingOrigin(_ index: Int, of count: Int) -> (row: Int, column: Int) {
         let box = settingsBox
         let width = settingColumnWidth(count)
