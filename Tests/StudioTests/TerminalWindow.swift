@@ -2,12 +2,55 @@ import Foundation
 import Media
 import Studio
 
-/// A real xterm on a private X server, for end-to-end tests of what a person sees: Xvfb (its
-/// own display number, chosen by the server), one xterm of a fixed font and size at the
-/// top-left corner, keys typed with xdotool (XTEST, as a keyboard types them, not
-/// `XSendEvent`, which xterm ignores) and the window read back as pixels with `xwd`.
-/// `close()` ends xterm and the server.
-final class XtermWindow {
+/// A real terminal emulator on a private X server, for end-to-end tests of what a person sees:
+/// Xvfb (its own display number, chosen by the server), one xterm or kitty window of a fixed
+/// font and size at the top-left corner, keys typed with xdotool (XTEST, as a keyboard types
+/// them, not `XSendEvent`, which xterm ignores) and the window read back as pixels with `xwd`.
+/// `close()` ends the terminal and the server.
+final class TerminalWindow {
+    /// Which terminal, and how it is set up.
+    enum Emulator {
+        /// xterm with `-ti terminalID` (`vt340` answers DA1 with sixel) and `-xrm` resource
+        /// lines (e.g. `XTerm*allowWindowOps: true`).
+        case xterm(terminalID: String, resources: [String])
+        /// kitty (its own graphics protocol), drawn with Mesa's software OpenGL on Xvfb.
+        case kitty
+
+        var program: (name: String, package: String) {
+            switch self {
+            case .xterm: return ("xterm", "xterm")
+            case .kitty: return ("kitty", "kitty libgl1-mesa-dri")
+            }
+        }
+
+        /// The X window class to find the window by.
+        var windowClass: String {
+            switch self {
+            case .xterm: return "xterm"
+            case .kitty: return "kitty"
+            }
+        }
+
+        /// argv starting the terminal at `columns` × `rows` cells, running `command`.
+        func argv(columns: Int, rows: Int, command: [String]) -> [String] {
+            switch self {
+            case .xterm(let terminalID, let resources):
+                var argv = ["xterm", "-ti", terminalID, "-fa", TerminalWindow.font, "-fs", "\(TerminalWindow.fontSize)",
+                            "-b", "\(TerminalWindow.border)", "-geometry", "\(columns)x\(rows)+0+0"]
+                for resource in resources { argv += ["-xrm", resource] }
+                return argv + ["-e"] + command
+            case .kitty:
+                // No user config; padding 1.5 pt (2 px at Xvfb's 96 dpi) like xterm's `-b 2`;
+                // cells from the top-left corner, the leftover pixels at the right and bottom.
+                let options = ["font_family=\(TerminalWindow.font)", "font_size=\(TerminalWindow.fontSize)",
+                               "window_padding_width=1.5", "placement_strategy=top-left",
+                               "remember_window_size=no", "initial_window_width=\(columns)c",
+                               "initial_window_height=\(rows)c", "enable_audio_bell=no", "cursor_blink_interval=0"]
+                return ["kitty", "--config", "NONE"] + options.flatMap { ["-o", $0] } + command
+            }
+        }
+    }
+
     enum Failure: Error, CustomStringConvertible {
         /// A program the test needs is not installed.
         case toolMissing(String, package: String)
@@ -34,26 +77,26 @@ final class XtermWindow {
         }
     }
 
-    /// The programs and the Debian packages that have them.
+    /// The programs besides the terminal and the Debian packages that have them.
     static let tools: [(name: String, package: String)] = [
-        ("Xvfb", "xvfb"), ("xterm", "xterm"), ("xdotool", "xdotool"), ("xwd", "x11-apps"),
+        ("Xvfb", "xvfb"), ("xdotool", "xdotool"), ("xwd", "x11-apps"),
     ]
-    /// The font xterm draws with (`fonts-dejavu-core`), and its size in points.
+    /// The font the terminal draws with (`fonts-dejavu-core`), and its size in points.
     static let font = "DejaVu Sans Mono"
     static let fontSize = 10
-    /// xterm's inner border in pixels, set explicitly (`-b`) so cells can be located.
+    /// The terminal's inner border in pixels, set explicitly so cells can be located.
     static let border = 2
 
     let columns: Int
     let rows: Int
-    /// Where the server's logs, xterm's output and screenshots go.
+    /// Where the server's logs, the terminal's output and screenshots go.
     let folder: URL
     private var paths: [String: URL] = [:]
     private var serverPID: pid_t?
-    private var xtermPID: pid_t?
+    private var terminalPID: pid_t?
     private(set) var display = ""
     private(set) var window = ""
-    /// xterm's exit status once it has ended (the program in it ended).
+    /// The terminal's exit status once it has ended (the program in it ended).
     private(set) var exitStatus: Int32?
 
     init(folder: URL, columns: Int = 120, rows: Int = 40) {
@@ -62,11 +105,9 @@ final class XtermWindow {
         self.rows = rows
     }
 
-    /// Starts the server and an xterm running `command` (argv). `terminalID` is xterm's `-ti`
-    /// (`vt340` answers DA1 with sixel); `resources` are `-xrm` lines
-    /// (e.g. `XTerm*allowWindowOps: true`).
-    func start(_ command: [String], terminalID: String = "vt340", resources: [String] = []) throws {
-        for tool in Self.tools {
+    /// Starts the server and the terminal running `command` (argv).
+    func start(_ command: [String], in emulator: Emulator) throws {
+        for tool in Self.tools + [emulator.program] {
             guard let url = ChildProcess.locate(tool.name) else { throw Failure.toolMissing(tool.name, package: tool.package) }
             paths[tool.name] = url
         }
@@ -85,15 +126,14 @@ final class XtermWindow {
         }
         display = ":" + number
 
-        let xtermLog = folder.appendingPathComponent("xterm.log").path
-        var argv = ["xterm", "-ti", terminalID, "-fa", Self.font, "-fs", "\(Self.fontSize)", "-b", "\(Self.border)",
-                    "-geometry", "\(columns)x\(rows)+0+0"]
-        for resource in resources { argv += ["-xrm", resource] }
-        argv += ["-e"] + command
-        xtermPID = try ChildProcess.spawn(paths["xterm"]!.path, argv, environment: environment,
-                                          stdout: xtermLog, stderr: xtermLog)
-        window = try waitUntil("the xterm window", timeout: 30, log: xtermLog) { () -> String? in
-            guard let found = try? self.tool("xdotool", ["search", "--class", "xterm"]), found.status == 0 else { return nil }
+        let program = emulator.program.name
+        let terminalLog = folder.appendingPathComponent("\(program).log").path
+        terminalPID = try ChildProcess.spawn(paths[program]!.path,
+                                             emulator.argv(columns: columns, rows: rows, command: command),
+                                             environment: environment, stdout: terminalLog, stderr: terminalLog)
+        window = try waitUntil("the \(program) window", timeout: 30, log: terminalLog) { () -> String? in
+            guard let found = try? self.tool("xdotool", ["search", "--class", emulator.windowClass]), found.status == 0
+            else { return nil }
             return found.stdout.split(separator: "\n").first.map(String.init)
         }
         // No window manager: focus the window so XTEST keys reach it.
@@ -134,13 +174,14 @@ final class XtermWindow {
         }
     }
 
-    /// Waits up to `timeout` seconds for xterm to end (its program exited): its status, or nil.
+    /// Waits up to `timeout` seconds for the terminal to end (its program exited): its status,
+    /// or nil.
     func waitForExit(timeout: Double) -> Int32? {
         let deadline = Date().addingTimeInterval(timeout)
         while exitStatus == nil, Date() < deadline {
-            if let pid = xtermPID, let status = ChildProcess.poll(pid) {
+            if let pid = terminalPID, let status = ChildProcess.poll(pid) {
                 exitStatus = status
-                xtermPID = nil
+                terminalPID = nil
             } else {
                 Thread.sleep(forTimeInterval: 0.1)
             }
@@ -160,9 +201,9 @@ final class XtermWindow {
         ((shot.width - 2 * Self.border) / columns, (shot.height - 2 * Self.border) / rows)
     }
 
-    /// Ends xterm and the server. Safe to call twice.
+    /// Ends the terminal and the server. Safe to call twice.
     func close() {
-        for pid in [xtermPID, serverPID].compactMap({ $0 }) {
+        for pid in [terminalPID, serverPID].compactMap({ $0 }) {
             Foundation.kill(pid, SIGTERM)
             let deadline = Date().addingTimeInterval(5)
             while ChildProcess.poll(pid) == nil {
@@ -170,7 +211,7 @@ final class XtermWindow {
                 Thread.sleep(forTimeInterval: 0.05)
             }
         }
-        xtermPID = nil
+        terminalPID = nil
         serverPID = nil
     }
 
@@ -220,18 +261,18 @@ enum XWDImage {
             let o = i * 4
             return Int(bytes[o]) << 24 | Int(bytes[o + 1]) << 16 | Int(bytes[o + 2]) << 8 | Int(bytes[o + 3])
         }
-        guard bytes.count >= 100 else { throw XtermWindow.Failure.unreadableScreenshot("\(bytes.count) bytes, shorter than the header") }
+        guard bytes.count >= 100 else { throw TerminalWindow.Failure.unreadableScreenshot("\(bytes.count) bytes, shorter than the header") }
         let headerSize = field(0), format = field(2), width = field(4), height = field(5)
         let byteOrder = field(7), bitsPerPixel = field(11), bytesPerLine = field(12)
         let masks = (red: field(14), green: field(15), blue: field(16))
         let colourCount = field(19)
-        guard format == 2 else { throw XtermWindow.Failure.unreadableScreenshot("pixmap format \(format), not ZPixmap (2)") }
+        guard format == 2 else { throw TerminalWindow.Failure.unreadableScreenshot("pixmap format \(format), not ZPixmap (2)") }
         guard bitsPerPixel == 32 || bitsPerPixel == 24 else {
-            throw XtermWindow.Failure.unreadableScreenshot("\(bitsPerPixel) bits per pixel; only 24 and 32 are read")
+            throw TerminalWindow.Failure.unreadableScreenshot("\(bitsPerPixel) bits per pixel; only 24 and 32 are read")
         }
         let start = headerSize + colourCount * 12
         guard width > 0, height > 0, start + bytesPerLine * height <= bytes.count, bytesPerLine >= width * bitsPerPixel / 8 else {
-            throw XtermWindow.Failure.unreadableScreenshot("\(width)×\(height), \(bytesPerLine) bytes a line, \(bytes.count) bytes")
+            throw TerminalWindow.Failure.unreadableScreenshot("\(width)×\(height), \(bytesPerLine) bytes a line, \(bytes.count) bytes")
         }
         func channel(_ pixel: Int, _ mask: Int) -> UInt8 {
             guard mask != 0 else { return 0 }
