@@ -131,13 +131,16 @@ final class TerminalWindow {
         terminalPID = try ChildProcess.spawn(paths[program]!.path,
                                              emulator.argv(columns: columns, rows: rows, command: command),
                                              environment: environment, stdout: terminalLog, stderr: terminalLog)
+        // The first window of the class that is mapped and takes the focus (no window manager:
+        // focused, XTEST keys reach it). kitty makes its window before mapping it, and focusing
+        // an unmapped window fails (BadMatch): such a window is waited for, not taken.
         window = try waitUntil("the \(program) window", timeout: 30, log: terminalLog) { () -> String? in
-            guard let found = try? self.tool("xdotool", ["search", "--class", emulator.windowClass]), found.status == 0
+            guard let found = try? self.tool("xdotool", ["search", "--onlyvisible", "--class", emulator.windowClass]),
+                  found.status == 0, let id = found.stdout.split(separator: "\n").first.map(String.init),
+                  let focused = try? self.tool("xdotool", ["windowfocus", "--sync", id]), focused.status == 0
             else { return nil }
-            return found.stdout.split(separator: "\n").first.map(String.init)
+            return id
         }
-        // No window manager: focus the window so XTEST keys reach it.
-        try checked("xdotool", ["windowfocus", "--sync", window])
     }
 
     /// Types `text` as key presses.
