@@ -209,7 +209,8 @@ public struct GenerateCommand: AsyncParsableCommand {
     }
 
     /// `--estimate`: the run's memory from the model's configs and weight headers (nothing is
-    /// loaded), and whether it fits in what this machine has available.
+    /// loaded), and whether it fits in what this machine has available; its time, scaled from
+    /// the nearest earlier run of the model in the history (none before a first run here).
     func printEstimate(_ request: JobRequest, reporter: ProgressReporter) throws {
         let caps: ModelCapabilities
         do {
@@ -226,12 +227,14 @@ public struct GenerateCommand: AsyncParsableCommand {
         let text = MachineMemory.text
         let available = MachineMemory.availableBytes()
         let problem = available.flatMap { caps.memoryProblem(settings, availableBytes: $0, weightsLoaded: false) }
+        let time = timeEstimate(request, reporter: reporter)
         if json {
             let fields: [String: Any] = [
                 "event": "estimate", "peak_bytes": estimate.peakBytes, "weight_bytes": estimate.weightBytes,
                 "text_encoding_bytes": estimate.textEncodingBytes, "denoising_bytes": estimate.denoisingBytes,
                 "decoding_bytes": estimate.decodingBytes, "output_bytes": estimate.outputBytes, "tokens": estimate.tokens,
-                "available_bytes": available ?? NSNull(), "fits": problem == nil]
+                "available_bytes": available ?? NSNull(), "fits": problem == nil,
+                "seconds": time?.seconds ?? NSNull()]
             let data = try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
@@ -240,8 +243,33 @@ public struct GenerateCommand: AsyncParsableCommand {
                 + "denoising \(text(estimate.denoisingBytes)) (\(estimate.tokens) tokens); "
                 + "decoding \(text(estimate.decodingBytes)) + the clip \(text(estimate.outputBytes))")
             if let available { print("available: \(text(available))" + (problem.map { "; it does not fit: \($0)" } ?? "; it fits")) }
+            if let time {
+                let b = time.basis
+                print("time: \(time.text) from text encoding to the last frame (scaled from a run here of "
+                      + "\(b.frames) frames at \(b.width)×\(b.height), \(b.steps) steps; loading the model comes on top)")
+            } else {
+                print("time: not known before a first run of this model on this machine")
+            }
         }
         if problem != nil { throw ZoetropeExit.badRequest }
+    }
+
+    /// The run's time from this model's earlier runs in the history, or nil (none there, or no
+    /// history yet: reading it never creates one).
+    func timeEstimate(_ request: JobRequest, reporter: ProgressReporter) -> RunTimeEstimate? {
+        let folder = StoreLocation.dataDirectory(flag: dataDir)
+        guard FileManager.default.fileExists(atPath: folder.appendingPathComponent(HistoryStore.indexFileName).path) else {
+            return nil
+        }
+        do {
+            let store = try HistoryStore.open(at: folder)
+            let samples = try RunArchive.timingSamples(of: request.model, in: store)
+            return RunTimeEstimate.estimate(frames: request.frames, width: request.width, height: request.height,
+                                            steps: request.steps, guided: request.guidanceScale > 1, from: samples)
+        } catch {
+            reporter.note("the time estimate could not read the history: \(error)")
+            return nil
+        }
     }
 
     /// The clip files in `folder` (`frame_*.png`, `video.*`), or nil when it does not exist.

@@ -1,5 +1,9 @@
+// How long a run will take on this machine, scaled from the phase timings of earlier runs of
+// the same model that the history keeps (each run's `run.json`): what the studio's compose
+// screen and `zoetrope generate --estimate` show (issue #20).
 import Engine
 import Foundation
+import HistoryStore
 
 /// One finished run of a model: the seconds each phase took and the settings that drove them,
 /// as the engine timed it on this machine (`JobResult.timings`, kept in each run's `run.json`).
@@ -48,7 +52,7 @@ public struct RunTimeEstimate: Equatable, Sendable {
     public var needsConfirmation: Bool { seconds > Self.confirmationSeconds }
 
     /// "≈ 12 s", "≈ 3 min 10 s".
-    public var text: String { "≈ " + formatSeconds(seconds) }
+    public var text: String { "≈ " + DurationText.format(seconds) }
 
     /// The estimate for a run of `frames` × `width` × `height` pixels and `steps` steps from the
     /// runs in `samples`: the text encoding as it took; the denoising scaled by steps × pixels ×
@@ -73,5 +77,33 @@ public struct RunTimeEstimate: Equatable, Sendable {
         guard seconds.isFinite else { return nil }
         let decode = t[.decoding].map { $0 * pixelRatio }.flatMap { $0.isFinite && $0 > 0 ? $0 : nil }
         return RunTimeEstimate(seconds: seconds, basis: basis, decodeSeconds: decode)
+    }
+}
+
+extension RunArchive {
+    /// The finished runs of `model` in `store` with their phase timings, newest first.
+    public static func timingSamples(of model: String, in store: HistoryStore) throws -> [RunTimingSample] {
+        try store.phaseTimings(ofModel: model).map { record, timings in
+            let s = record.settings
+            var seconds: [JobPhase: Double] = [:]
+            for (name, value) in timings { if let phase = JobPhase(rawValue: name) { seconds[phase] = value } }
+            return RunTimingSample(frames: s.frameCount, width: s.width, height: s.height, steps: s.stepCount,
+                                   guided: s.guidanceScale > 1, seconds: seconds)
+        }
+    }
+}
+
+/// Durations as people read them.
+public enum DurationText {
+    /// "1.2 s", "3 min 4 s", "1 h 02 min".
+    public static func format(_ s: Double) -> String {
+        // A duration read from a damaged index can be anything (9e999 is +inf): Int() would trap.
+        guard s.isFinite, s >= 0 else { return "? s" }
+        if s >= 360_000_000 { return "> 100000 h" }
+        if s < 10 { return String(format: "%.1f s", s) }
+        if s < 60 { return "\(Int(s.rounded())) s" }
+        let t = Int(s.rounded())
+        if t < 3600 { return "\(t / 60) min \(t % 60) s" }
+        return String(format: "%d h %02d min", t / 3600, (t % 3600) / 60)
     }
 }

@@ -83,4 +83,37 @@ extension GenerateCommandTests {
         XCTAssertEqual(inspect.status, 0, inspect.stderr)
         XCTAssertTrue(inspect.stdout.contains("memory at the defaults: about"), inspect.stdout)
     }
+
+    /// `--estimate` gives the run's time once the model has run here (issue #20: it gave memory
+    /// only): scaled from the history's run, which `generate` records; before, it says it is not
+    /// known, and reading the history never creates one.
+    func testTheEstimateGivesTimeFromAnEarlierRunInTheHistory() throws {
+        let model = PipelineFixtures.pipelineFolder.path
+        func call(steps: Int = 3) -> [String] {
+            ["generate", "--model", model, "--prompt", "x", "--width", "32", "--height", "16", "--frames", "9",
+             "--steps", "\(steps)", "--max-sequence-length", "16"]
+        }
+        let before = try run(call() + ["--estimate"])
+        XCTAssertEqual(before.status, 0, before.stderr)
+        XCTAssertTrue(before.stdout.contains("time: not known before a first run"), before.stdout)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: temp.appendingPathComponent("history").path),
+                       "an estimate does not create a history")
+
+        let generated = try run(call() + ["--output", temp.appendingPathComponent("clip").path])
+        XCTAssertEqual(generated.status, 0, generated.stderr)
+        let after = try run(call() + ["--estimate"])
+        XCTAssertEqual(after.status, 0, after.stderr)
+        XCTAssertTrue(after.stdout.contains("time: ≈ ") && after.stdout.contains("scaled from a run here of 9 frames at 32×16, 3 steps"),
+                      after.stdout)
+        // Twice the steps: the denoising part of the time doubles, so the estimate grows.
+        let json = { (steps: Int) throws -> Double in
+            let result = try self.run(call(steps: steps) + ["--estimate", "--json"])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            let fields = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+            return try XCTUnwrap(fields["seconds"] as? Double, result.stdout)
+        }
+        let three = try json(3), six = try json(6)
+        XCTAssertGreaterThan(three, 0)
+        XCTAssertGreaterThan(six, three)
+    }
 }

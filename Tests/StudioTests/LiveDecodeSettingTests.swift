@@ -6,6 +6,7 @@ import Engine
 import Foundation
 @testable import Studio
 import XCTest
+import RunArchive
 
 final class LiveDecodeSettingTests: XCTestCase {
     func settings(_ text: String? = nil) -> ComposeSettings {

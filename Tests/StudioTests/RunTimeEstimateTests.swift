@@ -5,6 +5,7 @@ import Engine
 import Foundation
 @testable import Studio
 import XCTest
+import RunArchive
 
 final class RunTimeEstimateTests: XCTestCase {
     /// 17 frames of 64×64, 20 guided steps: 0.5 s text, 8 s denoising, 1 s decoding, 0.5 s saving.

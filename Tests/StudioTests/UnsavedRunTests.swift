@@ -1,6 +1,7 @@
 import XCTest
 import Engine
 @testable import Studio
+import RunArchive
 
 /// Issue #19, data loss 3 and 4: the studio said "finished" before the run was saved, so a
 /// kill in that moment, or a full disk, lost a run the screen called finished. Now

@@ -1,6 +1,7 @@
 import Foundation
 import Engine
 import HistoryStore
+import RunArchive
 
 /// One past run as the history browser lists it.
 public struct HistoryEntry: Equatable, Sendable, Identifiable {

@@ -71,13 +71,7 @@ public final class StoreHistory: HistoryProviding {
     }
 
     public func timingSamples(model: String) async throws -> [RunTimingSample] {
-        try store.phaseTimings(ofModel: model).map { record, timings in
-            let s = record.settings
-            var seconds: [JobPhase: Double] = [:]
-            for (name, value) in timings { if let phase = JobPhase(rawValue: name) { seconds[phase] = value } }
-            return RunTimingSample(frames: s.frameCount, width: s.width, height: s.height, steps: s.stepCount,
-                                   guided: s.guidanceScale > 1, seconds: seconds)
-        }
+        try RunArchive.timingSamples(of: model, in: store)
     }
 
     public func setStarred(_ id: String, _ starred: Bool) async throws {

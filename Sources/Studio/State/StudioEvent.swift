@@ -1,5 +1,6 @@
 import Foundation
 import Engine
+import RunArchive
 
 /// Everything that can change the studio's state.
 public enum StudioEvent: Sendable {

@@ -1,5 +1,6 @@
 import Foundation
 import Engine
+import RunArchive
 
 /// The studio's state machine: an event and the state give a new state and effects.
 /// Pure apart from reading `state.now`; all I/O happens in whoever runs the effects.
@@ -360,13 +361,4 @@ public enum StudioReducer {
 }
 
 /// "1.2 s", "3 min 4 s", "1 h 02 min".
-func formatSeconds(_ s: Double) -> String {
-    // A duration read from a damaged index can be anything (9e999 is +inf): Int() would trap.
-    guard s.isFinite, s >= 0 else { return "? s" }
-    if s >= 360_000_000 { return "> 100000 h" }
-    if s < 10 { return String(format: "%.1f s", s) }
-    if s < 60 { return "\(Int(s.rounded())) s" }
-    let t = Int(s.rounded())
-    if t < 3600 { return "\(t / 60) min \(t % 60) s" }
-    return String(format: "%d h %02d min", t / 3600, (t % 3600) / 60)
-}
+func formatSeconds(_ s: Double) -> String { DurationText.format(s) }

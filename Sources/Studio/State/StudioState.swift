@@ -1,5 +1,6 @@
 import Foundation
 import Engine
+import RunArchive
 
 /// Which screen is showing.
 public enum StudioMode: Equatable, Sendable { case compose, history, queue }
