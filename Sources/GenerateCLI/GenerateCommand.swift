@@ -183,7 +183,8 @@ public struct GenerateCommand: AsyncParsableCommand {
                 do {
                     try RunArchive.finish(history.runID, result: result, in: history.store,
                                           engineVersion: RunArchive.engineVersion,
-                                          durationSeconds: Date().timeIntervalSince(started))
+                                          durationSeconds: Date().timeIntervalSince(started),
+                                          ffmpeg: VideoExporter.findExecutable("ffmpeg"))
                 } catch {
                     // The clip is written; only its copy in the history is missing.
                     reporter.note("the clip is written, but adding it to the history failed: \(error)")

@@ -162,7 +162,7 @@ public struct VideoExporter: Sendable {
 
     /// Pipes raw RGB frames to ffmpeg, writing a temporary MP4 renamed to `url` on success.
     /// Returns nil on success, else a message naming what failed.
-    static func runFFmpeg(_ ffmpeg: URL, frames: [RGBImage], fps: Double, comment: String?, to url: URL) -> String? {
+    public static func runFFmpeg(_ ffmpeg: URL, frames: [RGBImage], fps: Double, comment: String?, to url: URL) -> String? {
         let width = frames[0].width, height = frames[0].height
         let temporary = AtomicFile.temporaryURL(besides: url, suffix: ".mp4")
         let log = AtomicFile.temporaryURL(besides: url, suffix: ".log")

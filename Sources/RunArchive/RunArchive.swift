@@ -7,6 +7,7 @@
 //                      `zoetrope` JSON chunk (`ZoetropeMetadata`) so any frame remixes
 //   video.apng         the clip, looping, with the same two chunks
 //   video.gif          the clip for players without APNG, the parameters as its comment
+//   video.mp4          when an ffmpeg is on PATH: the clip for video players
 //   thumbnail.png      the first frame, longer side at most `thumbnailMaxSide`
 //   run.json           the store's sidecar (settings, timings, file list)
 import Foundation
@@ -20,6 +21,7 @@ public enum RunArchive {
 
     public static let videoFileName = "video.apng"
     public static let gifFileName = "video.gif"
+    public static let mp4FileName = "video.mp4"
     public static let thumbnailFileName = "thumbnail.png"
     public static let thumbnailMaxSide = 64
 
@@ -77,10 +79,13 @@ public enum RunArchive {
         return text
     }
 
-    /// Frames, the APNG, the GIF and the thumbnail of `result`, into the staging folder of
-    /// the store's running run `id` (`HistoryStore.finishRun` then moves them into place).
+    /// Frames, the APNG, the GIF, the MP4 (with `ffmpeg`) and the thumbnail of `result`, into
+    /// the staging folder of the store's running run `id` (`HistoryStore.finishRun` then moves
+    /// them into place). Returns why there is no MP4 when ffmpeg failed (the run is kept
+    /// without it).
+    @discardableResult
     public static func writeFiles(of result: JobResult, settings: RunSettings, runID id: String,
-                                  into store: HistoryStore) throws {
+                                  into store: HistoryStore, ffmpeg: URL? = nil) throws -> String? {
         let texts = pngTexts(for: settings, runID: id)
         var images: [RGBImage] = []
         for (index, rgb) in result.frames.enumerated() {
@@ -88,7 +93,7 @@ public enum RunArchive {
             images.append(image)
             try store.writeFile(named: frameFileName(index), data: PNG.encode(image, texts: texts), forRun: id)
         }
-        guard let first = images.first else { return }
+        guard let first = images.first else { return nil }
         try store.writeFile(named: videoFileName,
                             data: APNG.encode(frames: images, fps: settings.fps, texts: texts), forRun: id)
         // A GIF too: what chat apps and browsers without APNG support play (issue #20).
@@ -97,19 +102,38 @@ public enum RunArchive {
                             forRun: id)
         try store.writeFile(named: thumbnailFileName, data: PNG.encode(first.thumbnail(maxSide: thumbnailMaxSide)),
                             forRun: id)
+        // The MP4 the CLI writes beside its frames (issue #20: studio runs had none).
+        guard let ffmpeg else { return nil }
+        var mp4Note: String?
+        do {
+            try store.writeFile(named: mp4FileName, forRun: id) { temporary in
+                if let failure = VideoExporter.runFFmpeg(ffmpeg, frames: images, fps: Double(settings.fps),
+                                                         comment: parametersText(for: settings), to: temporary) {
+                    throw MP4NotWritten(reason: failure)
+                }
+            }
+        } catch let failed as MP4NotWritten {
+            mp4Note = failed.reason
+        }
+        return mp4Note
+    }
+
+    /// ffmpeg did not make the MP4; the run is kept without it.
+    struct MP4NotWritten: Error {
+        var reason: String
     }
 
     /// Writes `result` into the running run `id` and finishes it; on any failure the run is
     /// marked failed (keeping its settings) and the error rethrown.
     @discardableResult
     public static func finish(_ id: String, result: JobResult, in store: HistoryStore, engineVersion: String,
-                              durationSeconds: Double) throws -> RunRecord {
+                              durationSeconds: Double, ffmpeg: URL? = nil) throws -> RunRecord {
         guard let begun = try store.run(id: id) else { throw HistoryStoreError.runNotFound(id: id) }
         do {
             guard result.seed == begun.settings.seed else {
                 throw SeedMismatch(begun: begun.settings.seed, used: result.seed)
             }
-            try writeFiles(of: result, settings: begun.settings, runID: id, into: store)
+            try writeFiles(of: result, settings: begun.settings, runID: id, into: store, ffmpeg: ffmpeg)
             let timings = Dictionary(uniqueKeysWithValues: result.timings.map { ($0.key.rawValue, $0.value) })
             return try store.finishRun(id, engineVersion: engineVersion, timings: timings,
                                        finishedAt: begun.createdAt.addingTimeInterval(max(0, durationSeconds)))

@@ -18,11 +18,56 @@ final class StoreHistoryTests: XCTestCase {
         return url
     }
 
-    func makeHistory() throws -> (StoreHistory, URL) {
+    /// A history in a new folder; no MP4s unless `ffmpeg` is given (so a machine's own ffmpeg
+    /// does not change what the tests see).
+    func makeHistory(ffmpeg: URL? = nil) throws -> (StoreHistory, URL) {
         let folder = try makeFolder()
         let store = try HistoryStore.open(at: folder.appendingPathComponent("data"))
         return (StoreHistory(store: store, exportFolder: folder.appendingPathComponent("exports"),
-                             engineVersion: "test"), folder)
+                             engineVersion: "test", ffmpeg: ffmpeg), folder)
+    }
+
+    /// A stand-in ffmpeg (a shell script) that writes what it is piped to its last argument,
+    /// after recording its arguments, or fails with a message.
+    func fakeFFmpeg(in folder: URL, failing: Bool = false) throws -> URL {
+        let fake = folder.appendingPathComponent("ffmpeg")
+        let script = failing ? "#!/bin/sh\necho 'Unknown encoder libx264' >&2\nexit 1\n" : """
+            #!/bin/sh
+            for last; do :; done
+            printf '%s\\n' "$@" > "\(folder.path)/args.txt"
+            cat > "$last"
+            """
+        try script.write(to: fake, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: fake.path)
+        return fake
+    }
+
+    /// Studio runs get the MP4 `zoetrope generate` writes when ffmpeg is there (issue #20 item
+    /// 11): every frame piped as raw RGB at the run's fps, the settings as its comment. A failing
+    /// ffmpeg costs the MP4, never the run.
+    func testAFinishedRunGetsAnMP4WhenFFmpegIsThere() async throws {
+        let tools = try makeFolder()
+        let (history, _) = try makeHistory(ffmpeg: try fakeFFmpeg(in: tools))
+        let entry = try await finishedRun(history, request, seed: 42, started: t0, durationSeconds: 1)
+        let record = try XCTUnwrap(history.store.run(id: entry.id))
+        let mp4 = history.store.folderURL(for: record).appendingPathComponent(RunArchive.mp4FileName)
+        let frames = result(for: request, seed: 42).frames
+        XCTAssertEqual([UInt8](try Data(contentsOf: mp4)), frames.flatMap { $0 })
+        let args = try String(contentsOf: tools.appendingPathComponent("args.txt"), encoding: .utf8)
+        XCTAssertTrue(args.contains("rgb24\n-s\n16x8\n-framerate\n8.0\n"), args)
+        XCTAssertTrue(args.contains("Seed: 42"), args)
+        let exported = try await history.export(entry.id)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: exported.appendingPathComponent("video.mp4").path))
+
+        let failingTools = try makeFolder()
+        let (failing, _) = try makeHistory(ffmpeg: try fakeFFmpeg(in: failingTools, failing: true))
+        let kept = try await finishedRun(failing, request, seed: 7, started: t0, durationSeconds: 1)
+        XCTAssertEqual(kept.status, .finished)
+        let keptRecord = try XCTUnwrap(failing.store.run(id: kept.id))
+        let names = try FileManager.default.contentsOfDirectory(atPath: failing.store.folderURL(for: keptRecord).path)
+        XCTAssertFalse(names.contains(RunArchive.mp4FileName), "\(names)")
+        XCTAssertFalse(names.contains { $0.hasSuffix(".tmp") }, "no temporary file left: \(names)")
+        XCTAssertTrue(names.contains(RunArchive.gifFileName))
     }
 
     /// Frame f is filled with grey level 40·f + 10, so frames are told apart after a round trip.

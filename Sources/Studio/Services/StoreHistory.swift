@@ -23,8 +23,14 @@ public final class StoreHistory: HistoryProviding {
     /// At most this many entries are listed, newest first.
     public let listLimit: Int
 
-    public init(store: HistoryStore, exportFolder: URL, engineVersion: String, listLimit: Int = 500) {
+    /// Makes each finished run's MP4 (nil: none).
+    public let ffmpeg: URL?
+
+    /// `ffmpeg`: the first on PATH unless given.
+    public init(store: HistoryStore, exportFolder: URL, engineVersion: String, listLimit: Int = 500,
+                ffmpeg: URL? = VideoExporter.findExecutable("ffmpeg")) {
         self.store = store
+        self.ffmpeg = ffmpeg
         self.exportFolder = exportFolder
         self.engineVersion = engineVersion
         self.listLimit = listLimit
@@ -56,7 +62,8 @@ public final class StoreHistory: HistoryProviding {
     }
 
     public func finish(_ id: String, result: JobResult, durationSeconds: Double) async throws -> HistoryEntry {
-        try RunArchive.finish(id, result: result, in: store, engineVersion: engineVersion, durationSeconds: durationSeconds)
+        try RunArchive.finish(id, result: result, in: store, engineVersion: engineVersion, durationSeconds: durationSeconds,
+                              ffmpeg: ffmpeg)
         return try entry(for: record(id))
     }
 
