@@ -58,12 +58,13 @@ public struct JobRequest: Codable, Sendable, Equatable {
 
     /// The frame rates the animated files can carry (the same for every model).
     public static let fpsRange = 1...60
+    /// The rule for fps in words, as the studio and the CLI both say it.
+    public static let fpsRule = "fps must be a whole number from \(fpsRange.lowerBound) to \(fpsRange.upperBound)"
 
     /// Why the request cannot run on any model, or nil: what no model decides (fps). The
     /// model's own rules are `ModelCapabilities.resolve`'s.
     public var commonProblem: String? {
-        Self.fpsRange.contains(fps) ? nil
-            : "fps \(fps) cannot be used: fps must be a whole number from \(Self.fpsRange.lowerBound) to \(Self.fpsRange.upperBound)"
+        Self.fpsRange.contains(fps) ? nil : "fps \(fps) cannot be used: \(Self.fpsRule)"
     }
 
     /// The id of the model shipped with Zoetrope.

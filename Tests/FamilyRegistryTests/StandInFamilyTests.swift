@@ -215,7 +215,7 @@ final class StandInFamilyTests: XCTestCase {
         XCTAssertTrue(core.state.compose.settings.check(.frames).isValid)
         await press(.tab, .control("u"))
         await type("6x4")
-        XCTAssertNotNil(line("Size: sides must be multiples of 4"), screen.text)
+        XCTAssertNotNil(line("Size: width must be a multiple of 4"), screen.text)
         await press(.enter)
         XCTAssertEqual(core.state.compose.settings.text(.size), "8x4")
 

@@ -30,7 +30,7 @@ final class ComposeMemoryTests: XCTestCase {
         // A typed size past any limit is named by the model's rules, never overflowed.
         s.texts[.size] = "\(Int.max)x16"
         if case .invalid(let message, _) = s.check(.size) {
-            XCTAssertTrue(message.contains("sides must be"), message)
+            XCTAssertTrue(message.contains("width must be a multiple of"), message)
         } else { XCTFail("\(Int.max)x16 was accepted") }
     }
 

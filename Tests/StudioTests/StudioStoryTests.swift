@@ -51,14 +51,14 @@ final class StudioStoryTests: XCTestCase {
         // Size not divisible by 16.
         await h.press(.tab, .control("u"))
         await h.type("60x64")
-        XCTAssertNotNil(h.line(containing: "multiples of 16"), h.text)
+        XCTAssertNotNil(h.line(containing: "width must be a multiple of 16"), h.text)
         await h.press(.enter)
         XCTAssertEqual(h.state.compose.settings.text(.size), "64x64")
 
         // Steps 0 is refused; generating while invalid explains instead of submitting.
         await h.press(.tab, .control("u"))
         await h.type("0")
-        XCTAssertNotNil(h.line(containing: "steps must be at least 1"), h.text)
+        XCTAssertNotNil(h.line(containing: "steps must be between 1 and 1000"), h.text)
         await h.press(.backspace)
         await h.type("4")
 

@@ -112,9 +112,9 @@ final class SettingsTests: XCTestCase {
     func testValidationAndSuggestions() throws {
         var s = try fixtureSettings()
         s.texts[.frames] = "18"
-        XCTAssertEqual(s.check(.frames), .invalid(message: "frames must be 4k+1 (1, 5, 9, 13 …)", suggestion: "17"))
+        XCTAssertEqual(s.check(.frames), .invalid(message: "frames must be 4k+1 (1, 5, 9, 13 …), at most 1025", suggestion: "17"))
         s.texts[.frames] = "20"
-        XCTAssertEqual(s.check(.frames), .invalid(message: "frames must be 4k+1 (1, 5, 9, 13 …)", suggestion: "21"))
+        XCTAssertEqual(s.check(.frames), .invalid(message: "frames must be 4k+1 (1, 5, 9, 13 …), at most 1025", suggestion: "21"))
         s.texts[.size] = "70x50"
         if case .invalid(_, let suggestion) = s.check(.size) { XCTAssertEqual(suggestion, "64x48") } else { XCTFail() }
         s.texts[.steps] = "0"

@@ -118,7 +118,7 @@ public struct PipelineCapabilities: Sendable, Equatable {
 
     // MARK: Checking
 
-    /// Why `frames` cannot be used, or nil.
+    /// Why `frames` cannot be used, or nil: the words the studio and the CLI both show.
     public func framesProblem(_ frames: Int) -> String? {
         let fits: Bool
         switch frameRule {
@@ -129,21 +129,20 @@ public struct PipelineCapabilities: Sendable, Equatable {
         if frames < 1 || frames > maxFrames, fits || frameRule == .any {
             return "frames must be between 1 and \(maxFrames)"
         }
-        return "frames must be \(frameRule.text)"
+        return "frames must be \(frameRule.text), at most \(maxFrames)"
     }
 
-    /// Why `side` cannot be used as a width or height, or nil.
-    public func sideProblem(_ side: Int) -> String? {
+    /// Why `side` cannot be used as the `name` side ("width", "height"; "sides" for either),
+    /// or nil: the words the studio and the CLI both show.
+    public func sideProblem(_ side: Int, name: String = "sides") -> String? {
         if side >= sizeMultiple, side <= maxSide, side % sizeMultiple == 0 { return nil }
-        if side % sizeMultiple == 0 { return "sides must be between \(sizeMultiple) and \(maxSide)" }
-        return "sides must be multiples of \(sizeMultiple)"
+        let multiple = name == "sides" ? "multiples" : "a multiple"
+        return "\(name) must be \(multiple) of \(sizeMultiple) from \(sizeMultiple) to \(maxSide)"
     }
 
-    /// Why `steps` cannot be used, or nil.
+    /// Why `steps` cannot be used, or nil: the words the studio and the CLI both show.
     public func stepsProblem(_ steps: Int) -> String? {
-        if steps < 1 { return "steps must be at least 1" }
-        if steps > maxSteps { return "at most \(maxSteps) steps" }
-        return nil
+        steps >= 1 && steps <= maxSteps ? nil : "steps must be between 1 and \(maxSteps)"
     }
 
     /// Checks `settings` against this pipeline and returns them with the sampler and every
@@ -154,20 +153,18 @@ public struct PipelineCapabilities: Sendable, Equatable {
         if let problem = framesProblem(settings.frames) {
             throw PipelineError.invalidSetting(
                 name: "frames", value: "\(settings.frames)",
-                valid: "\(problem) (at most \(maxFrames)); nearest: \(nearestFrames(settings.frames))")
+                valid: "\(problem); nearest: \(nearestFrames(settings.frames))")
         }
         for (name, side) in [("width", settings.width), ("height", settings.height)] {
-            if sideProblem(side) != nil {
-                throw PipelineError.invalidSetting(
-                    name: name, value: "\(side)",
-                    valid: "\(name) must be a multiple of \(sizeMultiple) between \(sizeMultiple) and \(maxSide); "
-                        + "nearest: \(nearestSide(side))")
+            if let problem = sideProblem(side, name: name) {
+                throw PipelineError.invalidSetting(name: name, value: "\(side)",
+                                                   valid: "\(problem); nearest: \(nearestSide(side))")
             }
         }
-        if stepsProblem(settings.steps) != nil {
+        if let problem = stepsProblem(settings.steps) {
             throw PipelineError.invalidSetting(
                 name: "steps", value: "\(settings.steps)",
-                valid: "steps must be between 1 and \(maxSteps); nearest: \(Swift.min(maxSteps, Swift.max(1, settings.steps)))")
+                valid: "\(problem); nearest: \(Swift.min(maxSteps, Swift.max(1, settings.steps)))")
         }
         if !settings.guidanceScale.isFinite || settings.guidanceScale < 0 || settings.guidanceScale > 100 {
             throw PipelineError.invalidSetting(name: "guidance", value: "\(settings.guidanceScale)",

@@ -193,7 +193,7 @@ public struct ComposeSettings: Equatable, Sendable {
                 return .invalid(message: "size is width x height, e.g. 64x64", suggestion: "64x64")
             }
             let (w, h) = size
-            if let caps, let problem = caps.sideProblem(w) ?? caps.sideProblem(h) {
+            if let caps, let problem = caps.sideProblem(w, name: "width") ?? caps.sideProblem(h, name: "height") {
                 return .invalid(message: problem, suggestion: "\(caps.nearestSide(w))x\(caps.nearestSide(h))")
             }
             // A size the machine cannot hold is refused here, before ⏎ (issue #20: 4096×4096 was
@@ -250,7 +250,7 @@ public struct ComposeSettings: Equatable, Sendable {
         case .fps:
             let range = JobRequest.fpsRange
             guard let n = Int(t), range.contains(n) else {
-                return .invalid(message: "fps is a whole number from \(range.lowerBound) to \(range.upperBound)",
+                return .invalid(message: JobRequest.fpsRule,
                                 suggestion: "8")
             }
             return .valid
