@@ -13,10 +13,14 @@ enum ChildProcess {
 
     /// The first executable `name` on `PATH` or in the usual folders, or nil.
     static func locate(_ name: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> URL? {
-        let folders = (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init)
-            + ["/usr/bin", "/usr/local/bin", "/opt/homebrew/bin"]
-        return folders.lazy.map { URL(fileURLWithPath: $0).appendingPathComponent(name) }
+        searchFolders(environment: environment).lazy.map { URL(fileURLWithPath: $0).appendingPathComponent(name) }
             .first { FileManager.default.isExecutableFile(atPath: $0.path) }
+    }
+
+    /// `PATH`'s folders, then the usual ones.
+    static func searchFolders(environment: [String: String] = ProcessInfo.processInfo.environment) -> [String] {
+        (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init)
+            + ["/usr/bin", "/usr/local/bin", "/opt/homebrew/bin"]
     }
 
     /// Starts `path` with `argv` (argv[0] first) and stdin from /dev/null; stdout and stderr go

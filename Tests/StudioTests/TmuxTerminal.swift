@@ -35,13 +35,10 @@ final class TmuxTerminal {
 
     /// Finds tmux on the PATH.
     static func locate(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> URL {
-        let folders = (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init)
-            + ["/usr/bin", "/usr/local/bin", "/opt/homebrew/bin"]
-        for folder in folders {
-            let url = URL(fileURLWithPath: folder).appendingPathComponent("tmux")
-            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+        guard let tmux = ChildProcess.locate("tmux", environment: environment) else {
+            throw Failure.tmuxMissing(searched: ChildProcess.searchFolders(environment: environment))
         }
-        throw Failure.tmuxMissing(searched: folders)
+        return tmux
     }
 
     init(tmux: URL, columns: Int = 120, rows: Int = 40) {

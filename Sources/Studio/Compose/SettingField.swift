@@ -302,11 +302,10 @@ public struct ComposeSettings: Equatable, Sendable {
     /// How long a run of these settings will take, once every field is valid and the model has
     /// run here before.
     public var timeEstimate: RunTimeEstimate? {
-        guard firstInvalid == nil, let size = typedSize, let frames = Int(text(.frames).trimmingCharacters(in: .whitespaces)),
-              let steps = Int(text(.steps).trimmingCharacters(in: .whitespaces)),
-              let guidance = Double(text(.guidance).trimmingCharacters(in: .whitespaces)) else { return nil }
-        return RunTimeEstimate.estimate(frames: frames, width: size.width, height: size.height, steps: steps,
-                                        guided: guidance > 1, from: timingSamples)
+        guard firstInvalid == nil, let size = typedSize, let settings = videoSettings(width: size.width, height: size.height),
+              let steps = Int(text(.steps).trimmingCharacters(in: .whitespaces)) else { return nil }
+        return RunTimeEstimate.estimate(frames: settings.frames, width: size.width, height: size.height, steps: steps,
+                                        guided: settings.guidanceScale > 1, from: timingSamples)
     }
 
     /// The first invalid field, if any (options the model does not show are not checked).

@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import RunArchive
 
 /// The compose-and-run screen: prompt, negative prompt, settings, and the preview.
 enum ComposeView {
@@ -73,7 +74,11 @@ enum ComposeView {
         }
         // The message for the focused field, or for the first bad one.
         let messageRow = rect.bottom - 3
-        let field = settingFocused.flatMap { c.settings.check($0).isValid ? nil : $0 } ?? c.settings.firstInvalid
+        let firstInvalid = c.settings.firstInvalid
+        let field = settingFocused.flatMap { c.settings.check($0).isValid ? nil : $0 } ?? firstInvalid
+        // Both estimates exist only while every field is valid; each is worked out once a draw.
+        let memory = firstInvalid == nil ? c.settings.memoryEstimate : nil
+        let time = memory == nil ? nil : c.settings.timeEstimate
         if let field, case .invalid(let message, let suggestion) = c.settings.check(field) {
             p.text("\(c.settings.label(field)): \(message)", row: messageRow, column: rect.column + 2, .error, limit: rect.width - 4)
             if let suggestion, !suggestion.isEmpty {
@@ -85,33 +90,30 @@ enum ComposeView {
                    .muted, limit: rect.width - 4)
         } else if settingFocused != nil {
             p.text("+/- or ←/→ step · type a value · Tab next", row: messageRow, column: rect.column + 2, .muted, limit: rect.width - 4)
-            if let memory = c.settings.memoryEstimate {
-                let time = c.settings.timeEstimate.map { "time \($0.text) · " } ?? ""
-                p.text(time + "memory ≈ \(MachineMemory.text(memory.workingPeak.bytes))", row: messageRow + 1,
-                       column: rect.column + 2, .muted, limit: rect.width - 4)
+            if let memory {
+                // Short, beside the memory: without "⏎ asks first".
+                let line = (time.map { "time \($0.text) · " } ?? "") + memoryText(memory, available: nil)
+                p.text(line, row: messageRow + 1, column: rect.column + 2, .muted, limit: rect.width - 4)
             }
-        } else {
-            timeLine(&p, c.settings, row: messageRow, rect)
-            memoryLine(&p, c.settings, row: messageRow + 1, rect)
+        } else if let memory {
+            p.text(time.map(timeText) ?? "time: known after a first run here", row: messageRow,
+                   column: rect.column + 2, .muted, limit: rect.width - 4)
+            p.text(memoryText(memory, available: c.settings.availableMemoryBytes), row: messageRow + 1,
+                   column: rect.column + 2, .muted, limit: rect.width - 4)
         }
     }
 
     /// "time ≈ 12 s": how long the run as set takes, scaled from this model's runs on this
-    /// machine; before its first run here, says when it will be known.
-    static func timeLine(_ p: inout Painter, _ settings: ComposeSettings, row: Int, _ rect: Rect) {
-        guard settings.memoryEstimate != nil else { return }
-        let line = settings.timeEstimate.map { "time \($0.text)" + ($0.needsConfirmation ? " (⏎ asks first)" : "") }
-            ?? "time: known after a first run here"
-        p.text(line, row: row, column: rect.column + 2, .muted, limit: rect.width - 4)
+    /// machine; a run over a minute asks first.
+    static func timeText(_ estimate: RunTimeEstimate) -> String {
+        "time \(estimate.text)" + (estimate.needsConfirmation ? " (⏎ asks first)" : "")
     }
 
     /// "memory ≈ 310 MiB of 21.4 GiB available": what the run as set would need beyond the
-    /// loaded weights, before ⏎.
-    static func memoryLine(_ p: inout Painter, _ settings: ComposeSettings, row: Int, _ rect: Rect) {
-        guard let estimate = settings.memoryEstimate else { return }
-        var line = "memory ≈ \(MachineMemory.text(estimate.workingPeak.bytes))"
-        if let available = settings.availableMemoryBytes { line += " of \(MachineMemory.text(available)) available" }
-        p.text(line, row: row, column: rect.column + 2, .muted, limit: rect.width - 4)
+    /// weights at its peak, and what the machine has.
+    static func memoryText(_ estimate: MemoryEstimate, available: Int?) -> String {
+        "memory ≈ \(MachineMemory.text(estimate.workingPeak.bytes))"
+            + (available.map { " of \(MachineMemory.text($0)) available" } ?? "")
     }
 }
 
