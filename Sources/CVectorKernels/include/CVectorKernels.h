@@ -6,7 +6,8 @@
 // older CPUs; these few loops are where the vector width pays (the attention softmax was 15% of
 // a medium Wan step and ran 4-wide). Other platforms get the same C code at their baseline.
 //
-// The formulas are TensorCore's VectorMath.swift ones (Cephes expf reduction and polynomial);
+// The formulas are TensorCore's VectorMath.swift ones (Cephes expf reduction and polynomial),
+// and for GELU's erf the rational approximation XLA and Eigen use;
 // the compiler may fuse multiply-adds, which changes results in the last bit only (tests in
 // Tests/TensorCoreTests/VectorKernelTests.swift compare with Double references).
 #include <stddef.h>
@@ -23,7 +24,12 @@ float zk_exp_shifted_sum(float *row, ptrdiff_t count, float shift);
 #define ZK_SIGMOID 1     /* 1 / (1 + e^-x) */
 #define ZK_GELU_TANH 2   /* x / (1 + e^(-2·sqrt(2/pi)·(x + 0.044715 x^3))) */
 #define ZK_QUICK_GELU 3  /* x / (1 + e^(-1.702 x)) */
+#define ZK_GELU 4        /* 0.5 x (1 + erf(x / sqrt 2)), erf by a rational approximation (abs. error <= 4.5e-7) */
 void zk_activate(int kind, float *x, ptrdiff_t count);
+
+/// out[j] = value[j] · act(gate[j]) for ZK_GELU, ZK_GELU_TANH and ZK_SILU (diffusers' GEGLU
+/// and its kin); other kinds leave `out` untouched.
+void zk_gated(int kind, const float *value, const float *gate, float *out, ptrdiff_t count);
 
 /// Row statistics for the norms, accumulated in double with sixteen partial sums (the order
 /// differs from one running sum by ~1e-16 relative, far below float's rounding):
