@@ -55,6 +55,36 @@ final class TerminalTests: XCTestCase {
         XCTAssertTrue(bad.warning?.contains("--graphics = hologram") == true)
     }
 
+    /// Issue #20: a forced pixel tier the terminal cannot show drew a blank pane and said
+    /// nothing. It is still used (a terminal's answer can be wrong), but said out loud when the
+    /// terminal answered without it or a multiplexer sits between.
+    func testAForcedTierTheTerminalDidNotAnnounceIsReported() throws {
+        var xterm = TerminalCapabilities.fromEnvironment(["TERM": "xterm-256color"])
+        xterm.absorb(reply: Array("\u{1B}[?1;2c".utf8))  // a VT100 answer: no sixel
+        let sixel = chooseGraphicsTier(flag: "sixel", environment: [:], config: nil, detected: xterm)
+        XCTAssertEqual(sixel.tier, .sixel)
+        let warning = try XCTUnwrap(sixel.warning)
+        XCTAssertTrue(warning.contains("--graphics = sixel") && warning.contains("did not announce sixel")
+                      && warning.contains("--graphics 256"), warning)
+        let kitty = chooseGraphicsTier(flag: nil, environment: ["ZOETROPE_GRAPHICS": "kitty"], config: nil, detected: xterm)
+        XCTAssertTrue(kitty.warning?.contains("did not announce kitty graphics") == true, "\(kitty)")
+
+        // Announced: nothing to say. No answer at all: nothing known, nothing said.
+        var vt340 = xterm
+        vt340.absorb(reply: Array("\u{1B}[?63;1;2;4;6c".utf8))
+        XCTAssertNil(chooseGraphicsTier(flag: "sixel", environment: [:], config: nil, detected: vt340).warning)
+        let silent = TerminalCapabilities.fromEnvironment(["TERM": "xterm-256color"])
+        XCTAssertNil(chooseGraphicsTier(flag: "sixel", environment: [:], config: nil, detected: silent).warning)
+
+        // Inside tmux even an announced sixel may not get through.
+        var tmux = TerminalCapabilities.fromEnvironment(["TERM": "tmux-256color", "TMUX": "/tmp/tmux-0/default,1,0"])
+        tmux.absorb(reply: Array("\u{1B}[?63;1;2;4;6c".utf8))
+        let inTmux = chooseGraphicsTier(flag: "sixel", environment: [:], config: nil, detected: tmux)
+        XCTAssertEqual(inTmux.tier, .sixel)
+        XCTAssertTrue(inTmux.warning?.contains("inside tmux or screen") == true, "\(inTmux)")
+        XCTAssertNil(chooseGraphicsTier(flag: "truecolor", environment: [:], config: nil, detected: tmux).warning)
+    }
+
     /// Found by the tmux test: `--graphics truecolor` drew 256 colours unless COLORTERM said
     /// truecolor, which tmux does not pass on.
     func testTruecolorTierWritesTruecolorWithoutColorterm() {

@@ -52,12 +52,15 @@ public struct TerminalCapabilities: Equatable, Sendable {
     public var cellPixels: (width: Int, height: Int)? = nil
     /// XTVERSION's reply, e.g. "kitty(0.35.2)".
     public var terminalName: String? = nil
+    /// The terminal answered the query (DA1): what it did not announce, it does not do.
+    public var answered = false
 
     public init() {}
 
     public static func == (a: Self, b: Self) -> Bool {
         a.kitty == b.kitty && a.sixel == b.sixel && a.truecolor == b.truecolor && a.colours256 == b.colours256
             && a.anyColour == b.anyColour && a.multiplexer == b.multiplexer && a.terminalName == b.terminalName
+            && a.answered == b.answered
             && a.cellPixels?.width == b.cellPixels?.width && a.cellPixels?.height == b.cellPixels?.height
     }
 
@@ -86,6 +89,7 @@ public struct TerminalCapabilities: Equatable, Sendable {
         if s.contains("\u{1B}_Gi=31;OK") { kitty = true }
         // DA1: ESC [ ? 6 2 ; 4 ; 2 2 c — attribute 4 means sixel.
         if let da1 = s.range(of: "\u{1B}[?", options: .backwards), let end = s[da1.upperBound...].firstIndex(of: "c") {
+            answered = true
             let attributes = s[da1.upperBound..<end].split(separator: ";")
             if attributes.contains("4") { sixel = true }
         }
@@ -141,9 +145,31 @@ public func chooseGraphicsTier(flag: String?, environment: [String: String], con
     for (source, value) in [("--graphics", flag), ("ZOETROPE_GRAPHICS", environment["ZOETROPE_GRAPHICS"]),
                             ("config graphics", config)] {
         guard let value, !value.isEmpty, value != "auto" else { continue }
-        if let tier = GraphicsTier(name: value) { return (tier, nil) }
+        if let tier = GraphicsTier(name: value) { return (tier, unshownWarning(tier, source: source, value: value, detected)) }
         return (detected.bestTier,
                 "\(source) = \(value) is not a graphics mode (kitty, sixel, truecolor, 256, ascii-colour, ascii, auto)")
     }
     return (detected.bestTier, nil)
+}
+
+/// Issue #20: a forced pixel tier the terminal cannot show drew nothing, and nothing said why.
+/// The forced tier is kept (the user may know better than a terminal's answer, e.g. over a
+/// connection that swallows the query), but when the terminal answered without announcing it,
+/// or a multiplexer sits between, the studio says so and what to use instead.
+func unshownWarning(_ tier: GraphicsTier, source: String, value: String, _ detected: TerminalCapabilities) -> String? {
+    let name: String, announced: Bool
+    switch tier {
+    case .kitty: (name, announced) = ("kitty graphics", detected.kitty)
+    case .sixel: (name, announced) = ("sixel", detected.sixel)
+    default: return nil
+    }
+    if detected.multiplexer {
+        // Passed on by some versions only: worth saying whatever the terminal announced.
+    } else if announced || !detected.answered {
+        return nil
+    }
+    let why = detected.multiplexer ? "runs inside tmux or screen, which may not pass \(name) on"
+        : "did not announce \(name) when asked"
+    return "\(source) = \(value), but this terminal \(why); if no pictures appear, use --graphics "
+        + detected.bestTier.rawValue
 }
