@@ -96,8 +96,6 @@ final class TerminalWindow {
     private var terminalPID: pid_t?
     private(set) var display = ""
     private(set) var window = ""
-    /// The terminal's exit status once it has ended (the program in it ended).
-    private(set) var exitStatus: Int32?
 
     init(folder: URL, columns: Int = 120, rows: Int = 40) {
         self.folder = folder
@@ -175,21 +173,6 @@ final class TerminalWindow {
             }
             Thread.sleep(forTimeInterval: 0.2)
         }
-    }
-
-    /// Waits up to `timeout` seconds for the terminal to end (its program exited): its status,
-    /// or nil.
-    func waitForExit(timeout: Double) -> Int32? {
-        let deadline = Date().addingTimeInterval(timeout)
-        while exitStatus == nil, Date() < deadline {
-            if let pid = terminalPID, let status = ChildProcess.poll(pid) {
-                exitStatus = status
-                terminalPID = nil
-            } else {
-                Thread.sleep(forTimeInterval: 0.1)
-            }
-        }
-        return exitStatus
     }
 
     /// The pixels of the cells `cells` in a screenshot of the window.
