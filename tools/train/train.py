@@ -81,8 +81,8 @@ BASE_TEXT_CONFIG = dict(d_model=64, d_kv=16, d_ff=128, num_layers=2, num_heads=4
 
 def use_recipe(name: str) -> None:
     """Selects a recipe: its configs, and runs/<name> under RUNS_BASE for its checkpoints."""
-    global RECIPE, VAE_CONFIG, DIT_CONFIG, TEXT_CONFIG, RUNS
-    RECIPE = RECIPES[name]
+    global RECIPE, VAE_CONFIG, DIT_CONFIG, TEXT_CONFIG, RUNS, RECIPE_NAME
+    RECIPE, RECIPE_NAME = RECIPES[name], name
     VAE_CONFIG = RECIPE["vae"]
     z = VAE_CONFIG["z_dim"]
     DIT_CONFIG = BASE_DIT_CONFIG | RECIPE.get("dit", {}) | dict(in_channels=z, out_channels=z)
@@ -91,6 +91,36 @@ def use_recipe(name: str) -> None:
 
 
 use_recipe("v2")
+
+
+# Checkpoints kept in git. The runs folder lives outside the work tree, and on 2026-12-07 it did not
+# survive a change of machine either (home folder and all: 4 h 50 min of v2 training lost). `keep`
+# copies a stage's weights (fp32, without optimiser moments) with its step and data rng into
+# tools/train/checkpoints/<recipe>/; a stage whose runs/ checkpoint is missing starts from the
+# kept one and warms its learning rate up again over 100 steps (its Adam moments start afresh).
+KEPT = os.path.join(HERE, "checkpoints")
+
+
+def kept_path(name: str) -> str:
+    return os.path.join(KEPT, RECIPE_NAME, name)
+
+
+def rng_from_json(text: str) -> random.Random:
+    version, internal, gauss = json.loads(text)
+    rng = random.Random()
+    rng.setstate((version, tuple(internal), gauss))
+    return rng
+
+
+def stage_keep(args) -> None:  # noqa: ARG001
+    """Copies runs/<recipe>/vae.pt's weights, step and data rng into tools/train/checkpoints/."""
+    from safetensors.torch import save_file
+    state = torch.load(path("vae.pt"), weights_only=False)
+    os.makedirs(os.path.dirname(kept_path("vae.safetensors")), exist_ok=True)
+    save_file({k: v.float().contiguous() for k, v in state["model"].items()}, kept_path("vae.safetensors"),
+              metadata=dict(step=str(state["step"]), rng=json.dumps(state["rng"].getstate()),
+                            config=json.dumps(VAE_CONFIG)))
+    print(f"keep: {kept_path('vae.safetensors')} (VAE step {state['step']})")
 
 
 stop_requested = False
@@ -247,13 +277,22 @@ def stage_vae(args) -> None:
     vae = AutoencoderKLWan(**VAE_CONFIG, latents_mean=[0.0] * z_dim, latents_std=[1.0] * z_dim)
     opt = torch.optim.AdamW(vae.parameters(), lr=1e-3, weight_decay=0.0)
     ck = path("vae.pt")
-    step, rng = 0, random.Random(11)
+    step, rng, warm_from = 0, random.Random(11), 0
     if os.path.exists(ck):
         state = torch.load(ck, weights_only=False)
         vae.load_state_dict(state["model"])
         if state["opt"] is not None:  # None after `adopt`: weights only
             opt.load_state_dict(state["opt"])
-        step, rng = state["step"], state["rng"]
+        step, rng, warm_from = state["step"], state["rng"], state.get("warm_from", 0)
+    elif os.path.exists(kept_path("vae.safetensors")):
+        from safetensors import safe_open
+        from safetensors.torch import load_file
+        with safe_open(kept_path("vae.safetensors"), "pt") as f:
+            meta = f.metadata()
+        vae.load_state_dict(load_file(kept_path("vae.safetensors")))
+        step, rng = int(meta["step"]), rng_from_json(meta["rng"])
+        warm_from = step  # fresh Adam moments: warm up again
+        print(f"vae: starting from the kept checkpoint {kept_path('vae.safetensors')} at step {step}")
     if step >= args.vae_steps:
         print("vae: done"); return
     held = world.held_out_combos()
@@ -274,7 +313,7 @@ def stage_vae(args) -> None:
         rec = (w * err).mean() / w.mean()
         kl = 0.5 * (post.mean.pow(2) + post.var - 1 - post.logvar).mean()
         loss = rec + 1e-4 * kl
-        lr = 1e-3 * min(1.0, (step + 1) / 100) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / args.vae_steps)))
+        lr = 1e-3 * min(1.0, (step - warm_from + 1) / 100) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / args.vae_steps)))
         for g in opt.param_groups:
             g["lr"] = lr
         opt.zero_grad(); loss.backward()
@@ -285,8 +324,8 @@ def stage_vae(args) -> None:
         if step % 50 == 0:
             print(f"vae step {step} loss {loss.item():.4f} rec {rec.item():.4f} kl {kl.item():.3f}", flush=True)
         if step % 100 == 0:
-            save_atomic(dict(model=vae.state_dict(), opt=opt.state_dict(), step=step, rng=rng), ck)
-    save_atomic(dict(model=vae.state_dict(), opt=opt.state_dict(), step=step, rng=rng), ck)
+            save_atomic(dict(model=vae.state_dict(), opt=opt.state_dict(), step=step, rng=rng, warm_from=warm_from), ck)
+    save_atomic(dict(model=vae.state_dict(), opt=opt.state_dict(), step=step, rng=rng, warm_from=warm_from), ck)
     print(f"vae: stopped at step {step}")
 
 
@@ -790,7 +829,8 @@ def write_latent_preview(vae, out: str, clips: int = 64) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("stage", choices=["tokenizer", "vae", "decoder", "joint", "latents", "dit", "export", "adopt", "all"])
+    ap.add_argument("stage", choices=["tokenizer", "vae", "decoder", "joint", "latents", "dit", "export", "adopt", "keep",
+                                      "all"])
     ap.add_argument("--minutes", type=float, default=1e9, help="stop this stage after this long (resumable)")
     ap.add_argument("--vae-steps", type=int, default=4300)
     ap.add_argument("--decoder-steps", type=int, default=2000, help="decoder: fine-tuning steps at 64×64")
