@@ -34,8 +34,8 @@ struct LiveDecodeSchedule: Sendable, Equatable {
         guard budget > 0, let decode = decodeSeconds, count > 1, secondsPerStep.isFinite, secondsPerStep >= 0 else {
             return nil
         }
-        let run = secondsPerStep * Double(count) + decode
-        let fitting = (budget * run / decode).rounded(.down)
+        let fitting = (budget * runSeconds(count: count, secondsPerStep: secondsPerStep, decode: decode) / decode)
+            .rounded(.down)
         guard fitting >= 1 else { return nil }
         // `fitting` decodes evenly over the steps before the last: every ⌈count / (fitting + 1)⌉.
         let decodes = min(fitting, Double(count - 1))
@@ -50,8 +50,12 @@ struct LiveDecodeSchedule: Sendable, Equatable {
         // The budget again with what has been spent: a decode slower than estimated must not
         // let the next one overdraw it.
         guard let decode = decodeSeconds else { return false }
-        let run = secondsPerStep * Double(count) + decode
-        return spentSeconds + decode <= budget * run
+        return spentSeconds + decode <= budget * runSeconds(count: count, secondsPerStep: secondsPerStep, decode: decode)
+    }
+
+    /// The run the budget is a share of: `count` steps and the final decode.
+    private func runSeconds(count: Int, secondsPerStep: Double, decode: Double) -> Double {
+        secondsPerStep * Double(count) + decode
     }
 
     /// Records a live decode that took `seconds`; later decisions expect the same cost.
