@@ -2,7 +2,7 @@
 // Zoetrope — text-to-video generation in the terminal.
 //
 // Targets depend one way only:
-//   C libraries (CBLAS, CNCursesW, CPNG + shims, CVectorKernels); RegularFiles (safe whole-file reads)
+//   C libraries (CBLAS, CNCursesW, CPNG + shims, CVectorKernels, COneDNN); RegularFiles (safe whole-file reads)
 //     → TensorCore → WeightsIO → (Tokenizers, Models, Schedulers) → Pipelines → Engine
 //     → (HistoryStore) → RunArchive → (Studio, HistoryCLI, GenerateCLI) → zoetrope (CLI)
 //   Media (PNG / GIF / APNG) stands beside TensorCore and is used from Pipelines upward.
@@ -34,10 +34,13 @@ let package = Package(
 
         // Elementwise loops compiled per x86-64 level and chosen by the CPU at load time.
         .target(name: "CVectorKernels"),
+        // bf16 GEMMs through oneDNN (Debian: libdnnl-dev), opened at run time with dlopen so
+        // that fp32 runs need nothing beyond OpenBLAS (`--precision bf16`, issue #18).
+        .target(name: "COneDNN", linkerSettings: [.linkedLibrary("dl")]),
 
         // MARK: Core
         .target(name: "RegularFiles"),
-        .target(name: "TensorCore", dependencies: ["CBLAS", "CVectorKernels"]),
+        .target(name: "TensorCore", dependencies: ["CBLAS", "CVectorKernels", "COneDNN"]),
         .target(name: "WeightsIO", dependencies: ["TensorCore", "RegularFiles", "CVectorKernels"]),
         .target(name: "Media", dependencies: ["CPNGShim", "RegularFiles"]),
 
@@ -56,7 +59,7 @@ let package = Package(
         // A finished run as the history keeps it (settings, text chunks, the run folder's
         // files), shared by the studio and `zoetrope generate`.
         .target(name: "RunArchive", dependencies: ["Engine", "HistoryStore", "Media"]),
-        .target(name: "Studio", dependencies: ["Engine", "HistoryStore", "RunArchive", "Media", "CCursesShim"]),
+        .target(name: "Studio", dependencies: ["Engine", "HistoryStore", "RunArchive", "Media", "CCursesShim", "TensorCore"]),
         // What `zoetrope history` does, apart from argument parsing (so tests can call it).
         .target(name: "HistoryCLI", dependencies: ["HistoryStore", "Media"]),
         // `zoetrope generate` and `zoetrope models` (a library so tests can run them in-process).
@@ -78,17 +81,17 @@ let package = Package(
         // MARK: Tests
         .target(name: "Reference", dependencies: [], path: "Tests/Reference"),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "Reference"]),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "COneDNN", "Reference", "TestSupport"]),
         .testTarget(name: "WeightsIOTests", dependencies: ["TestSupport", "WeightsIO", "RegularFiles"]),
         .testTarget(name: "MediaTests", dependencies: ["Media"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Pipelines", "TensorCore"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Pipelines", "TensorCore", "TestSupport"]),
         .testTarget(name: "HistoryStoreTests",
                     dependencies: ["TestSupport", "HistoryStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "SchedulersTests", dependencies: ["Schedulers", "TensorCore"]),
         .testTarget(name: "TokenizersTests", dependencies: ["TestSupport", "Tokenizers"]),
         .testTarget(name: "HistoryCLITests",
                     dependencies: ["TestSupport", "HistoryCLI", "HistoryStore", "Media", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "StudioTests", dependencies: ["TestSupport", "Studio", "Engine", "HistoryStore", "HistoryCLI", "Media", "RunArchive"], exclude: ["Screenshots"]),
+        .testTarget(name: "StudioTests", dependencies: ["TestSupport", "Studio", "Engine", "HistoryStore", "HistoryCLI", "Media", "RunArchive", "TensorCore"], exclude: ["Screenshots"]),
         // A pipeline family defined in the test target, run through the engine, `generate` and the studio.
         .testTarget(name: "FamilyRegistryTests",
                     dependencies: ["Pipelines", "Engine", "Studio", "GenerateCLI", "Schedulers", "TensorCore",

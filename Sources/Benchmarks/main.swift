@@ -2,7 +2,7 @@
 //
 //   swift run -c release zoetrope-bench
 //
-//   swift run -c release zoetrope-bench conv      (one section: linear, conv, attention or tokenizer)
+//   swift run -c release zoetrope-bench conv      (one section: linear, conv, bf16, attention or tokenizer)
 //   swift run -c release zoetrope-bench unet3d FOLDER [FRAMES] [SIDE]   (one UNet3DConditionModel call
 //                                                           on [2, 4, F, SIDE/8, SIDE/8]: CFG's batch of two;
 //                                                           tools/bench/unet3d_bench.py makes the folders)
@@ -145,6 +145,51 @@ for (heads, sequence, keys, headDim, repetitions) in [(12, 1560, 1560, 128, 3), 
     report("sdpa B1 H\(heads) Sq\(sequence) Sk\(keys) D\(headDim)",
            flops: 4 * Double(heads * sequence * keys * headDim), seconds: seconds, reference: reference)
 }
+}
+
+// MARK: bf16 (`--precision bf16`: GEMMs through oneDNN)
+
+if only == nil || only == "bf16" {
+print("bf16 GEMMs through oneDNN (fp32 accumulation), ratio to raw fp32 sgemm")
+if let reason = ComputePrecision.bfloat16.unavailableReason {
+    print("  not available here: \(reason)")
+} else {
+    for n in [1024, 2048] {
+        let a = filled([n, n], seed: 1), b = filled([n, n], seed: 2)
+        let seconds = medianSeconds(repetitions: 5) {
+            ComputePrecision.with(.bfloat16) { _ = matmul(a, b) }
+        }
+        report("bf16 matmul \(n)×\(n)×\(n) [\(OneDNNGEMM.implementation(m: n, n: n, k: n))]",
+               flops: 2 * Double(n * n * n), seconds: seconds, reference: reference)
+    }
+    for (rows, inFeatures, outFeatures) in [(1560, 1536, 1536), (1560, 1536, 8960), (1280, 512, 1536)] {
+        let x = filled([1, rows, inFeatures], seed: 3)
+        let w = filled([outFeatures, inFeatures], seed: 4), bias = filled([outFeatures], seed: 5)
+        let seconds = medianSeconds(repetitions: 3) {
+            ComputePrecision.with(.bfloat16) { _ = linear(x, weight: w, bias: bias) }
+        }
+        report("bf16 linear [1,\(rows),\(inFeatures)] → \(outFeatures)",
+               flops: 2 * Double(rows * inFeatures * outFeatures), seconds: seconds, reference: reference)
+    }
+    let convCases: [(name: String, input: [Int], weight: [Int])] = [
+        ("bf16 conv3d [1,96,5,64,64] 3×3×3 → 96 causal", [1, 96, 5, 64, 64], [96, 96, 3, 3, 3]),
+        ("bf16 conv3d [1,384,3,30,52] 3×3×3 → 384 causal", [1, 384, 3, 30, 52], [384, 384, 3, 3, 3]),
+    ]
+    for c in convCases {
+        let x = filled(c.input, seed: 6), w = filled(c.weight, seed: 7), b = filled([c.weight[0]], seed: 8)
+        var outCount = 0
+        let seconds = medianSeconds(repetitions: 3) {
+            ComputePrecision.with(.bfloat16) {
+                outCount = conv3d(x, weight: w, bias: b, temporalPadding: .causal(2), spatialPadding: .uniform(1)).count
+            }
+        }
+        report(c.name, flops: 2 * Double(outCount) * Double(c.weight.dropFirst().reduce(1, *)),
+               seconds: seconds, reference: reference)
+    }
+    print("  GEMMs oneDNN refused (ran in fp32): \(OneDNNGEMM.refusedCount)"
+          + (OneDNNGEMM.lastRefusal.map { " — last: \($0)" } ?? ""))
+}
+print("")
 }
 
 // MARK: Attention alone (tools/bench/side_by_side.py's attention configs)

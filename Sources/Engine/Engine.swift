@@ -212,6 +212,9 @@ public actor Engine {
             // Checked before the model loads, so a bad fps costs nothing (it used to fail only
             // after the whole generation, when the animation was written).
             if let problem = request.commonProblem { throw JobFailure(.badRequest, problem) }
+            if let reason = request.precision.unavailableReason {
+                throw JobFailure(.badRequest, "precision \(request.precision.rawValue) cannot be used: \(reason)")
+            }
             if model?.id != request.modelReference.key {
                 model = nil  // release the old weights before loading the new ones
                 context.begin(.loading)
@@ -220,8 +223,11 @@ public actor Engine {
             guard let model else { throw JobFailure(.badModel, "no model loaded for \(request.model)") }
             try model.validate(request)
             // Long kernels (attention) see the job's flag through `CancellationFlag.current`.
+            // GEMMs see the requested arithmetic through `ComputePrecision.current`.
             let clip = try CancellationFlag.withCurrent(context.cancellation) {
-                try model.generate(request, seed: seed, context: context)
+                try ComputePrecision.with(request.precision) {
+                    try model.generate(request, seed: seed, context: context)
+                }
             }
             try context.cancellation.check()
             let timings = context.finishTimings()

@@ -16,7 +16,7 @@ public final class PipelineModel: LoadedModel {
     public let capabilities: ModelCapabilities?
     /// This model's last final decode on this machine: output pixels (frames × height × width)
     /// and seconds. What a budgeted live decode expects to cost, scaled by pixels.
-    private let lastDecode = Mutex<(pixels: Double, seconds: Double)?>(nil)
+    private let lastDecode = Mutex<(pixels: Double, seconds: Double, precision: ComputePrecision)?>(nil)
 
     public init(id: String, pipeline: any VideoPipeline, capabilities: ModelCapabilities? = nil) {
         self.id = id
@@ -119,11 +119,11 @@ public final class PipelineModel: LoadedModel {
         }
         try context.cancellation.check()
         let decodeSeconds = Date().timeIntervalSince(decodeStart)
-        lastDecode.withLock { $0 = (Self.pixels(frames), decodeSeconds) }
         // frames: [F, H, W, 3]
         if let bad = Self.firstNonFinite(frames) {
             throw JobFailure(.generation, "the VAE decode gave \(bad): the VAE's weights produce non-finite values")
         }
+        lastDecode.withLock { $0 = (Self.pixels(frames), decodeSeconds, request.precision) }
         return GeneratedClip(width: frames.shape[2], height: frames.shape[1], frameCount: frames.shape[0],
                              video: frames.data)
     }
@@ -141,10 +141,11 @@ public final class PipelineModel: LoadedModel {
         Double(frames.shape[0]) * Double(frames.shape[1]) * Double(frames.shape[2])
     }
 
-    /// What one decode of `request`'s clip is expected to cost: this model's last decode here
-    /// scaled by pixels, else the caller's estimate from earlier runs, else unknown.
+    /// What one decode of `request`'s clip is expected to cost: this model's last decode here in
+    /// the same precision, scaled by pixels, else the caller's estimate from earlier runs, else
+    /// unknown.
     private func expectedDecodeSeconds(_ request: JobRequest) -> Double? {
-        if let last = lastDecode.withLock({ $0 }), last.pixels > 0 {
+        if let last = lastDecode.withLock({ $0 }), last.pixels > 0, last.precision == request.precision {
             let pixels = Double(request.frames) * Double(request.width) * Double(request.height)
             return last.seconds * pixels / last.pixels
         }

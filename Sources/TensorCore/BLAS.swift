@@ -48,9 +48,20 @@ public enum BLAS {
         precondition(lda >= max(1, transposeA ? m : k), "sgemm: lda \(lda) too small")
         precondition(ldb >= max(1, transposeB ? k : n), "sgemm: ldb \(ldb) too small")
         precondition(ldc >= max(1, n), "sgemm: ldc \(ldc) too small")
+        // bf16 (`ComputePrecision`): large GEMMs outside parallel chunks go to oneDNN, which
+        // threads them itself; a shape it refuses runs in fp32 below.
+        if m * n * k >= bf16MinimumProducts, ComputePrecision.current == .bfloat16, !Parallel.isInsideChunk,
+           OneDNNGEMM.gemm(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
+            return
+        }
         sgemm(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
               blocks: parallelBlocks(m: m, n: n, k: k, threads: Parallel.threadCount))
     }
+
+    /// GEMMs with fewer multiply-adds stay fp32 under bf16: narrowing the operands and
+    /// starting oneDNN's threads costs more than the faster products save (the same size
+    /// below which a GEMM is not split over threads).
+    static let bf16MinimumProducts = 1 << 18
 
     /// `sgemm` split into `blocks` (internal so tests can force a split on any machine).
     static func sgemm(_ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,

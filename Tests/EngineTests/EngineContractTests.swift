@@ -1,5 +1,7 @@
 import Foundation
+import Synchronization
 import TensorCore
+import TestSupport
 import XCTest
 @testable import Engine
 
@@ -49,6 +51,39 @@ final class EngineContractTests: XCTestCase {
         guard case .failed(let failure) = events.last else { return XCTFail("\(events)") }
         XCTAssertEqual(failure.kind, .badRequest)
         XCTAssertTrue(failure.message.contains("4k+1"), failure.message)
+    }
+
+    /// `precision` reaches the model's thread as `ComputePrecision.current` (where the GEMMs read
+    /// it); a CPU without bf16 gets a bad-request failure that says what to use; requests
+    /// written before precision existed read back as fp32, and fp32 is not written.
+    func testPrecisionReachesTheModelOrIsRefusedInWords() async throws {
+        final class Seen: Sendable { let precisions = Mutex<[ComputePrecision]>([]) }
+        let seen = Seen()
+        let loader = FakeLoader(afterStep: { _, _ in seen.precisions.withLock { $0.append(ComputePrecision.current) } })
+        var bf16 = request(steps: 2)
+        bf16.precision = .bfloat16
+        let events = await collect(await Engine(loader: loader).submit(bf16))
+        if CPUFeatures.hasBF16 {
+            guard case .finished(let result) = events.last else { return XCTFail("\(events)") }
+            XCTAssertEqual(result.request.precision, .bfloat16)
+            XCTAssertEqual(seen.precisions.withLock { $0 }, [.bfloat16, .bfloat16])
+        } else {
+            guard case .failed(let failure) = events.last else { return XCTFail("\(events)") }
+            XCTAssertEqual(failure.kind, .badRequest)
+            XCTAssertTrue(failure.message.contains("precision bf16") && failure.message.contains("fp32"), failure.message)
+        }
+        let fp32Events = await collect(await Engine(loader: loader).submit(request(steps: 1)))
+        guard case .finished = fp32Events.last else { return XCTFail("\(fp32Events)") }
+        XCTAssertEqual(seen.precisions.withLock { $0 }.last, .float32)
+
+        let old = #"{"model":"fake-a","prompt":"p","frames":5,"width":8,"height":8,"steps":1,"guidanceScale":5,"fps":8}"#
+        let decoded = try JSONDecoder().decode(JobRequest.self, from: Data(old.utf8))
+        XCTAssertEqual(decoded.precision, .float32)
+        XCTAssertFalse(String(decoding: try JSONEncoder().encode(decoded), as: UTF8.self).contains("precision"))
+        let again = try JSONDecoder().decode(JobRequest.self, from: try JSONEncoder().encode(bf16))
+        XCTAssertEqual(again, bf16)
+        XCTAssertThrowsError(try JSONDecoder().decode(JobRequest.self, from: Data(
+            old.replacingOccurrences(of: "}", with: #","precision":"fp16"}"#).utf8)))
     }
 
     func testUnknownModelFails() async {

@@ -205,7 +205,7 @@ final class StandInFamilyTests: XCTestCase {
         for e in events { await send(e) }
         XCTAssertEqual(core.state.compose.settings.fields,
                        [.model, .frames, .size, .steps, .guidance, .sampler, .option("strength"), .seed, .fps,
-                        .liveDecode])
+                        .liveDecode, .precision])
         XCTAssertNotNil(line("Strength model's 1.0"), screen.text)
 
         // Its own rules: 3 frames are fine (Wan would want 4k + 1); 6×4 is not a multiple of 4.

@@ -360,7 +360,9 @@ final class GenerateCommandTests: XCTestCase {
         for (flags, message) in [(["--fps", "0"], "fps must be a whole number from 1 to 60"),
                                  (["--fps", "10000000000000000"], "fps must be a whole number from 1 to 60"),
                                  (["--steps", "-1"], "steps must be between 1 and 1000; nearest: 1"),
-                                 (["--frames", "9223372036854775807"], "nearest: 1025")] {
+                                 (["--frames", "9223372036854775807"], "nearest: 1025"),
+                                 (["--precision", "fp16"], "--precision fp16 cannot be used: expected one of fp32, bf16")]
+                                + (CPUFeatures.hasBF16 ? [] : [(["--precision", "bf16"], "precision bf16 cannot be used")]) {
             result = try run(fixtureCall + flags + ["--output", refused.path])
             XCTAssertEqual(result.status, 2, "\(flags): \(result.stderr)")
             XCTAssertTrue(result.stderr.contains(message), result.stderr)

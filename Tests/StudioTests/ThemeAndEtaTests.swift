@@ -1,6 +1,7 @@
 import XCTest
 import Foundation
 import Engine
+import TensorCore
 @testable import Studio
 
 final class ThemeTests: XCTestCase {
@@ -142,6 +143,37 @@ final class SettingsTests: XCTestCase {
             }
         }
         XCTAssertEqual(s.text(.frames), "1021", "the highest 4k+1 below 1025, one step down")
+    }
+
+    /// The Precision field: fp32 by default; bf16 valid only where the machine can run it, and
+    /// otherwise refused as typed with the reason and fp32 offered; stepping offers only what
+    /// runs here; the request and a remix carry it.
+    func testPrecisionFieldOffersWhatThisMachineRuns() throws {
+        var s = try fixtureSettings()
+        XCTAssertEqual(s.text(.precision), "fp32")
+        XCTAssertTrue(s.check(.precision).isValid)
+        s.texts[.precision] = "fp16"
+        XCTAssertEqual(s.check(.precision), .invalid(message: "precision is fp32, bf16", suggestion: "fp32"))
+        s.texts[.precision] = "BF16"
+        let bf16Runs = ComputePrecision.bfloat16.unavailableReason == nil
+        if bf16Runs {
+            XCTAssertTrue(s.check(.precision).isValid)
+            XCTAssertEqual(s.request(prompt: "p", negativePrompt: "")?.precision, .bfloat16)
+        } else {
+            guard case .invalid(let message, let suggestion) = s.check(.precision) else {
+                return XCTFail("bf16 accepted on a machine that cannot run it")
+            }
+            XCTAssertTrue(message.contains("--precision fp32"), message)
+            XCTAssertEqual(suggestion, "fp32")
+            XCTAssertNil(s.request(prompt: "p", negativePrompt: ""))
+        }
+        s.texts[.precision] = "fp32"
+        s.adjust(.precision, by: 1)
+        XCTAssertEqual(s.text(.precision), bf16Runs ? "bf16" : "fp32")
+        var remixed = JobRequest(prompt: "p")
+        remixed.precision = .bfloat16
+        s.load(remixed)
+        XCTAssertEqual(s.text(.precision), "bf16")
     }
 
     func testAdjustStepsByNaturalUnits() throws {

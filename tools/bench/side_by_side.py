@@ -3,7 +3,10 @@
 folder, the same initial noise and the same number of threads. A benchmark, not a test.
 
     .venv/bin/python tools/bench/side_by_side.py [--configs bundled,wan-medium] [--runs 3] [--threads 2]
-        [--cache ~/.cache/zoetrope-bench] [--markdown FILE]
+        [--cache ~/.cache/zoetrope-bench] [--markdown FILE] [--precision fp32|bf16]
+
+With --precision bf16, Zoetrope runs `--precision bf16` and PyTorch runs each config twice: in
+float32, and with the whole pipeline (weights and latents) in bfloat16.
 
 The Zoetrope half alone, with no Python, is tools/bench/zoetrope_run.sh (CI runs it on the test
 pipeline); this script calls it for every Zoetrope run.
@@ -175,14 +178,15 @@ def wan_transformer_flops(folder: Path, config: Config) -> float:
 
 # MARK: The PyTorch side (a child process)
 
-def torch_child(folder: str, noise_path: str, config_name: str, threads: int) -> None:
+def torch_child(folder: str, noise_path: str, config_name: str, threads: int, precision: str = "fp32") -> None:
     import torch
     torch.set_num_threads(threads)
     baseline = vm_hwm()
     from diffusers import DiffusionPipeline
     from safetensors.torch import load_file
     config = CONFIGS[config_name]
-    pipe = DiffusionPipeline.from_pretrained(folder).to(torch.float32)
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float32
+    pipe = DiffusionPipeline.from_pretrained(folder).to(dtype)
     pipe.set_progress_bar_config(disable=True)
     marks = {}
 
@@ -196,7 +200,7 @@ def torch_child(folder: str, noise_path: str, config_name: str, threads: int) ->
 
     pipe.encode_prompt = timed("encode", pipe.encode_prompt)
     pipe.vae.decode = timed("decode", pipe.vae.decode)
-    latents = load_file(noise_path)["latents"]
+    latents = load_file(noise_path)["latents"].to(dtype)
     with torch.no_grad():
         start = time.perf_counter()
         pipe(prompt=PROMPT, negative_prompt="", num_frames=config.frames, height=config.height, width=config.width,
@@ -264,8 +268,9 @@ def timed_process(command: list[str], env: dict) -> tuple[str, float]:
         return result.stdout, int(record.read().strip().splitlines()[-1]) / 1024
 
 
-def zoetrope_run(binary: Path, folder: Path, noise: Path, config: Config, env: dict) -> dict:
+def zoetrope_run(binary: Path, folder: Path, noise: Path, config: Config, env: dict, precision: str = "fp32") -> dict:
     """One `zoetrope generate` process through tools/bench/zoetrope_run.sh (the Zoetrope half CI runs)."""
+    env = dict(env, ZOETROPE_PRECISION=precision)
     result = subprocess.run([str(ROOT / "tools/bench/zoetrope_run.sh"), "--binary", str(binary), str(folder),
                              str(config.frames), str(config.width), str(config.height), str(config.steps), str(noise)],
                             env=env, capture_output=True, text=True)
@@ -274,9 +279,9 @@ def zoetrope_run(binary: Path, folder: Path, noise: Path, config: Config, env: d
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def torch_run(folder: Path, noise: Path, config: Config, env: dict, threads: int) -> dict:
+def torch_run(folder: Path, noise: Path, config: Config, env: dict, threads: int, precision: str = "fp32") -> dict:
     stdout, outside = timed_process([sys.executable, __file__, "--torch-child", str(folder), str(noise), config.name,
-                                     str(threads)], env)
+                                     str(threads), precision], env)
     row = json.loads(stdout.strip().splitlines()[-1])
     row["outside_mib"] = outside
     return row
@@ -317,15 +322,18 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "zoetrope-bench")
     parser.add_argument("--markdown", type=Path, help="append the tables to this file")
-    parser.add_argument("--torch-child", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
+                        help="bf16: Zoetrope runs with --precision bf16 and PyTorch runs twice, in fp32 and "
+                             "with the whole pipeline in bfloat16")
+    parser.add_argument("--torch-child", nargs=5, help=argparse.SUPPRESS)
     parser.add_argument("--torch-sdpa", nargs=4, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.torch_sdpa:
         torch_sdpa_child(*args.torch_sdpa)
         return
     if args.torch_child:
-        folder, noise, name, threads = args.torch_child
-        torch_child(folder, noise, name, int(threads))
+        folder, noise, name, threads, precision = args.torch_child
+        torch_child(folder, noise, name, int(threads), precision)
         return
 
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), OPENBLAS_NUM_THREADS=str(args.threads),
@@ -354,12 +362,17 @@ def main() -> None:
         folder = folder_of(config, args.cache)
         noise = args.cache / f"{name}-noise.safetensors"
         write_noise(folder, config, noise)
-        ours, theirs = [], []
+        ours, theirs, theirs_bf16 = [], [], []
         for _ in range(args.runs):
             theirs.append(torch_run(folder, noise, config, env, args.threads))
-            ours.append(zoetrope_run(binary, folder, noise, config, env))
+            if args.precision == "bf16":
+                theirs_bf16.append(torch_run(folder, noise, config, env, args.threads, "bf16"))
+            ours.append(zoetrope_run(binary, folder, noise, config, env, args.precision))
         flops = wan_transformer_flops(folder, config)
-        table = render(config, ours, theirs, flops, rate)
+        if args.precision == "bf16":
+            table = render_bf16(config, ours, theirs, theirs_bf16, flops, rate)
+        else:
+            table = render(config, ours, theirs, flops, rate)
         print("\n" + "\n".join(table))
         tables += table + [""]
     if args.markdown:
@@ -392,6 +405,34 @@ def render(config: Config, ours: list[dict], theirs: list[dict], flops: float, r
         return lines
     lines.append(f"| step GFLOP/s ({flops / 1e9:.2f} GFLOP counted) | {gflops(theirs):.1f} ({gflops(theirs) / rate:.0%} of sgemm) "
                  f"| {gflops(ours):.1f} ({gflops(ours) / rate:.0%} of sgemm) | |")
+    return lines
+
+
+def render_bf16(config: Config, ours: list[dict], theirs: list[dict], theirs_bf16: list[dict], flops: float,
+                rate: float) -> list[str]:
+    """Zoetrope with --precision bf16 next to PyTorch in fp32 and in bfloat16."""
+    def median(rows, key):
+        return statistics.median(r[key] for r in rows) if rows else float("nan")
+
+    per_step = lambda rows: median(rows, "denoise") / config.steps
+    lines = [f"**{config.describe}, Zoetrope `--precision bf16`**", "",
+             "| | PyTorch fp32 | PyTorch bf16 | Zoetrope bf16 | Zoetrope / PyTorch fp32 | Zoetrope / PyTorch bf16 |",
+             "|---|---|---|---|---|---|"]
+
+    def row(label, a, a16, b, unit, digits=3):
+        ratio = lambda x: b / x if x == x and x else float("nan")
+        lines.append(f"| {label} | {a:.{digits}f} {unit} | {a16:.{digits}f} {unit} | {b:.{digits}f} {unit} "
+                     f"| {ratio(a):.2f} | {ratio(a16):.2f} |")
+
+    for label, key in [("text encode", "encode"), ("VAE decode", "decode"), ("whole call", "call")]:
+        row(label, median(theirs, key), median(theirs_bf16, key), median(ours, key), "s")
+    row("denoising step", per_step(theirs), per_step(theirs_bf16), per_step(ours), "s")
+    row("peak memory (/usr/bin/time)", median(theirs, "outside_mib"), median(theirs_bf16, "outside_mib"),
+        median(ours, "outside_mib"), "MiB", 0)
+    if flops == flops:
+        g = lambda rows: flops / per_step(rows) / 1e9
+        lines.append(f"| step GFLOP/s ({flops / 1e9:.2f} GFLOP counted) | {g(theirs):.1f} | {g(theirs_bf16):.1f} "
+                     f"| {g(ours):.1f} ({g(ours) / rate:.0%} of fp32 sgemm) | | |")
     return lines
 
 

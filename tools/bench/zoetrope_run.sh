@@ -9,6 +9,7 @@
 #
 # MODEL is a bundled id or a diffusers folder; NOISE is the initial latents (`--init-noise`),
 # seed 0's noise without it. Guidance 5, the prompt below, no history entry.
+# ZOETROPE_PRECISION=bf16 runs it with `--precision bf16`.
 set -euo pipefail
 needed=5 usage_end=12
 source "$(dirname "$0")/prologue.sh"
@@ -17,7 +18,7 @@ start=(--seed 0)
 if [ -n "$noise" ]; then start=(--init-noise "$noise"); fi
 command=("$binary" generate --no-history --json --model "$model" --prompt "a yellow square moving up on a blue background"
          --frames "$frames" --width "$width" --height "$height" --steps "$steps" --guidance 5 --output "$out/clip"
-         "${start[@]}")
+         --precision "${ZOETROPE_PRECISION:-fp32}" "${start[@]}")
 outside=null
 if [ -x /usr/bin/time ]; then
     /usr/bin/time -f %M -o "$out/rss" "${command[@]}" > "$out/events"

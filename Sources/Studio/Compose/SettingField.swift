@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import RunArchive
+import TensorCore
 
 /// One setting of the compose screen: those every model has, and the loaded model's own
 /// options (`ModelCapabilities.options`), which the studio learns from the engine.
@@ -15,9 +16,12 @@ public enum SettingField: Hashable, Sendable {
     /// Real VAE decodes while denoising, for the preview: `auto` (a fifth of the run's time at
     /// most), `off`, or every N steps.
     case liveDecode
+    /// The GEMMs' arithmetic: fp32 (diffusers' numbers) or bf16 (faster where the CPU has it).
+    case precision
 
     /// The settings every model has, in Tab order; a model's options follow the sampler.
-    static let common: [SettingField] = [.model, .frames, .size, .steps, .guidance, .sampler, .seed, .fps, .liveDecode]
+    static let common: [SettingField] = [.model, .frames, .size, .steps, .guidance, .sampler, .seed, .fps, .liveDecode,
+                                         .precision]
 
     var label: String {
         switch self {
@@ -32,6 +36,7 @@ public enum SettingField: Hashable, Sendable {
         case .seed: return "Seed"
         case .fps: return "FPS"
         case .liveDecode: return "Live VAE"
+        case .precision: return "Precision"
         }
     }
 }
@@ -117,6 +122,7 @@ public struct ComposeSettings: Equatable, Sendable {
         texts[.seed] = request.seed.map(String.init) ?? ""
         texts[.fps] = String(request.fps)
         texts[.liveDecode] = LiveDecodeText.text(request.preview)
+        texts[.precision] = request.precision.rawValue
         sampler = request.sampler
         seedLocked = request.seed != nil
     }
@@ -260,6 +266,17 @@ public struct ComposeSettings: Equatable, Sendable {
                                     + "or decode every N steps", suggestion: LiveDecodeText.auto)
             }
             return .valid
+        case .precision:
+            guard let precision = ComputePrecision(rawValue: t.lowercased()) else {
+                return .invalid(message: "precision is \(ComputePrecision.spellings)",
+                                suggestion: ComputePrecision.float32.rawValue)
+            }
+            // bf16 on a machine without it is refused here, with the reason (oneDNN missing, or
+            // no bf16 instructions), not after ⏎.
+            if let reason = precision.unavailableReason {
+                return .invalid(message: reason, suggestion: ComputePrecision.float32.rawValue)
+            }
+            return .valid
         }
     }
 
@@ -326,7 +343,9 @@ public struct ComposeSettings: Equatable, Sendable {
                           prompt: prompt, negativePrompt: negativePrompt,
                           frames: frames, width: size.width, height: size.height, steps: steps,
                           guidanceScale: guidance, sampler: sampler,
-                          seed: seed, fps: fps, preview: preview, options: typedOptions, components: reference.components)
+                          seed: seed, fps: fps, preview: preview, options: typedOptions, components: reference.components,
+                          precision: ComputePrecision(rawValue: text(.precision).trimmingCharacters(in: .whitespaces)
+                                                        .lowercased()) ?? .float32)
     }
 
     // MARK: Changing with keys
@@ -413,6 +432,12 @@ public struct ComposeSettings: Equatable, Sendable {
             let position = t == LiveDecodeText.off ? -1 : (Int(t).map { min(max(1, $0), top) } ?? 0)
             let next = min(top, max(-1, position + d))
             texts[.liveDecode] = next == -1 ? LiveDecodeText.off : (next == 0 ? LiveDecodeText.auto : String(next))
+        case .precision:
+            // Only the precisions this machine can run (fp32 alone on a CPU without bf16).
+            let all = ComputePrecision.allCases.filter { $0.unavailableReason == nil }
+            let current = ComputePrecision(rawValue: text(.precision).trimmingCharacters(in: .whitespaces).lowercased())
+            let i = current.flatMap { all.firstIndex(of: $0) } ?? 0
+            texts[.precision] = all[(i + d + all.count) % all.count].rawValue
         }
     }
 

@@ -102,7 +102,7 @@ enum ComposeKeys {
         case .guidance: return c.isASCII && (c.isNumber || c == ".")
         case .option: return c.isASCII && (c.isNumber || c.isLetter || c == "." || c == "-" || c == "_")
         case .sampler: return false
-        case .liveDecode: return c.isASCII && (c.isNumber || c.isLetter)
+        case .liveDecode, .precision: return c.isASCII && (c.isNumber || c.isLetter)
         default: return c.isASCII && c.isNumber
         }
     }

@@ -73,7 +73,9 @@ enum HistoryView {
             ("negative", r.negativePrompt.isEmpty ? "—" : r.negativePrompt),
             ("model", DisplayWidth.keepingEnd(of: r.model, fitting: max(1, inner.width - 12))),
             ("frames", "\(r.frames) at \(r.fps) fps, \(r.width)×\(r.height)"),
-            ("steps", "\(r.steps), CFG \(RunArchive.format(r.guidanceScale))"),
+            // bf16 says so: its numbers are not diffusers' fp32 ones
+            ("steps", "\(r.steps), CFG \(RunArchive.format(r.guidanceScale))"
+                + (r.precision == .float32 ? "" : ", \(r.precision.rawValue)")),
             ("sampler", r.samplerSummary),
             ("seed", r.seed.map(String.init) ?? "random"),
             ("status", state.isQueued(historyID: entry.id) ? "queued"
