@@ -20,13 +20,13 @@ public enum OneDNNGEMM {
     private static let opened: String? = {
         var message = [CChar](repeating: 0, count: 512)
         let status = zk_onednn_open(Int32(clamping: Parallel.threadCount), &message, message.count)
-        return status == 0 ? nil : String(cString: message)
+        return status == 0 ? nil : text(message)
     }()
 
     private static let bf16: String? = {
         if let reason = opened { return reason }
         var message = [CChar](repeating: 0, count: 512)
-        return zk_bf16_supported(&message, message.count) == 0 ? nil : String(cString: message)
+        return zk_bf16_supported(&message, message.count) == 0 ? nil : text(message)
     }()
 
     /// One shape's primitive; freed when the last holder lets go.
@@ -75,7 +75,7 @@ public enum OneDNNGEMM {
         guard let pointer = zk_bf16_plan_create(key.narrow ? 1 : 0, key.transposeA ? 1 : 0, key.transposeB ? 1 : 0,
                                                 Int64(key.m), Int64(key.n), Int64(key.k), Int64(key.ldc),
                                                 key.alpha, key.beta, &message, message.count) else {
-            return .failure(Refusal(message: String(cString: message)))
+            return .failure(Refusal(message: text(message)))
         }
         let plan = Plan(pointer)
         return .success(plans.withLock { cache in
@@ -104,9 +104,14 @@ public enum OneDNNGEMM {
             let status = withExtendedLifetime(plan) {
                 zk_bf16_plan_run(plan.pointer, a, Int64(lda), b, Int64(ldb), c, &message, message.count)
             }
-            if status != 0 { refuse(String(cString: message)) }
+            if status != 0 { refuse(text(message)) }
             return status == 0
         }
+    }
+
+    /// A C message buffer's text, up to its terminating NUL.
+    private static func text(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     private static func refuse(_ message: String) {

@@ -36,7 +36,7 @@ public enum SettingField: Hashable, Sendable {
         case .seed: return "Seed"
         case .fps: return "FPS"
         case .liveDecode: return "Live VAE"
-        case .precision: return "Precision"
+        case .precision: return "Dtype"  // labels take 8 columns; `--precision` on the command line
         }
     }
 }
