@@ -54,7 +54,7 @@ static dnnl_stream_t stream;
 static pthread_mutex_t run_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int bf16_status = -1;
-static char bf16_message[512] = "oneDNN was not opened";
+static char bf16_message[512] = "";  // read only once oneDNN is open (else open_message)
 
 static void open_library(void) {
     // oneDNN's OpenMP runtime reads its thread count when it loads: Zoetrope's own count
@@ -67,21 +67,18 @@ static void open_library(void) {
         snprintf(open_message, sizeof open_message,
                  "bf16 computes through oneDNN, which is not installed (%s); install it with "
                  "`apt-get install libdnnl2` (or libdnnl-dev), or use --precision fp32", dlerror());
-        snprintf(bf16_message, sizeof bf16_message, "%s", open_message);
         return;
     }
 #define ZK_LOOK_UP(name) \
     p_##name = (__typeof__(name) *)dlsym(library, #name); \
     if (!p_##name) { \
         snprintf(open_message, sizeof open_message, "libdnnl.so.2 lacks %s: oneDNN 2.x is needed for bf16", #name); \
-        snprintf(bf16_message, sizeof bf16_message, "%s", open_message); \
         return; \
     }
     ZK_DNNL_FUNCTIONS(ZK_LOOK_UP)
     if (p_dnnl_engine_create(&engine, dnnl_cpu, 0) != dnnl_success
         || p_dnnl_stream_create(&stream, engine, dnnl_stream_default_flags) != dnnl_success) {
         snprintf(open_message, sizeof open_message, "oneDNN could not create its CPU engine");
-        snprintf(bf16_message, sizeof bf16_message, "%s", open_message);
         return;
     }
     open_status = 0;
@@ -99,7 +96,6 @@ static void open_library(void) {
         return;
     }
     bf16_status = 0;
-    bf16_message[0] = 0;
 }
 
 int zk_onednn_open(int threads, char *message, size_t length) {
@@ -211,19 +207,19 @@ int zk_bf16_plan_run(const zk_bf16_plan *plan, const float *a, int64_t lda, cons
     int64_t b_rows = plan->transpose_b ? plan->n : plan->k, b_columns = plan->transpose_b ? plan->k : plan->n;
     size_t scratch_size = p_dnnl_memory_desc_get_size(&plan->scratch_md);
     size_t element = plan->narrow ? 2 : 4;
-    void *a16 = malloc((size_t)(a_rows * a_columns) * element + 64);
-    void *b16 = malloc((size_t)(b_rows * b_columns) * element + 64);
+    void *a_packed = malloc((size_t)(a_rows * a_columns) * element + 64);
+    void *b_packed = malloc((size_t)(b_rows * b_columns) * element + 64);
     void *scratch = scratch_size ? malloc(scratch_size) : NULL;
     int status = -1;
-    if (!a16 || !b16 || (scratch_size && !scratch)) {
+    if (!a_packed || !b_packed || (scratch_size && !scratch)) {
         say(message, length, "out of memory for a bf16 GEMM's operands");
         goto done;
     }
-    pack(plan->narrow, a, a_rows, a_columns, lda, a16);
-    pack(plan->narrow, b, b_rows, b_columns, ldb, b16);
+    pack(plan->narrow, a, a_rows, a_columns, lda, a_packed);
+    pack(plan->narrow, b, b_rows, b_columns, ldb, b_packed);
     dnnl_memory_t a_mem = NULL, b_mem = NULL, c_mem = NULL, s_mem = NULL;
-    if (p_dnnl_memory_create(&a_mem, &plan->a_md, engine, a16) == dnnl_success
-        && p_dnnl_memory_create(&b_mem, &plan->b_md, engine, b16) == dnnl_success
+    if (p_dnnl_memory_create(&a_mem, &plan->a_md, engine, a_packed) == dnnl_success
+        && p_dnnl_memory_create(&b_mem, &plan->b_md, engine, b_packed) == dnnl_success
         && p_dnnl_memory_create(&c_mem, &plan->c_md, engine, c) == dnnl_success
         && (!scratch_size || p_dnnl_memory_create(&s_mem, &plan->scratch_md, engine, scratch) == dnnl_success)) {
         dnnl_exec_arg_t args[4] = {
@@ -243,7 +239,7 @@ int zk_bf16_plan_run(const zk_bf16_plan *plan, const float *a, int64_t lda, cons
     if (c_mem) p_dnnl_memory_destroy(c_mem);
     if (s_mem) p_dnnl_memory_destroy(s_mem);
 done:
-    free(a16); free(b16); free(scratch);
+    free(a_packed); free(b_packed); free(scratch);
     return status;
 }
 

@@ -267,7 +267,7 @@ public struct ComposeSettings: Equatable, Sendable {
             }
             return .valid
         case .precision:
-            guard let precision = ComputePrecision(rawValue: t.lowercased()) else {
+            guard let precision = typedPrecision else {
                 return .invalid(message: "precision is \(ComputePrecision.spellings)",
                                 suggestion: ComputePrecision.float32.rawValue)
             }
@@ -295,6 +295,11 @@ public struct ComposeSettings: Equatable, Sendable {
               let guidance = Double(text(.guidance).trimmingCharacters(in: .whitespaces)), guidance.isFinite else { return nil }
         return VideoSettings(prompt: "", frames: frames, width: width, height: height, steps: 1,
                              guidanceScale: Float(guidance), options: typedOptions)
+    }
+
+    /// The Dtype field as a precision (any case, spaces around ignored); nil when it is neither.
+    var typedPrecision: ComputePrecision? {
+        ComputePrecision(rawValue: text(.precision).trimmingCharacters(in: .whitespaces).lowercased())
     }
 
     /// The model's options the user typed (empty fields take the model's own).
@@ -344,8 +349,7 @@ public struct ComposeSettings: Equatable, Sendable {
                           frames: frames, width: size.width, height: size.height, steps: steps,
                           guidanceScale: guidance, sampler: sampler,
                           seed: seed, fps: fps, preview: preview, options: typedOptions, components: reference.components,
-                          precision: ComputePrecision(rawValue: text(.precision).trimmingCharacters(in: .whitespaces)
-                                                        .lowercased()) ?? .float32)
+                          precision: typedPrecision ?? .float32)
     }
 
     // MARK: Changing with keys
@@ -435,8 +439,7 @@ public struct ComposeSettings: Equatable, Sendable {
         case .precision:
             // Only the precisions this machine can run (fp32 alone on a CPU without bf16).
             let all = ComputePrecision.allCases.filter { $0.unavailableReason == nil }
-            let current = ComputePrecision(rawValue: text(.precision).trimmingCharacters(in: .whitespaces).lowercased())
-            let i = current.flatMap { all.firstIndex(of: $0) } ?? 0
+            let i = typedPrecision.flatMap { all.firstIndex(of: $0) } ?? 0
             texts[.precision] = all[(i + d + all.count) % all.count].rawValue
         }
     }
