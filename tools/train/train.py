@@ -10,6 +10,8 @@ Stages (each checkpoints and resumes; run them in order, or `all`):
   export     write the diffusers folder (fp16 weights) and the model card's numbers
   adopt      rebuild the runs folder from a shipped folder, to go on training on a new machine:
              train.py adopt --recipe v1 --adopt-step 20956 && train.py latents --recipe v1 --pool 8192
+  keep       copy the tokenizer, VAE and DiT weights into tools/train/checkpoints/<recipe>/ for git;
+             the stages above start from them when the runs folder is empty (a new machine)
 
   python tools/train/train.py all            # resumes wherever it stopped
   python tools/train/train.py dit --minutes 60
@@ -95,9 +97,11 @@ use_recipe("v2")
 
 # Checkpoints kept in git. The runs folder lives outside the work tree, and on 2026-12-07 it did not
 # survive a change of machine either (home folder and all: 4 h 50 min of v2 training lost). `keep`
-# copies a stage's weights (fp32, without optimiser moments) with its step and data rng into
-# tools/train/checkpoints/<recipe>/; a stage whose runs/ checkpoint is missing starts from the
-# kept one and warms its learning rate up again over 100 steps (its Adam moments start afresh).
+# copies the tokenizer and the VAE's and DiT's weights (fp32, without optimiser moments) with their
+# steps and data rngs into tools/train/checkpoints/<recipe>/. A stage whose runs/ checkpoint is
+# missing starts from the kept one and warms its learning rate up again (100 steps for the VAE,
+# 200 for the DiT: its Adam moments start afresh). The latent pool is not kept: `latents`
+# re-encodes it from the kept VAE (same seed, same clips).
 KEPT = os.path.join(HERE, "checkpoints")
 
 
@@ -113,14 +117,42 @@ def rng_from_json(text: str) -> random.Random:
 
 
 def stage_keep(args) -> None:  # noqa: ARG001
-    """Copies runs/<recipe>/vae.pt's weights, step and data rng into tools/train/checkpoints/."""
+    """Copies what runs/<recipe>/ has trained into tools/train/checkpoints/<recipe>/, for git:
+    the tokenizer (the DiT's embeddings are indexed by its pieces), the VAE's weights with its
+    step and data rng, and the text encoder's and DiT's weights with theirs. Weights are fp32,
+    without optimiser moments."""
+    import shutil
     from safetensors.torch import save_file
-    state = torch.load(path("vae.pt"), weights_only=False)
-    os.makedirs(os.path.dirname(kept_path("vae.safetensors")), exist_ok=True)
-    save_file({k: v.float().contiguous() for k, v in state["model"].items()}, kept_path("vae.safetensors"),
-              metadata=dict(step=str(state["step"]), rng=json.dumps(state["rng"].getstate()),
-                            config=json.dumps(VAE_CONFIG)))
-    print(f"keep: {kept_path('vae.safetensors')} (VAE step {state['step']})")
+    os.makedirs(os.path.join(KEPT, RECIPE_NAME), exist_ok=True)
+    kept = []
+    if os.path.exists(path("tokenizer", "spiece.model")):
+        shutil.copy(path("tokenizer", "spiece.model"), kept_path("spiece.model"))
+        kept.append("tokenizer")
+    if os.path.exists(path("vae.pt")):
+        state = torch.load(path("vae.pt"), weights_only=False)
+        save_file({k: v.float().contiguous() for k, v in state["model"].items()}, kept_path("vae.safetensors"),
+                  metadata=dict(step=str(state["step"]), rng=json.dumps(state["rng"].getstate()),
+                                config=json.dumps(VAE_CONFIG)))
+        kept.append(f"VAE step {state['step']}")
+    if os.path.exists(path("dit.pt")):
+        state = torch.load(path("dit.pt"), weights_only=False)
+        tensors = {f"te.{k}": v for k, v in state["te"].items()} | {f"dit.{k}": v for k, v in state["dit"].items()}
+        save_file({k: v.float().contiguous() for k, v in tensors.items()}, kept_path("dit.safetensors"),
+                  metadata=dict(step=str(state["step"]), rng=json.dumps(state["rng"].getstate()),
+                                dit_config=json.dumps(DIT_CONFIG), text_config=json.dumps(TEXT_CONFIG)))
+        kept.append(f"DiT step {state['step']}")
+    if not kept:
+        raise SystemExit(f"keep: {RUNS} holds nothing to keep (no tokenizer, vae.pt or dit.pt)")
+    print(f"keep: {os.path.join(KEPT, RECIPE_NAME)} ({', '.join(kept)})")
+
+
+def load_kept(name: str) -> tuple[dict, dict]:
+    """The tensors and metadata of a kept checkpoint, tools/train/checkpoints/<recipe>/<name>."""
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+    with safe_open(kept_path(name), "pt") as f:
+        meta = f.metadata()
+    return load_file(kept_path(name)), meta
 
 
 stop_requested = False
@@ -162,6 +194,11 @@ def stage_tokenizer(args) -> None:
     out = path("tokenizer", "spiece.model")
     if os.path.exists(out):
         print("tokenizer: done")
+        return
+    if os.path.exists(kept_path("spiece.model")):
+        import shutil
+        shutil.copy(kept_path("spiece.model"), out)
+        print("tokenizer: copied the kept", kept_path("spiece.model"))
         return
     import sentencepiece as spm
     rng = random.Random(7)
@@ -285,11 +322,8 @@ def stage_vae(args) -> None:
             opt.load_state_dict(state["opt"])
         step, rng, warm_from = state["step"], state["rng"], state.get("warm_from", 0)
     elif os.path.exists(kept_path("vae.safetensors")):
-        from safetensors import safe_open
-        from safetensors.torch import load_file
-        with safe_open(kept_path("vae.safetensors"), "pt") as f:
-            meta = f.metadata()
-        vae.load_state_dict(load_file(kept_path("vae.safetensors")))
+        weights, meta = load_kept("vae.safetensors")
+        vae.load_state_dict(weights)
         step, rng = int(meta["step"]), rng_from_json(meta["rng"])
         warm_from = step  # fresh Adam moments: warm up again
         print(f"vae: starting from the kept checkpoint {kept_path('vae.safetensors')} at step {step}")
@@ -686,6 +720,14 @@ def stage_dit(args) -> None:
         if state["opt"] is not None:
             opt.load_state_dict(state["opt"])
         torch.set_rng_state(state["torch_rng"])
+    elif os.path.exists(kept_path("dit.safetensors")):
+        weights, meta = load_kept("dit.safetensors")
+        te.load_state_dict({k[3:]: v for k, v in weights.items() if k.startswith("te.")})
+        dit.load_state_dict({k[4:]: v for k, v in weights.items() if k.startswith("dit.")})
+        step, rng = int(meta["step"]), rng_from_json(meta["rng"])
+        warm_from = step  # fresh Adam moments: warm up again
+        torch.manual_seed(step)
+        print(f"dit: starting from the kept checkpoint {kept_path('dit.safetensors')} at step {step}")
     if step >= args.dit_steps:
         print("dit: done"); return
     processor = use_compact_context(dit)
