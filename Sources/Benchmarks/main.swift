@@ -104,9 +104,13 @@ print("")
 
 }
 if only == nil || only == "conv" {
-print("conv (im2col + sgemm), ratio to raw sgemm")
+print("conv (im2col + sgemm; 3×3 kernels also by Winograd F(2×2, 3×3)), ratio to raw sgemm")
+print("(FLOPs counted as the direct convolution's, so Winograd's effective rate may pass sgemm's)")
 do {
     let cases: [(name: String, input: [Int], weight: [Int], temporal: TemporalPadding, spatial: Padding2D)] = [
+        ("conv3d [1,16,4,128,128] 3×3×3 → 16 causal", [1, 16, 4, 128, 128], [16, 16, 3, 3, 3], .causal(2), .uniform(1)),
+        ("conv3d [1,32,4,128,128] 3×3×3 → 32 causal", [1, 32, 4, 128, 128], [32, 32, 3, 3, 3], .causal(2), .uniform(1)),
+        ("conv3d [1,64,4,128,128] 3×3×3 → 64 causal", [1, 64, 4, 128, 128], [64, 64, 3, 3, 3], .causal(2), .uniform(1)),
         ("conv3d [1,96,5,64,64] 3×3×3 → 96 causal", [1, 96, 5, 64, 64], [96, 96, 3, 3, 3], .causal(2), .uniform(1)),
         ("conv3d [1,384,3,30,52] 3×3×3 → 384 causal", [1, 384, 3, 30, 52], [384, 384, 3, 3, 3], .causal(2), .uniform(1)),
         ("conv3d [1,192,5,64,64] 1×1×1 → 96", [1, 192, 5, 64, 64], [96, 192, 1, 1, 1], .none, .zero),
@@ -114,12 +118,17 @@ do {
     ]
     for c in cases {
         let x = filled(c.input, seed: 6), w = filled(c.weight, seed: 7), b = filled([c.weight[0]], seed: 8)
-        var outCount = 0
-        let seconds = medianSeconds(repetitions: 3) {
-            outCount = conv3d(x, weight: w, bias: b, temporalPadding: c.temporal, spatialPadding: c.spatial).count
+        let spatial3x3 = c.weight[3] == 3 && c.weight[4] == 3
+        for algorithm in spatial3x3 ? [ConvAlgorithm.im2col, .winograd] : [.im2col] {
+            var outCount = 0
+            let seconds = medianSeconds(repetitions: 3) {
+                outCount = conv3d(x, weight: w, bias: b, temporalPadding: c.temporal, spatialPadding: c.spatial,
+                                  algorithm: algorithm).count
+            }
+            let macsPerOutput = Double(c.weight.dropFirst().reduce(1, *))
+            report(c.name + (spatial3x3 ? (algorithm == .winograd ? " winograd" : " im2col") : ""),
+                   flops: 2 * Double(outCount) * macsPerOutput, seconds: seconds, reference: reference)
         }
-        let macsPerOutput = Double(c.weight.dropFirst().reduce(1, *))
-        report(c.name, flops: 2 * Double(outCount) * macsPerOutput, seconds: seconds, reference: reference)
     }
     let x = filled([1, 96, 256, 256], seed: 9), w = filled([96, 96, 3, 3], seed: 10)
     var outCount = 0

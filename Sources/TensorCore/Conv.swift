@@ -48,25 +48,29 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil,
 ///   the `temporalPadding.before` frames, so the result equals
 ///   `conv3d(cat([cache, x], dim: 2))` with `max(0, before − c)` padding frames in front.
 ///   In `.replicate` mode the remaining front padding repeats the cache's first frame.
+/// - `algorithm`: im2col + GEMM, or Winograd F(2×2, 3×3) for 3×3 spatial kernels with enough
+///   channels (`.automatic`, the default, picks; WinogradConv.swift).
 /// - returns `[B, O, To, Ho, Wo]`; `To` may be 0 when the sequence is shorter than the kernel.
 public func conv3d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil,
                    stride: (Int, Int, Int) = (1, 1, 1),
                    temporalPadding: TemporalPadding = .none,
                    spatialPadding: Padding2D = .zero,
                    dilation: (Int, Int, Int) = (1, 1, 1),
-                   cache: Tensor? = nil) -> Tensor {
+                   cache: Tensor? = nil, algorithm: ConvAlgorithm = .automatic) -> Tensor {
     conv3d(x, weight: weight, bias: bias, stride: stride, temporalPadding: temporalPadding,
            spatialPadding: spatialPadding, dilation: dilation, cache: cache,
-           columnBudget: defaultColumnBudget, minimumPositions: minimumChunkPositions)
+           columnBudget: defaultColumnBudget, minimumPositions: minimumChunkPositions, algorithm: algorithm)
 }
 
 /// `conv3d` with explicit chunking, so tests can force many chunks: the im2col buffer holds
 /// at most `columnBudget` elements unless that is fewer than `minimumPositions` output
-/// positions (rounded up to whole output rows).
+/// positions (rounded up to whole output rows); the same bounds the Winograd path's
+/// transformed input. `algorithm` picks im2col or Winograd F(2×2, 3×3) (WinogradConv.swift).
 func conv3d(_ x: Tensor, weight: Tensor, bias: Tensor?,
             stride: (Int, Int, Int), temporalPadding: TemporalPadding,
             spatialPadding: Padding2D, dilation: (Int, Int, Int),
-            cache: Tensor?, columnBudget: Int, minimumPositions: Int = 0) -> Tensor {
+            cache: Tensor?, columnBudget: Int, minimumPositions: Int = 0,
+            algorithm: ConvAlgorithm = .automatic) -> Tensor {
     precondition(x.rank == 5, "conv3d: input must be [B, C, F, H, W], got \(x.shape)")
     precondition(weight.rank == 5, "conv3d: weight must be [O, C, kT, kH, kW], got \(weight.shape)")
     precondition(weight.shape[1] == x.shape[1],
@@ -111,6 +115,21 @@ func conv3d(_ x: Tensor, weight: Tensor, bias: Tensor?,
                 }
                 return
             }
+            let cacheData = cache?.data ?? []
+            let winograd = algorithm == .winograd ? g.allowsWinograd : algorithm == .automatic && g.prefersWinograd
+            if winograd {
+                let u = winogradWeights(wPtr, outChannels: O, channels: g.channels, kT: g.kT)
+                defer { u.deallocate() }
+                guard let uPtr = u.baseAddress else { return }
+                cacheData.withUnsafeBufferPointer { cacheBuf in
+                    for b in 0..<g.batch {
+                        g.winogradConvolve(x: xPtr, cache: cache == nil ? nil : cacheBuf.baseAddress, b: b,
+                                           weights: uPtr, y: y, columnBudget: columnBudget,
+                                           minimumPositions: minimumPositions)
+                    }
+                }
+                return
+            }
             // Chunk the output rows (to, ho) so that the columns [K, rows·Wo] fit the budget.
             let rows = g.outFrames * g.outHeight
             let budgetRows = columnBudget / max(1, K * g.outWidth)
@@ -118,7 +137,6 @@ func conv3d(_ x: Tensor, weight: Tensor, bias: Tensor?,
             let rowsPerChunk = max(1, min(rows, max(budgetRows, minimumRows)))
             let columns = UnsafeMutablePointer<Float>.allocate(capacity: K * rowsPerChunk * g.outWidth)
             defer { columns.deallocate() }
-            let cacheData = cache?.data ?? []
             // A cancelled job's convolution stops between chunks (the caller's next check throws).
             let cancellation = CancellationFlag.current
             cacheData.withUnsafeBufferPointer { cacheBuf in

@@ -9,12 +9,14 @@ final class ConvTests: XCTestCase {
                              stride: (Int, Int, Int) = (1, 1, 1), dilation: (Int, Int, Int) = (1, 1, 1),
                              temporal: TemporalPadding = .none, spatial: Padding2D = .zero,
                              columnBudget: Int = defaultColumnBudget, expectShape: [Int]? = nil,
+                             algorithm: ConvAlgorithm = .automatic, toleranceScale: Float = 1,
                              _ label: String, line: UInt = #line) {
         let x = GemmTestData.uniform(input, seed: 21)
         let w = GemmTestData.uniform(weight, seed: 22)
         let b = bias ? GemmTestData.uniform([weight[0]], seed: 23) : nil
         let y = conv3d(x, weight: w, bias: b, stride: stride, temporalPadding: temporal,
-                       spatialPadding: spatial, dilation: dilation, cache: nil, columnBudget: columnBudget)
+                       spatialPadding: spatial, dilation: dilation, cache: nil, columnBudget: columnBudget,
+                       algorithm: algorithm)
         let expected = Reference.conv3d(
             x.data, shape: input, weight: w.data, weightShape: weight, bias: b?.data,
             stride: [stride.0, stride.1, stride.2], dilation: [dilation.0, dilation.1, dilation.2],
@@ -23,7 +25,8 @@ final class ConvTests: XCTestCase {
         XCTAssertEqual(y.shape, expected.shape, label, line: line)
         if let expectShape { XCTAssertEqual(y.shape, expectShape, label, line: line) }
         GemmTestData.assertClose(y.data, expected.data,
-                                 tolerance: GemmTestData.dotTolerance(weight[1...].reduce(1, *)), label)
+                                 tolerance: toleranceScale * GemmTestData.dotTolerance(weight[1...].reduce(1, *)), label,
+                                 line: line)
     }
 
     func testConv2dStrideAsymmetricPaddingDilation() {
@@ -98,6 +101,84 @@ final class ConvTests: XCTestCase {
                              columnBudget: 1, minimumPositions: 20)
         // Same dot products; only the GEMM's column blocking differs.
         GemmTestData.assertClose(chunked.data, oneChunk.data, tolerance: GemmTestData.dotTolerance(81), "minimum")
+    }
+
+    // MARK: Winograd F(2×2, 3×3)
+
+    /// Winograd's error bound against the direct dot product's: each output is the sum of 9
+    /// of the 16 products M[ξ], each a K = kT·C term dot product of transformed weights
+    /// (|U| ≤ 9/4 · max|g|: a row of G g G^T sums at most 3 × 3 halves) and transformed inputs
+    /// (|V| ≤ 4 · max|d|: Bᵀ d B sums at most 2 × 2 entries of each of 2 rows). Its worst-case
+    /// rounding error is therefore 9 · K · (9/4 · 4) · u · max|g d| = 81 K u, against 9 K u for
+    /// the direct 9K-term product: 9 times as large (the transforms' own roundings are a few u
+    /// each, far below). So the bound is 9 × the direct test's; an indexing error is O(1).
+    private let winogradToleranceScale: Float = 9
+
+    func testWinogradMatchesReference() {
+        let cases: [(input: [Int], weight: [Int], stride: (Int, Int, Int), temporal: TemporalPadding,
+                     spatial: Padding2D, label: String)] = [
+            ([1, 4, 5, 6, 8], [5, 4, 3, 3, 3], (1, 1, 1), .causal(2, .zeros), .uniform(1), "Wan causal, even H and W"),
+            ([2, 3, 4, 5, 7], [4, 3, 3, 3, 3], (1, 1, 1), .causal(2, .replicate), .uniform(1),
+             "CogVideoX replicate, odd H and W, batch 2"),
+            ([1, 3, 7, 9, 6], [2, 3, 3, 3, 3], (2, 1, 1), .symmetric(1), .uniform(1), "time stride 2"),
+            ([1, 2, 3, 7, 8], [3, 2, 1, 3, 3], (1, 1, 1), .none, Padding2D(top: 2, bottom: 0, left: 1, right: 3),
+             "2-D kernel, asymmetric padding"),
+            ([1, 2, 2, 5, 5], [3, 2, 2, 3, 3], (1, 1, 1), .none, .zero, "no padding: 3×3 outputs from 5×5"),
+            ([1, 3, 1, 1, 2], [2, 3, 1, 3, 3], (1, 1, 1), .none, .uniform(1), "one row: the tile's second row dropped"),
+        ]
+        for c in cases {
+            for budget in [defaultColumnBudget, 1] {
+                checkConv3d(input: c.input, weight: c.weight, stride: c.stride, temporal: c.temporal,
+                            spatial: c.spatial, columnBudget: budget, algorithm: .winograd,
+                            toleranceScale: winogradToleranceScale, "Winograd, \(c.label), budget \(budget)")
+            }
+        }
+        // The padding's zeros really are zeros: a constant input gives the border its fewer terms.
+        let ones = Tensor(shape: [1, 1, 1, 3, 3], data: [Float](repeating: 1, count: 9))
+        let kernel = Tensor(shape: [1, 1, 1, 3, 3], data: [Float](repeating: 1, count: 9))
+        let y = conv3d(ones, weight: kernel, bias: nil, stride: (1, 1, 1), temporalPadding: .none,
+                       spatialPadding: .uniform(1), dilation: (1, 1, 1), cache: nil,
+                       columnBudget: defaultColumnBudget, algorithm: .winograd)
+        XCTAssertEqual(y.data, [4, 6, 4, 6, 9, 6, 4, 6, 4])
+    }
+
+    func testWinogradCachedPrefixEqualsFullSequence() {
+        // The Wan decoder's chunks (1 frame at a time, then several), on the Winograd path.
+        let x = GemmTestData.uniform([1, 3, 6, 5, 6], seed: 61)
+        let w = GemmTestData.uniform([4, 3, 3, 3, 3], seed: 62)
+        let full = conv3d(x, weight: w, bias: nil, stride: (1, 1, 1), temporalPadding: .causal(2),
+                          spatialPadding: .uniform(1), dilation: (1, 1, 1), cache: nil,
+                          columnBudget: defaultColumnBudget, algorithm: .winograd)
+        var outputs = [Tensor](), cache: Tensor? = nil, start = 0
+        for size in [1, 1, 3, 1] {
+            let chunk = frames(x, start..<start + size)
+            outputs.append(conv3d(chunk, weight: w, bias: nil, stride: (1, 1, 1), temporalPadding: .causal(2),
+                                  spatialPadding: .uniform(1), dilation: (1, 1, 1), cache: cache,
+                                  columnBudget: defaultColumnBudget, algorithm: .winograd))
+            cache = causalCacheTail(chunk, previous: cache, count: 2)
+            start += size
+        }
+        GemmTestData.assertClose(concatFrames(outputs).data, full.data,
+                                 tolerance: winogradToleranceScale * GemmTestData.dotTolerance(81), "Winograd chunks")
+    }
+
+    func testAutomaticAlgorithmChoice() {
+        // Bitwise equality tells which path ran: the two round differently.
+        func run(_ channels: Int, _ algorithm: ConvAlgorithm, kernel: [Int] = [3, 3, 3]) -> [Float] {
+            let x = GemmTestData.uniform([1, channels, 2, 6, 6], seed: 71)
+            let w = GemmTestData.uniform([channels] + [channels] + kernel, seed: 72)
+            return conv3d(x, weight: w, bias: nil, stride: (1, 1, 1), temporalPadding: .causal(kernel[0] - 1),
+                          spatialPadding: .uniform(kernel[1] / 2), dilation: (1, 1, 1), cache: nil,
+                          columnBudget: defaultColumnBudget, algorithm: algorithm).data
+        }
+        let wide = winogradMinimumChannels, narrow = winogradMinimumChannels / 2
+        XCTAssertNotEqual(run(wide, .winograd), run(wide, .im2col), "the paths must differ for this check to mean anything")
+        XCTAssertEqual(run(wide, .automatic), run(wide, .winograd), "\(wide) channels: Winograd")
+        XCTAssertEqual(run(narrow, .automatic), run(narrow, .im2col), "\(narrow) channels: im2col")
+        XCTAssertEqual(run(wide, .automatic, kernel: [3, 1, 1]), run(wide, .im2col, kernel: [3, 1, 1]),
+                       "a 1×1 spatial kernel: im2col")
+        let bf16 = ComputePrecision.with(.bfloat16) { run(wide, .automatic) }
+        XCTAssertEqual(bf16, ComputePrecision.with(.bfloat16) { run(wide, .im2col) }, "bf16: im2col (oneDNN's GEMMs)")
     }
 
     // MARK: Cached prefix (the VAEs' feature cache)

@@ -1,0 +1,228 @@
+// Winograd's minimal filtering F(2×2, 3×3) for the 3×3 spatial part of conv2d / conv3d:
+// A. Lavin and S. Gray, "Fast Algorithms for Convolutional Neural Networks" (CVPR 2016), §4.
+// Every 2×2 block of outputs of a 3×3 kernel costs 16 multiplies instead of 36, so a
+// convolution's GEMM work drops 2.25× (the transforms are additions). Written here because
+// neither library we link offers it for these convolutions: OpenBLAS has no convolutions, and
+// oneDNN 2.6's Winograd kernels are 2-D only and need AVX-512 (its conv3d is direct).
+//
+// Per output frame `to` and time tap `kt` the source frame is `frameSources[to·sT + kt·dT]`
+// (cache, input or a zero frame), exactly as im2col reads it (Im2Col.swift), so padding,
+// causal caches and time strides behave the same on both paths.
+
+/// Fewest input and output channels for which the Winograd path is used: below it the
+/// transforms' memory traffic costs more than the multiplies it saves. Measured with
+/// `zoetrope-bench conv` (Zen 3, 2 threads, 3×3×3 causal convs, Winograd time / im2col time):
+/// 16 channels 1.65, 32 1.36, 64 1.19 (all at 128²), 96 0.79 (64²), 384 0.60 (30×52).
+let winogradMinimumChannels = 96
+
+/// Which algorithm `conv3d` uses for a convolution (tests and `zoetrope-bench conv` force
+/// each path; models leave it `automatic`).
+public enum ConvAlgorithm: Sendable {
+    /// Winograd where `ConvGeometry.prefersWinograd` says it pays, else im2col.
+    case automatic
+    /// Always im2col + GEMM.
+    case im2col
+    /// Winograd F(2×2, 3×3) whenever the geometry allows it (`allowsWinograd`).
+    case winograd
+}
+
+extension ConvGeometry {
+    /// A 3×3 spatial kernel with unit spatial stride and dilation: what F(2×2, 3×3) computes.
+    /// Any time kernel, stride, dilation and padding, any spatial padding.
+    var allowsWinograd: Bool {
+        kH == 3 && kW == 3 && strideH == 1 && strideW == 1 && dilationH == 1 && dilationW == 1
+            && outHeight > 0 && outWidth > 0
+    }
+
+    /// `allowsWinograd` with enough channels for the saving to outweigh the transforms, in
+    /// fp32: under bf16 the im2col GEMMs go to oneDNN (Winograd's per-tile GEMMs run inside
+    /// `Parallel` chunks, which stay fp32).
+    var prefersWinograd: Bool {
+        allowsWinograd && channels >= winogradMinimumChannels && outChannels >= winogradMinimumChannels
+            && ComputePrecision.current == .float32
+    }
+
+    var tilesHigh: Int { (outHeight + 1) / 2 }
+    var tilesWide: Int { (outWidth + 1) / 2 }
+
+    /// Adds the convolution of batch entry `b` to `y` (`[B, O, To, Ho, Wo]`, holding the bias
+    /// or zeros) by F(2×2, 3×3). `weights` is `winogradWeights(...)` of this conv's weight.
+    ///
+    /// Output tile rows (to, ty) are taken in chunks whose transformed input
+    /// (16 × kT·C × tiles) fits `columnBudget` elements (at least `minimumPositions` / 4
+    /// tiles). Per chunk: the input transform V = Bᵀ d B of every tile, one GEMM per
+    /// transform position ξ, M[ξ] = U[ξ] · V[ξ] (`[O, kT·C] · [kT·C, tiles]`, the 16 GEMMs
+    /// spread over the threads), and the output transform Aᵀ M A added into `y`.
+    func winogradConvolve(x: UnsafePointer<Float>, cache: UnsafePointer<Float>?, b: Int,
+                          weights: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
+                          columnBudget: Int, minimumPositions: Int) {
+        let O = outChannels, K = kT * channels
+        let tilesW = tilesWide, tileRows = outFrames * tilesHigh
+        let budgetRows = columnBudget / max(1, 16 * K * tilesW)
+        let minimumRows = (max(1, minimumPositions / 4) + tilesW - 1) / tilesW
+        let rowsPerChunk = max(1, min(tileRows, max(budgetRows, minimumRows)))
+        let maxTiles = rowsPerChunk * tilesW
+        let transformed = UnsafeMutablePointer<Float>.allocate(capacity: 16 * K * maxTiles)
+        defer { transformed.deallocate() }
+        let products = UnsafeMutablePointer<Float>.allocate(capacity: 16 * O * maxTiles)
+        defer { products.deallocate() }
+        let cancellation = CancellationFlag.current
+        var start = 0
+        while start < tileRows {
+            if cancellation?.isCancelled == true { return }
+            let end = min(tileRows, start + rowsPerChunk)
+            let n = (end - start) * tilesW
+            winogradInputTransform(x: x, cache: cache, b: b, tileRowStart: start, tileRowEnd: end,
+                                   transformed: transformed)
+            // M[ξ] = U[ξ] [O, K] · V[ξ] [K, n]: 16 independent GEMMs, each on one thread.
+            Parallel.forEach(16) { range in
+                for xi in range {
+                    BLAS.sgemm(m: O, n: n, k: K, a: weights + xi * O * K, lda: K,
+                               b: transformed + xi * K * n, ldb: n,
+                               beta: 0, c: products + xi * O * n, ldc: n)
+                }
+            }
+            winogradOutputTransform(products: products, b: b, tileRowStart: start, tileRowEnd: end, y: y)
+            start = end
+        }
+    }
+
+    /// V[ξ][kt·C + c][t] = (Bᵀ d B)[ξ] for the 4×4 input patch d of tile t in tile rows
+    /// `tileRowStart..<tileRowEnd`, channel c, time tap kt. Bᵀ = [[1, 0, −1, 0], [0, 1, 1, 0],
+    /// [0, −1, 1, 0], [0, 1, 0, −1]]. Parallel over the K = kT·C rows.
+    private func winogradInputTransform(x: UnsafePointer<Float>, cache: UnsafePointer<Float>?, b: Int,
+                                        tileRowStart: Int, tileRowEnd: Int,
+                                        transformed: UnsafeMutablePointer<Float>) {
+        let K = kT * channels, C = channels
+        let tilesW = tilesWide, tilesH = tilesHigh
+        let n = (tileRowEnd - tileRowStart) * tilesW
+        let H = height, W = width, frameSize = height * width
+        let top = padding.top, left = padding.left
+        let geometry = self
+        geometry.frameSources.withUnsafeBufferPointer { sources in
+            Parallel.forEach(K, grain: max(1, 8_192 / max(1, n))) { range in
+                for k in range {
+                    let kt = k / C, c = k - (k / C) * C
+                    var t = 0
+                    for tileRow in tileRowStart..<tileRowEnd {
+                        let to = tileRow / tilesH, ty = tileRow - (tileRow / tilesH) * tilesH
+                        let source = sources[to * geometry.strideT + kt * geometry.dilationT]
+                        guard source >= 0 else {
+                            for xi in 0..<16 { (transformed + (xi * K + k) * n + t).update(repeating: 0, count: tilesW) }
+                            t += tilesW
+                            continue
+                        }
+                        let plane: UnsafePointer<Float>
+                        if source < geometry.cacheFrames, let cache {
+                            plane = cache + ((b * C + c) * geometry.cacheFrames + source) * frameSize
+                        } else {
+                            plane = x + ((b * C + c) * geometry.frames + source - geometry.cacheFrames) * frameSize
+                        }
+                        // The patch's 4 input rows; nil where a row is padding.
+                        let h0 = 2 * ty - top
+                        func row(_ i: Int) -> UnsafePointer<Float>? {
+                            h0 + i >= 0 && h0 + i < H ? plane + (h0 + i) * W : nil
+                        }
+                        let rows = (row(0), row(1), row(2), row(3))
+                        let planeStride = K * n
+                        for tx in 0..<tilesW {
+                            let w0 = 2 * tx - left
+                            let inside = w0 >= 0 && w0 + 3 < W
+                            func load(_ row: UnsafePointer<Float>?) -> SIMD4<Float> {
+                                guard let row else { return SIMD4() }
+                                if inside { return UnsafeRawPointer(row + w0).loadUnaligned(as: SIMD4<Float>.self) }
+                                var v = SIMD4<Float>()
+                                for j in 0..<4 where w0 + j >= 0 && w0 + j < W { v[j] = row[w0 + j] }
+                                return v
+                            }
+                            let d0 = load(rows.0), d1 = load(rows.1), d2 = load(rows.2), d3 = load(rows.3)
+                            // Row i of Bᵀ d, times B, to V[4i ..< 4i + 4].
+                            func store(_ i: Int, _ r: SIMD4<Float>) {
+                                let p = transformed + (4 * i * K + k) * n + t
+                                p[0] = r.x - r.z
+                                p[planeStride] = r.y + r.z
+                                p[2 * planeStride] = r.z - r.y
+                                p[3 * planeStride] = r.y - r.w
+                            }
+                            store(0, d0 - d2)
+                            store(1, d1 + d2)
+                            store(2, d2 - d1)
+                            store(3, d1 - d3)
+                            t += 1
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// y[b, o, to, 2ty + i, 2tx + j] += (Aᵀ M A)[i, j] for every tile of the chunk, with
+    /// Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]]; outputs past Ho or Wo (odd sizes) are dropped.
+    /// Parallel over output channels.
+    private func winogradOutputTransform(products: UnsafePointer<Float>, b: Int,
+                                         tileRowStart: Int, tileRowEnd: Int, y: UnsafeMutablePointer<Float>) {
+        let O = outChannels, tilesW = tilesWide, tilesH = tilesHigh
+        let n = (tileRowEnd - tileRowStart) * tilesW
+        let Ho = outHeight, Wo = outWidth, To = outFrames
+        Parallel.forEach(O, grain: max(1, 4_096 / max(1, n))) { range in
+            for o in range {
+                var t = 0
+                for tileRow in tileRowStart..<tileRowEnd {
+                    let to = tileRow / tilesH, ty = tileRow - (tileRow / tilesH) * tilesH
+                    let frame = y + ((b * O + o) * To + to) * Ho * Wo
+                    for tx in 0..<tilesW {
+                        func m(_ i: Int) -> SIMD4<Float> {
+                            let base = products + (i * 4 * O + o) * n + t
+                            return SIMD4(base[0], base[O * n], base[2 * O * n], base[3 * O * n])
+                        }
+                        let (m0, m1, m2, m3) = (m(0), m(1), m(2), m(3))
+                        let t0 = m0 + m1 + m2, t1 = m1 - m2 - m3
+                        let ho = 2 * ty, wo = 2 * tx
+                        let top = frame + ho * Wo + wo
+                        top[0] += t0.x + t0.y + t0.z
+                        if wo + 1 < Wo { top[1] += t0.y - t0.z - t0.w }
+                        if ho + 1 < Ho {
+                            let bottom = top + Wo
+                            bottom[0] += t1.x + t1.y + t1.z
+                            if wo + 1 < Wo { bottom[1] += t1.y - t1.z - t1.w }
+                        }
+                        t += 1
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// U[ξ][o][kt·C + c] = (G g Gᵀ)[ξ] for each 3×3 kernel g = weight[o, c, kt] (`[O, C, kT, 3, 3]`),
+/// G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]]: `[16, O, kT·C]`, the A operands of
+/// `winogradConvolve`'s GEMMs.
+func winogradWeights(_ weight: UnsafePointer<Float>, outChannels O: Int, channels C: Int, kT: Int)
+    -> UnsafeMutableBufferPointer<Float> {
+    let K = kT * C
+    let u = UnsafeMutableBufferPointer<Float>.allocate(capacity: 16 * O * K)
+    guard let base = u.baseAddress else { return u }
+    Parallel.forEach(O) { range in
+        for o in range {
+            for c in 0..<C {
+                for kt in 0..<kT {
+                    let g = weight + ((o * C + c) * kT + kt) * 9
+                    let k = kt * C + c
+                    // Row i of G g (a, b, c), times Gᵀ: a, (a + b + c)/2, (a − b + c)/2, c.
+                    func store(_ i: Int, _ a: Float, _ b: Float, _ c: Float) {
+                        let p = base + (4 * i * O + o) * K + k
+                        p[0] = a
+                        p[O * K] = 0.5 * (a + b + c)
+                        p[2 * O * K] = 0.5 * (a - b + c)
+                        p[3 * O * K] = c
+                    }
+                    store(0, g[0], g[1], g[2])
+                    store(1, 0.5 * (g[0] + g[3] + g[6]), 0.5 * (g[1] + g[4] + g[7]), 0.5 * (g[2] + g[5] + g[8]))
+                    store(2, 0.5 * (g[0] - g[3] + g[6]), 0.5 * (g[1] - g[4] + g[7]), 0.5 * (g[2] - g[5] + g[8]))
+                    store(3, g[6], g[7], g[8])
+                }
+            }
+        }
+    }
+    return u
+}
