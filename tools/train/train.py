@@ -97,7 +97,7 @@ use_recipe("v2")
 
 # Checkpoints kept in git. The runs folder lives outside the work tree, and on 2026-12-07 it did not
 # survive a change of machine either (home folder and all: 4 h 50 min of v2 training lost). `keep`
-# copies the tokenizer and the VAE's and DiT's weights (fp32, without optimiser moments) with their
+# copies the tokenizer and the VAE's and DiT's weights (without optimiser moments) with their
 # steps and data rngs into tools/train/checkpoints/<recipe>/. A stage whose runs/ checkpoint is
 # missing starts from the kept one and warms its learning rate up again (100 steps for the VAE,
 # 200 for the DiT: its Adam moments start afresh). The latent pool is not kept: `latents`
@@ -118,9 +118,9 @@ def rng_from_json(text: str) -> random.Random:
 
 def stage_keep(args) -> None:  # noqa: ARG001
     """Copies what runs/<recipe>/ has trained into tools/train/checkpoints/<recipe>/, for git:
-    the tokenizer (the DiT's embeddings are indexed by its pieces), the VAE's weights with its
-    step and data rng, and the text encoder's and DiT's weights with theirs. Weights are fp32,
-    without optimiser moments."""
+    the tokenizer (the DiT's embeddings are indexed by its pieces), the VAE's weights (fp32) with
+    its step and data rng, and the text encoder's and DiT's weights (fp16) with theirs; no
+    optimiser moments."""
     import shutil
     from safetensors.torch import save_file
     os.makedirs(os.path.join(KEPT, RECIPE_NAME), exist_ok=True)
@@ -137,7 +137,9 @@ def stage_keep(args) -> None:  # noqa: ARG001
     if os.path.exists(path("dit.pt")):
         state = torch.load(path("dit.pt"), weights_only=False)
         tensors = {f"te.{k}": v for k, v in state["te"].items()} | {f"dit.{k}": v for k, v in state["dit"].items()}
-        save_file({k: v.float().contiguous() for k, v in tensors.items()}, kept_path("dit.safetensors"),
+        # fp16 halves what each kept step adds to git (6 MB, not 12). Its rounding, at most 2^-11
+        # (4.9e-4) relative, is about one Adam step at the peak learning rate 4e-4, taken once.
+        save_file({k: v.half().contiguous() for k, v in tensors.items()}, kept_path("dit.safetensors"),
                   metadata=dict(step=str(state["step"]), rng=json.dumps(state["rng"].getstate()),
                                 dit_config=json.dumps(DIT_CONFIG), text_config=json.dumps(TEXT_CONFIG)))
         kept.append(f"DiT step {state['step']}")
@@ -367,7 +369,10 @@ def load_vae(mean=None, std=None, checkpoint: str | None = None):
     from diffusers import AutoencoderKLWan
     z_dim = VAE_CONFIG["z_dim"]
     vae = AutoencoderKLWan(**VAE_CONFIG, latents_mean=mean or [0.0] * z_dim, latents_std=std or [1.0] * z_dim)
-    vae.load_state_dict(torch.load(checkpoint or path("vae.pt"), weights_only=False)["model"])
+    if checkpoint is None and not os.path.exists(path("vae.pt")) and os.path.exists(kept_path("vae.safetensors")):
+        vae.load_state_dict(load_kept("vae.safetensors")[0])  # a new machine: the VAE kept in git
+    else:
+        vae.load_state_dict(torch.load(checkpoint or path("vae.pt"), weights_only=False)["model"])
     return vae.eval()
 
 
@@ -721,9 +726,9 @@ def stage_dit(args) -> None:
             opt.load_state_dict(state["opt"])
         torch.set_rng_state(state["torch_rng"])
     elif os.path.exists(kept_path("dit.safetensors")):
-        weights, meta = load_kept("dit.safetensors")
-        te.load_state_dict({k[3:]: v for k, v in weights.items() if k.startswith("te.")})
-        dit.load_state_dict({k[4:]: v for k, v in weights.items() if k.startswith("dit.")})
+        kept, meta = load_kept("dit.safetensors")
+        te.load_state_dict({k[3:]: v for k, v in kept.items() if k.startswith("te.")})
+        dit.load_state_dict({k[4:]: v for k, v in kept.items() if k.startswith("dit.")})
         step, rng = int(meta["step"]), rng_from_json(meta["rng"])
         warm_from = step  # fresh Adam moments: warm up again
         torch.manual_seed(step)
