@@ -10,10 +10,11 @@
 // causal caches and time strides behave the same on both paths.
 
 /// Fewest input and output channels for which the Winograd path is used: below it the
-/// transforms' memory traffic costs more than the multiplies it saves. Measured with
-/// `zoetrope-bench conv` (Zen 3, 2 threads, 3×3×3 causal convs, Winograd time / im2col time):
-/// 16 channels 1.65, 32 1.36, 64 1.19 (all at 128²), 96 0.79 (64²), 384 0.60 (30×52).
-let winogradMinimumChannels = 96
+/// transforms' memory traffic would cost more than the multiplies it saves. Measured with
+/// `zoetrope-bench conv` (Zen 3, 2 threads, 3×3×3 causal convs, Winograd time / im2col time,
+/// two runs): 16 channels 0.65–0.77, 32 0.73–0.94, 64 0.72–0.76 (all at 128²), 96 0.41–0.75
+/// (64²), 384 0.55–0.58 (30×52). Narrower convs (a VAE's RGB ends) stay on im2col untried.
+let winogradMinimumChannels = 16
 
 /// Which algorithm `conv3d` uses for a convolution (tests and `zoetrope-bench conv` force
 /// each path; models leave it `automatic`).
@@ -125,8 +126,39 @@ extension ConvGeometry {
                         }
                         let rows = (row(0), row(1), row(2), row(3))
                         let planeStride = K * n
-                        for tx in 0..<tilesW {
+                        var tx = 0
+                        while tx < tilesW {
                             let w0 = 2 * tx - left
+                            if tx + 8 <= tilesW && w0 >= 0 && w0 + 17 < W {
+                                // 8 tiles at once: their patches' columns j are the even (j = 0, 2)
+                                // and odd (j = 1, 3) entries of columns w0 ..< w0 + 16 and
+                                // w0 + 2 ..< w0 + 18.
+                                func columns(_ row: UnsafePointer<Float>?) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+                                    guard let row else { return (SIMD8(), SIMD8(), SIMD8(), SIMD8()) }
+                                    let a = UnsafeRawPointer(row + w0).loadUnaligned(as: SIMD16<Float>.self)
+                                    let b = UnsafeRawPointer(row + w0 + 2).loadUnaligned(as: SIMD16<Float>.self)
+                                    return (a.evenHalf, a.oddHalf, b.evenHalf, b.oddHalf)
+                                }
+                                let d0 = columns(rows.0), d1 = columns(rows.1), d2 = columns(rows.2), d3 = columns(rows.3)
+                                // Row i of Bᵀ d (its 4 columns), times B, to V[4i ..< 4i + 4].
+                                func store(_ i: Int, _ r0: SIMD8<Float>, _ r1: SIMD8<Float>, _ r2: SIMD8<Float>,
+                                           _ r3: SIMD8<Float>) {
+                                    let p = UnsafeMutableRawPointer(transformed + (4 * i * K + k) * n + t)
+                                    let stride = planeStride * MemoryLayout<Float>.stride
+                                    p.storeBytes(of: r0 - r2, as: SIMD8<Float>.self)
+                                    p.storeBytes(of: r1 + r2, toByteOffset: stride, as: SIMD8<Float>.self)
+                                    p.storeBytes(of: r2 - r1, toByteOffset: 2 * stride, as: SIMD8<Float>.self)
+                                    p.storeBytes(of: r1 - r3, toByteOffset: 3 * stride, as: SIMD8<Float>.self)
+                                }
+                                store(0, d0.0 - d2.0, d0.1 - d2.1, d0.2 - d2.2, d0.3 - d2.3)
+                                store(1, d1.0 + d2.0, d1.1 + d2.1, d1.2 + d2.2, d1.3 + d2.3)
+                                store(2, d2.0 - d1.0, d2.1 - d1.1, d2.2 - d1.2, d2.3 - d1.3)
+                                store(3, d1.0 - d3.0, d1.1 - d3.1, d1.2 - d3.2, d1.3 - d3.3)
+                                tx += 8
+                                t += 8
+                                continue
+                            }
+                            // One tile at the edges, where some columns are padding.
                             let inside = w0 >= 0 && w0 + 3 < W
                             func load(_ row: UnsafePointer<Float>?) -> SIMD4<Float> {
                                 guard let row else { return SIMD4() }
@@ -148,6 +180,7 @@ extension ConvGeometry {
                             store(1, d1 + d2)
                             store(2, d2 - d1)
                             store(3, d1 - d3)
+                            tx += 1
                             t += 1
                         }
                     }
@@ -170,15 +203,45 @@ extension ConvGeometry {
                 for tileRow in tileRowStart..<tileRowEnd {
                     let to = tileRow / tilesH, ty = tileRow - (tileRow / tilesH) * tilesH
                     let frame = y + ((b * O + o) * To + to) * Ho * Wo
-                    for tx in 0..<tilesW {
+                    let ho = 2 * ty
+                    var tx = 0
+                    while tx < tilesW {
+                        let wo = 2 * tx
+                        let top = frame + ho * Wo + wo
+                        if tx + 8 <= tilesW && wo + 16 <= Wo {
+                            // 8 tiles at once: M[ξ] of 8 consecutive tiles is contiguous.
+                            func m(_ i: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+                                let base = UnsafeRawPointer(products + (i * 4 * O + o) * n + t)
+                                let stride = O * n * MemoryLayout<Float>.stride
+                                return (base.loadUnaligned(as: SIMD8<Float>.self),
+                                        base.loadUnaligned(fromByteOffset: stride, as: SIMD8<Float>.self),
+                                        base.loadUnaligned(fromByteOffset: 2 * stride, as: SIMD8<Float>.self),
+                                        base.loadUnaligned(fromByteOffset: 3 * stride, as: SIMD8<Float>.self))
+                            }
+                            let (m0, m1, m2, m3) = (m(0), m(1), m(2), m(3))
+                            let t0 = (m0.0 + m1.0 + m2.0, m0.1 + m1.1 + m2.1, m0.2 + m1.2 + m2.2, m0.3 + m1.3 + m2.3)
+                            let t1 = (m1.0 - m2.0 - m3.0, m1.1 - m2.1 - m3.1, m1.2 - m2.2 - m3.2, m1.3 - m2.3 - m3.3)
+                            // Output columns 2tx + 2m (even) and 2tx + 2m + 1 (odd) of 8 tiles m.
+                            func add(_ row: UnsafeMutablePointer<Float>, _ even: SIMD8<Float>, _ odd: SIMD8<Float>) {
+                                var v = UnsafeRawPointer(row).loadUnaligned(as: SIMD16<Float>.self)
+                                var pair = SIMD16<Float>()
+                                pair.evenHalf = even
+                                pair.oddHalf = odd
+                                v += pair
+                                UnsafeMutableRawPointer(row).storeBytes(of: v, as: SIMD16<Float>.self)
+                            }
+                            add(top, t0.0 + t0.1 + t0.2, t0.1 - t0.2 - t0.3)
+                            if ho + 1 < Ho { add(top + Wo, t1.0 + t1.1 + t1.2, t1.1 - t1.2 - t1.3) }
+                            tx += 8
+                            t += 8
+                            continue
+                        }
                         func m(_ i: Int) -> SIMD4<Float> {
                             let base = products + (i * 4 * O + o) * n + t
                             return SIMD4(base[0], base[O * n], base[2 * O * n], base[3 * O * n])
                         }
                         let (m0, m1, m2, m3) = (m(0), m(1), m(2), m(3))
                         let t0 = m0 + m1 + m2, t1 = m1 - m2 - m3
-                        let ho = 2 * ty, wo = 2 * tx
-                        let top = frame + ho * Wo + wo
                         top[0] += t0.x + t0.y + t0.z
                         if wo + 1 < Wo { top[1] += t0.y - t0.z - t0.w }
                         if ho + 1 < Ho {
@@ -186,6 +249,7 @@ extension ConvGeometry {
                             bottom[0] += t1.x + t1.y + t1.z
                             if wo + 1 < Wo { bottom[1] += t1.y - t1.z - t1.w }
                         }
+                        tx += 1
                         t += 1
                     }
                 }

@@ -125,6 +125,11 @@ final class ConvTests: XCTestCase {
              "2-D kernel, asymmetric padding"),
             ([1, 2, 2, 5, 5], [3, 2, 2, 3, 3], (1, 1, 1), .none, .zero, "no padding: 3×3 outputs from 5×5"),
             ([1, 3, 1, 1, 2], [2, 3, 1, 3, 3], (1, 1, 1), .none, .uniform(1), "one row: the tile's second row dropped"),
+            // Rows wide enough for the 8-tile vector path, with single tiles at both edges.
+            ([1, 3, 3, 5, 37], [4, 3, 3, 3, 3], (1, 1, 1), .causal(2), .uniform(1), "wide odd rows"),
+            ([1, 2, 2, 4, 40], [3, 2, 1, 3, 3], (1, 1, 1), .none, .zero, "wide rows, no padding"),
+            ([1, 2, 1, 3, 44], [3, 2, 1, 3, 3], (1, 1, 1), .none, Padding2D(top: 1, bottom: 1, left: 2, right: 0),
+             "wide rows, left padding 2"),
         ]
         for c in cases {
             for budget in [defaultColumnBudget, 1] {
