@@ -340,7 +340,10 @@ final class StudioTmuxTests: XCTestCase {
                          "--export-dir", q(temp.appendingPathComponent("exports").path),
                          "--model", q(model)].compactMap { $0 }
         return "env \(localeSetting) TERM=xterm-256color XDG_CONFIG_HOME=\(q(temp.appendingPathComponent("config").path)) "
-            + "\(q(binary.path)) \(arguments.joined(separator: " ")); echo \"\(marker) exited $?\""
+            // CAN (^X) first: a studio killed in the middle of an escape sequence leaves the
+            // terminal's parser inside it, and it would swallow the start of the marker (CI saw
+            // the whole "killed exited 137" line vanish); CAN ends any sequence in progress.
+            + "\(q(binary.path)) \(arguments.joined(separator: " ")); s=$?; printf '\\030\\n'; echo \"\(marker) exited $s\""
     }
 
     /// Esc, then waits until the bottom bar shows the command keys (a letter typed at once
