@@ -122,11 +122,9 @@ func conv3d(_ x: Tensor, weight: Tensor, bias: Tensor?,
                 defer { u.deallocate() }
                 guard let uPtr = u.baseAddress else { return }
                 cacheData.withUnsafeBufferPointer { cacheBuf in
-                    for b in 0..<g.batch {
-                        g.winogradConvolve(x: xPtr, cache: cache == nil ? nil : cacheBuf.baseAddress, b: b,
-                                           weights: uPtr, y: y, columnBudget: columnBudget,
-                                           minimumPositions: minimumPositions)
-                    }
+                    g.winogradConvolve(x: xPtr, cache: cache == nil ? nil : cacheBuf.baseAddress,
+                                       weights: uPtr, y: y, columnBudget: columnBudget,
+                                       minimumPositions: minimumPositions)
                 }
                 return
             }

@@ -59,6 +59,19 @@ struct ConvGeometry {
             && padding == .zero && cacheFrames == 0 && frameSources.count == frames
     }
 
+    /// The `[H, W]` plane of channel `channel`, batch entry `b`, at index `source` of the
+    /// concatenated `[cache, x]` frames (a non-negative `frameSources` entry): im2col and the
+    /// Winograd input transform read their frames through this one lookup.
+    @inline(__always)
+    func plane(x: UnsafePointer<Float>, cache: UnsafePointer<Float>?, b: Int, channel: Int,
+               source: Int) -> UnsafePointer<Float> {
+        let frameSize = height * width
+        if source < cacheFrames, let cache {
+            return cache + ((b * channels + channel) * cacheFrames + source) * frameSize
+        }
+        return x + ((b * channels + channel) * frames + source - cacheFrames) * frameSize
+    }
+
     /// Fills `columns` ([columnRows, (rowEnd - rowStart)·Wo]) for output rows
     /// `rowStart..<rowEnd`, where output row r is (to, ho) = (r / Ho, r % Ho), of batch
     /// entry `b`. Parallel over column rows.
@@ -66,7 +79,6 @@ struct ConvGeometry {
                 rowStart: Int, rowEnd: Int, columns: UnsafeMutablePointer<Float>) {
         let Wo = outWidth, Ho = outHeight, H = height, W = width
         let positions = (rowEnd - rowStart) * Wo
-        let frameSize = H * W
         // For each kw, the output columns [lo, hi) whose input column is inside the image.
         var validLo = [Int](repeating: 0, count: kW), validHi = [Int](repeating: 0, count: kW)
         for kw in 0..<kW {
@@ -103,13 +115,8 @@ struct ConvGeometry {
                             dst.update(repeating: 0, count: Wo)
                             continue
                         }
-                        let plane: UnsafePointer<Float>
-                        if source < cacheFrames, let cache {
-                            plane = cache + ((b * channels + ci) * cacheFrames + source) * frameSize
-                        } else {
-                            plane = x + ((b * channels + ci) * frames + source - cacheFrames) * frameSize
-                        }
-                        let src = plane + hi_ * W + wOffset
+                        let src = geometry.plane(x: x, cache: cache, b: b, channel: ci, source: source)
+                            + hi_ * W + wOffset
                         if lo > 0 { dst.update(repeating: 0, count: lo) }
                         if strideW == 1 {
                             (dst + lo).update(from: src + lo, count: hi - lo)

@@ -46,15 +46,16 @@ extension ConvGeometry {
     var tilesHigh: Int { (outHeight + 1) / 2 }
     var tilesWide: Int { (outWidth + 1) / 2 }
 
-    /// Adds the convolution of batch entry `b` to `y` (`[B, O, To, Ho, Wo]`, holding the bias
-    /// or zeros) by F(2×2, 3×3). `weights` is `winogradWeights(...)` of this conv's weight.
+    /// Adds the convolution of every batch entry to `y` (`[B, O, To, Ho, Wo]`, holding the
+    /// bias or zeros) by F(2×2, 3×3). `weights` is `winogradWeights(...)` of this conv's weight.
     ///
     /// Output tile rows (to, ty) are taken in chunks whose transformed input
     /// (16 × kT·C × tiles) fits `columnBudget` elements (at least `minimumPositions` / 4
     /// tiles). Per chunk: the input transform V = Bᵀ d B of every tile, one GEMM per
     /// transform position ξ, M[ξ] = U[ξ] · V[ξ] (`[O, kT·C] · [kT·C, tiles]`, the 16 GEMMs
-    /// spread over the threads), and the output transform Aᵀ M A added into `y`.
-    func winogradConvolve(x: UnsafePointer<Float>, cache: UnsafePointer<Float>?, b: Int,
+    /// spread over the threads), and the output transform Aᵀ M A added into `y`. The two
+    /// chunk buffers are allocated once per call and reused across chunks and batch entries.
+    func winogradConvolve(x: UnsafePointer<Float>, cache: UnsafePointer<Float>?,
                           weights: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
                           columnBudget: Int, minimumPositions: Int) {
         let O = outChannels, K = kT * channels
@@ -68,23 +69,25 @@ extension ConvGeometry {
         let products = UnsafeMutablePointer<Float>.allocate(capacity: 16 * O * maxTiles)
         defer { products.deallocate() }
         let cancellation = CancellationFlag.current
-        var start = 0
-        while start < tileRows {
-            if cancellation?.isCancelled == true { return }
-            let end = min(tileRows, start + rowsPerChunk)
-            let n = (end - start) * tilesW
-            winogradInputTransform(x: x, cache: cache, b: b, tileRowStart: start, tileRowEnd: end,
-                                   transformed: transformed)
-            // M[ξ] = U[ξ] [O, K] · V[ξ] [K, n]: 16 independent GEMMs, each on one thread.
-            Parallel.forEach(16) { range in
-                for xi in range {
-                    BLAS.sgemm(m: O, n: n, k: K, a: weights + xi * O * K, lda: K,
-                               b: transformed + xi * K * n, ldb: n,
-                               beta: 0, c: products + xi * O * n, ldc: n)
+        for b in 0..<batch {
+            var start = 0
+            while start < tileRows {
+                if cancellation?.isCancelled == true { return }
+                let end = min(tileRows, start + rowsPerChunk)
+                let n = (end - start) * tilesW
+                winogradInputTransform(x: x, cache: cache, b: b, tileRowStart: start, tileRowEnd: end,
+                                       transformed: transformed)
+                // M[ξ] = U[ξ] [O, K] · V[ξ] [K, n]: 16 independent GEMMs, each on one thread.
+                Parallel.forEach(16) { range in
+                    for xi in range {
+                        BLAS.sgemm(m: O, n: n, k: K, a: weights + xi * O * K, lda: K,
+                                   b: transformed + xi * K * n, ldb: n,
+                                   beta: 0, c: products + xi * O * n, ldc: n)
+                    }
                 }
+                winogradOutputTransform(products: products, b: b, tileRowStart: start, tileRowEnd: end, y: y)
+                start = end
             }
-            winogradOutputTransform(products: products, b: b, tileRowStart: start, tileRowEnd: end, y: y)
-            start = end
         }
     }
 
@@ -97,7 +100,7 @@ extension ConvGeometry {
         let K = kT * channels, C = channels
         let tilesW = tilesWide, tilesH = tilesHigh
         let n = (tileRowEnd - tileRowStart) * tilesW
-        let H = height, W = width, frameSize = height * width
+        let H = height, W = width
         let top = padding.top, left = padding.left
         let geometry = self
         geometry.frameSources.withUnsafeBufferPointer { sources in
@@ -113,12 +116,7 @@ extension ConvGeometry {
                             t += tilesW
                             continue
                         }
-                        let plane: UnsafePointer<Float>
-                        if source < geometry.cacheFrames, let cache {
-                            plane = cache + ((b * C + c) * geometry.cacheFrames + source) * frameSize
-                        } else {
-                            plane = x + ((b * C + c) * geometry.frames + source - geometry.cacheFrames) * frameSize
-                        }
+                        let plane = geometry.plane(x: x, cache: cache, b: b, channel: c, source: source)
                         // The patch's 4 input rows; nil where a row is padding.
                         let h0 = 2 * ty - top
                         func row(_ i: Int) -> UnsafePointer<Float>? {
@@ -261,6 +259,13 @@ extension ConvGeometry {
 /// U[ξ][o][kt·C + c] = (G g Gᵀ)[ξ] for each 3×3 kernel g = weight[o, c, kt] (`[O, C, kT, 3, 3]`),
 /// G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]]: `[16, O, kT·C]`, the A operands of
 /// `winogradConvolve`'s GEMMs.
+///
+/// `conv3d` transforms a layer's weights on every call rather than keeping them with the layer:
+/// they are 16/9 the size of the weights (a 3×3×3 Wan VAE conv with 384 channels: 28.3 MB
+/// against 15.9 MB), so keeping them for every layer would add 1.8× the VAE's 3×3 weights to
+/// the resident memory that issue #18 bounds. What that would save is small: the transform
+/// costs ~30 additions per 3×3 kernel, the GEMMs 2·16 flops per kernel for every 2×2 output
+/// tile, and a call covers hundreds of tiles or more (a 30×52 frame has 390).
 func winogradWeights(_ weight: UnsafePointer<Float>, outChannels O: Int, channels C: Int, kT: Int)
     -> UnsafeMutableBufferPointer<Float> {
     let K = kT * C

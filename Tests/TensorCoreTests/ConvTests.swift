@@ -105,13 +105,18 @@ final class ConvTests: XCTestCase {
 
     // MARK: Winograd F(2×2, 3×3)
 
-    /// Winograd's error bound against the direct dot product's: each output is the sum of 9
-    /// of the 16 products M[ξ], each a K = kT·C term dot product of transformed weights
-    /// (|U| ≤ 9/4 · max|g|: a row of G g G^T sums at most 3 × 3 halves) and transformed inputs
-    /// (|V| ≤ 4 · max|d|: Bᵀ d B sums at most 2 × 2 entries of each of 2 rows). Its worst-case
-    /// rounding error is therefore 9 · K · (9/4 · 4) · u · max|g d| = 81 K u, against 9 K u for
-    /// the direct 9K-term product: 9 times as large (the transforms' own roundings are a few u
-    /// each, far below). So the bound is 9 × the direct test's; an indexing error is O(1).
+    /// Winograd's error bound, relative to the direct dot product's (u = Float's unit roundoff,
+    /// K = kT·C). Each output is a ±1 sum of 9 of the 16 products M[ξ] (Aᵀ's rows have 3
+    /// non-zeros, so Aᵀ M A takes 3 × 3 of them), and each M[ξ] is a K-term dot product of a
+    /// transformed weight and a transformed input:
+    /// - |U| ≤ 9/4 · max|g|: an entry of G g Gᵀ is a sum of at most 3 × 3 kernel values, each
+    ///   weighted by at most ½ · ½ or 1;
+    /// - |V| ≤ 4 · max|d|: Bᵀ's rows have 2 non-zeros (±1), so an entry of Bᵀ d B is a ±1 sum
+    ///   of 2 × 2 input values.
+    /// The products' worst-case rounding error is therefore 9 · K · (9/4 · 4) · u · max|g|·max|d|
+    /// = 81 K u · max|g|·max|d|, against 9 K u · max|g|·max|d| for the direct 9K-term product:
+    /// 9 times as large. The transforms' own roundings are a few u each, far below that. So the
+    /// tolerance is 9 × the direct test's, while an indexing error is O(1).
     private let winogradToleranceScale: Float = 9
 
     func testWinogradMatchesReference() {
