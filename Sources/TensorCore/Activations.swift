@@ -68,19 +68,25 @@ public enum Activation: String, Sendable, CaseIterable {
         guard let base = p.baseAddress else { return }
         // A cancelled job's activations are skipped (`CancellationFlag.current`).
         if CancellationFlag.current?.isCancelled == true { return }
-        // One loop per case so each inner loop has no switch.
         Parallel.forEach(p.count, grain: 8_192) { range in
-            let chunk = base + range.lowerBound
-            switch self {
-            case .identity: break
-            case .relu: for i in range { p[i] = Activation.reluOf(p[i]) }
-            case .sigmoid: zk_activate(ZK_SIGMOID, chunk, range.count)
-            case .tanh: for i in range { p[i] = Foundation.tanh(p[i]) }
-            case .silu: zk_activate(ZK_SILU, chunk, range.count)
-            case .gelu: zk_activate(ZK_GELU, chunk, range.count)
-            case .geluTanh: zk_activate(ZK_GELU_TANH, chunk, range.count)
-            case .quickGELU: zk_activate(ZK_QUICK_GELU, chunk, range.count)
-            }
+            applySerially(base + range.lowerBound, count: range.count)
+        }
+    }
+
+    /// Applies the activation in place to `count` values at `base`, on the calling thread: for
+    /// kernels that fuse it into a pass they already run in parallel (the same formulas as
+    /// `apply`, so the same values).
+    public func applySerially(_ base: UnsafeMutablePointer<Float>, count: Int) {
+        // One loop per case so each inner loop has no switch.
+        switch self {
+        case .identity: break
+        case .relu: for i in 0..<count { base[i] = Activation.reluOf(base[i]) }
+        case .sigmoid: zk_activate(ZK_SIGMOID, base, count)
+        case .tanh: for i in 0..<count { base[i] = Foundation.tanh(base[i]) }
+        case .silu: zk_activate(ZK_SILU, base, count)
+        case .gelu: zk_activate(ZK_GELU, base, count)
+        case .geluTanh: zk_activate(ZK_GELU_TANH, base, count)
+        case .quickGELU: zk_activate(ZK_QUICK_GELU, base, count)
         }
     }
 

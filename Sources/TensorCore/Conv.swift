@@ -50,16 +50,20 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil,
 ///   In `.replicate` mode the remaining front padding repeats the cache's first frame.
 /// - `algorithm`: im2col + GEMM, or Winograd F(2×2, 3×3) for 3×3 spatial kernels with enough
 ///   channels (`.automatic`, the default, picks; WinogradConv.swift).
+/// - `addend: [B, O, To, Ho, Wo]` or `nil`: added to the result, in the pass that writes the
+///   bias (a residual connection without a pass of its own).
 /// - returns `[B, O, To, Ho, Wo]`; `To` may be 0 when the sequence is shorter than the kernel.
 public func conv3d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil,
                    stride: (Int, Int, Int) = (1, 1, 1),
                    temporalPadding: TemporalPadding = .none,
                    spatialPadding: Padding2D = .zero,
                    dilation: (Int, Int, Int) = (1, 1, 1),
-                   cache: Tensor? = nil, algorithm: ConvAlgorithm = .automatic) -> Tensor {
+                   cache: Tensor? = nil, adding addend: Tensor? = nil,
+                   algorithm: ConvAlgorithm = .automatic) -> Tensor {
     conv3d(x, weight: weight, bias: bias, stride: stride, temporalPadding: temporalPadding,
            spatialPadding: spatialPadding, dilation: dilation, cache: cache,
-           columnBudget: defaultColumnBudget, minimumPositions: minimumChunkPositions, algorithm: algorithm)
+           columnBudget: defaultColumnBudget, minimumPositions: minimumChunkPositions,
+           adding: addend, algorithm: algorithm)
 }
 
 /// `conv3d` with explicit chunking, so tests can force many chunks: the im2col buffer holds
@@ -70,7 +74,7 @@ func conv3d(_ x: Tensor, weight: Tensor, bias: Tensor?,
             stride: (Int, Int, Int), temporalPadding: TemporalPadding,
             spatialPadding: Padding2D, dilation: (Int, Int, Int),
             cache: Tensor?, columnBudget: Int, minimumPositions: Int = 0,
-            algorithm: ConvAlgorithm = .automatic) -> Tensor {
+            adding addend: Tensor? = nil, algorithm: ConvAlgorithm = .automatic) -> Tensor {
     precondition(x.rank == 5, "conv3d: input must be [B, C, F, H, W], got \(x.shape)")
     precondition(weight.rank == 5, "conv3d: weight must be [O, C, kT, kH, kW], got \(weight.shape)")
     precondition(weight.shape[1] == x.shape[1],
@@ -91,18 +95,30 @@ func conv3d(_ x: Tensor, weight: Tensor, bias: Tensor?,
                          temporal: temporalPadding, padding: spatialPadding)
     let O = g.outChannels, P = g.outPositions, K = g.columnRows
     let outShape = [g.batch, O, g.outFrames, g.outHeight, g.outWidth]
+    if let addend {
+        precondition(addend.shape == outShape, "conv3d: addend \(addend.shape) must match the output \(outShape)")
+    }
 
     return Tensor(shape: outShape) { out in
         guard let y = out.baseAddress else { return }
-        // y: [B, O, P]; start from the bias, then accumulate GEMMs (beta = 1).
-        if let bias {
-            bias.data.withUnsafeBufferPointer { b in
-                Parallel.forEach(g.batch * O, grain: max(1, 65_536 / max(1, P))) { range in
-                    for plane in range { (y + plane * P).initialize(repeating: b[plane % O], count: P) }
+        // y: [B, O, P]; start from the bias (plus the addend), then accumulate GEMMs (beta = 1).
+        let biasData = bias?.data ?? []
+        let addendData = addend?.data ?? []
+        let hasAddend = addend != nil  // (an empty array's buffer may still have a base address)
+        biasData.withUnsafeBufferPointer { b in
+        addendData.withUnsafeBufferPointer { a in
+            Parallel.forEach(g.batch * O, grain: max(1, 65_536 / max(1, P))) { range in
+                for plane in range {
+                    let value = b.isEmpty ? 0 : b[plane % O]
+                    if hasAddend, let source = a.baseAddress {
+                        let from = source + plane * P, to = y + plane * P
+                        for i in 0..<P { (to + i).initialize(to: from[i] + value) }
+                    } else {
+                        (y + plane * P).initialize(repeating: value, count: P)
+                    }
                 }
             }
-        } else {
-            out.initialize(repeating: 0)
+        }
         }
         x.data.withUnsafeBufferPointer { xBuf in
         weight.data.withUnsafeBufferPointer { wBuf in

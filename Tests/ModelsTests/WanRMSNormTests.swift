@@ -36,4 +36,20 @@ final class WanRMSNormTests: XCTestCase {
         assertClose(x.wanRMSNorm(gamma: gamma),
                     Reference.wanRMSNorm(x.data, shape: shape, gamma: gamma.data, axis: 1), tolerance: 4e-6)
     }
+
+    func testFusedActivationEqualsNormThenActivation() {
+        // The residual blocks' `norm(x, activation: .silu)` applies the same SiLU kernel to the
+        // same values as `norm(x).silu()`, only row by row: the results are identical. Shape with
+        // several 256-position chunks and a ragged last one, for both axes.
+        let x = randomTensor([2, 5, 2, 17, 19], seed: 37)
+        let gamma = randomTensor([5, 1, 1, 1], seed: 38)
+        for activation in [Activation.silu, .gelu, .relu] {
+            XCTAssertEqual(x.wanRMSNorm(gamma: gamma, activation: activation).data,
+                           x.wanRMSNorm(gamma: gamma).activated(activation).data, "\(activation)")
+        }
+        let rows = randomTensor([3, 9, 6], seed: 39)
+        let g = randomTensor([6], seed: 40)
+        XCTAssertEqual(rows.wanRMSNorm(gamma: g, axis: -1, activation: .silu).data,
+                       rows.wanRMSNorm(gamma: g, axis: -1).silu().data)
+    }
 }

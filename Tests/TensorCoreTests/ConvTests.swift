@@ -119,6 +119,35 @@ final class ConvTests: XCTestCase {
     /// tolerance is 9 × the direct test's, while an indexing error is O(1).
     private let winogradToleranceScale: Float = 9
 
+    func testAddendIsAddedOnEveryPath() {
+        // `adding:` (a residual folded into the bias pass) on the pointwise, im2col and Winograd
+        // paths, against the reference plus the addend. The addend is one more term of each
+        // output's sum, within the same dot-product tolerance (|addend| ≤ 1 like the products).
+        let cases: [(weight: [Int], temporal: TemporalPadding, spatial: Padding2D, algorithm: ConvAlgorithm)] = [
+            ([16, 16, 1, 1, 1], .none, .zero, .automatic),
+            ([16, 16, 3, 3, 3], .causal(2), .uniform(1), .im2col),
+            ([16, 16, 3, 3, 3], .causal(2), .uniform(1), .winograd),
+        ]
+        let input = [2, 16, 3, 5, 6]
+        let x = GemmTestData.uniform(input, seed: 41)
+        for c in cases {
+            let w = GemmTestData.uniform(c.weight, seed: 42), b = GemmTestData.uniform([16], seed: 43)
+            let addend = GemmTestData.uniform([2, 16, 3, 5, 6], seed: 44)
+            let y = conv3d(x, weight: w, bias: b, temporalPadding: c.temporal, spatialPadding: c.spatial,
+                           adding: addend, algorithm: c.algorithm)
+            let expected = Reference.conv3d(
+                x.data, shape: input, weight: w.data, weightShape: c.weight, bias: b.data,
+                stride: [1, 1, 1], dilation: [1, 1, 1], padBefore: c.temporal.before, padAfter: c.temporal.after,
+                replicate: false, top: c.spatial.top, bottom: c.spatial.bottom, left: c.spatial.left,
+                right: c.spatial.right)
+            XCTAssertEqual(y.shape, expected.shape)
+            let scale: Float = c.algorithm == .winograd ? winogradToleranceScale : 1
+            GemmTestData.assertClose(y.data, zip(expected.data, addend.data).map { $0 + $1 },
+                                     tolerance: scale * GemmTestData.dotTolerance(c.weight[1...].reduce(1, *) + 1),
+                                     "\(c.weight) \(c.algorithm)")
+        }
+    }
+
     func testWinogradMatchesReference() {
         let cases: [(input: [Int], weight: [Int], stride: (Int, Int, Int), temporal: TemporalPadding,
                      spatial: Padding2D, label: String)] = [

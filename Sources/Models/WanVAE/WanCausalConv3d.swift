@@ -33,21 +33,22 @@ struct WanCausalConv3d: Sendable {
         spatialPadding = Padding2D(padding.1, padding.2)
     }
 
-    /// Convolves `x` with `cache` frames (or zeros) in front, without touching any cache.
+    /// Convolves `x` with `cache` frames (or zeros) in front, without touching any cache, and
+    /// adds `addend` (`[B, O, F', H', W']`, a residual) to the result if given.
     /// x: [B, C, F, H, W] -> [B, O, F', H', W']
-    func callAsFunction(_ x: Tensor, previous: Tensor? = nil) -> Tensor {
+    func callAsFunction(_ x: Tensor, previous: Tensor? = nil, adding addend: Tensor? = nil) -> Tensor {
         conv3d(x, weight: weight, bias: bias, stride: stride,
                temporalPadding: .causal(causalFrames), spatialPadding: spatialPadding,
-               cache: causalFrames > 0 ? previous : nil)
+               cache: causalFrames > 0 ? previous : nil, adding: addend)
     }
 
     /// Convolves one chunk, using and then updating this conv's slot of `cache` (the last
-    /// `WanCausalCache.frameCount` frames of the input sequence so far).
+    /// `WanCausalCache.frameCount` frames of the input sequence so far), plus `addend`.
     /// x: [B, C, F, H, W] -> [B, O, F', H', W']
-    func callAsFunction(_ x: Tensor, cache: inout WanCausalCache) -> Tensor {
+    func callAsFunction(_ x: Tensor, cache: inout WanCausalCache, adding addend: Tensor? = nil) -> Tensor {
         let slot = cache.nextSlot()
         let previous = cache.frames(slot)
-        let y = self(x, previous: previous)
+        let y = self(x, previous: previous, adding: addend)
         cache[slot] = .frames(causalCacheTail(x, previous: previous, count: WanCausalCache.frameCount))
         return y
     }

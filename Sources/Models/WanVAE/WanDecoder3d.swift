@@ -71,7 +71,7 @@ struct WanDecoder3d: Sendable {
             case let .residual(block): h = try block(h, cache: &cache, firstChunk: firstChunk)
             }
         }
-        h = normOut(h).silu()
+        h = normOut(h, activation: .silu)
         return convOut(h, cache: &cache)
     }
 }

@@ -74,7 +74,7 @@ struct WanEncoder3d: Sendable {
             }
         }
         h = try midBlock(h, cache: &cache)
-        h = normOut(h).silu()
+        h = normOut(h, activation: .silu)
         return convOut(h, cache: &cache)
     }
 }

@@ -15,9 +15,10 @@ struct WanRMSNorm: Sendable {
         gamma = try source.tensor("gamma", shape: [channels] + Array(repeating: 1, count: trailingOnes))
     }
 
-    /// x: [B, C, ...] -> [B, C, ...]
-    func callAsFunction(_ x: Tensor) -> Tensor {
-        x.wanRMSNorm(gamma: gamma, axis: 1)
+    /// x: [B, C, ...] -> [B, C, ...], then `activation` in the same pass (the residual blocks'
+    /// and heads' `norm → SiLU`, without a second pass over the activations or a copy).
+    func callAsFunction(_ x: Tensor, activation: Activation = .identity) -> Tensor {
+        x.wanRMSNorm(gamma: gamma, axis: 1, activation: activation)
     }
 }
 
@@ -26,8 +27,10 @@ extension Tensor {
     /// `x / max(‖x‖₂, 1e-12) · √C · gamma[c] (+ bias[c])`, where the norm is taken over
     /// `axis` (C elements) at each other position. There is no eps inside the root.
     /// `gamma` (and `bias`) have C elements in any shape (`[C, 1, 1, 1]` in checkpoints).
-    /// `axis` is 1 for `channel_first` inputs `[B, C, *]` and -1 otherwise.
-    func wanRMSNorm(gamma: Tensor, bias: Tensor? = nil, axis: Int = 1) -> Tensor {
+    /// `axis` is 1 for `channel_first` inputs `[B, C, *]` and -1 otherwise. `activation` is
+    /// applied to each output row as soon as it is written, while it is still in cache.
+    func wanRMSNorm(gamma: Tensor, bias: Tensor? = nil, axis: Int = 1,
+                    activation: Activation = .identity) -> Tensor {
         // x: [B, C, F, H, W] or [B, C, H, W] (axis 1), or [..., C] (axis -1)
         let ax = self.axis(axis)
         let channels = shape[ax]
@@ -64,6 +67,7 @@ extension Tensor {
                             let gc = g[c]
                             let bc = b?[c] ?? 0
                             for j in 0..<n { poc[j] = pxc[j] * factor[j] * gc + bc }
+                            activation.applySerially(poc, count: n)
                         }
                     }
                 }

@@ -26,11 +26,15 @@ struct WanResidualBlock: Sendable {
     /// x: [B, Cin, F, H, W] -> [B, Cout, F, H, W]
     func callAsFunction(_ x: Tensor, cache: inout WanCausalCache) throws(TensorShapeError) -> Tensor {
         let residual = convShortcut.map { $0(x) } ?? x
-        var h = norm1(x).silu()
+        var h = norm1(x, activation: .silu)
         h = conv1(h, cache: &cache)
-        h = norm2(h).silu()
-        h = conv2(h, cache: &cache)
-        try h += residual
-        return h
+        // conv2 keeps the shape of its input (3×3×3, causal time padding, spatial padding 1),
+        // so the residual must already fit conv1's output; it is added in conv2's bias pass.
+        guard h.shape == residual.shape else {
+            throw TensorShapeError(operation: "WanResidualBlock residual add", shapes: [h.shape, residual.shape],
+                                   expected: "the shortcut's output shaped like the convs' output")
+        }
+        h = norm2(h, activation: .silu)
+        return conv2(h, cache: &cache, adding: residual)
     }
 }
