@@ -64,17 +64,27 @@ def swift_clip(binary: str, model: str, prompt: str, seed: int, args) -> np.ndar
 
 
 class DiffusersEngine:
+    """The folder's own pipeline class (WanPipeline for tiny-shapes, TextToVideoSDPipeline for
+    tiny-shapes-unet) at the folder's defaults (zoetrope.json), as the Swift engine runs it."""
+
     def __init__(self, model: str):
         import torch
-        from diffusers import WanPipeline
+        from diffusers import DiffusionPipeline
         self.torch = torch
-        self.pipe = WanPipeline.from_pretrained(model, torch_dtype=torch.float32)
+        self.pipe = DiffusionPipeline.from_pretrained(model, torch_dtype=torch.float32)
         self.pipe.set_progress_bar_config(disable=True)
+        # A folder without zoetrope.json (a fresh `train.py export`) runs at tiny-shapes' defaults.
+        self.defaults = {"frames": 17, "width": 64, "height": 64, "steps": 20, "guidance_scale": 5.0}
+        settings = os.path.join(model, "zoetrope.json")
+        if os.path.exists(settings):
+            with open(settings) as f:
+                self.defaults |= json.load(f)["defaults"]
 
     def clip(self, prompt: str, seed: int, args) -> np.ndarray:
         g = self.torch.Generator("cpu").manual_seed(seed)
-        out = self.pipe(prompt=prompt, negative_prompt="", num_frames=17, height=64, width=64,
-                        num_inference_steps=args.steps or 20, guidance_scale=args.guidance or 5.0,
+        d = self.defaults
+        out = self.pipe(prompt=prompt, negative_prompt="", num_frames=d["frames"], height=d["height"], width=d["width"],
+                        num_inference_steps=args.steps or d["steps"], guidance_scale=args.guidance or d["guidance_scale"],
                         generator=g, output_type="np")
         return out.frames[0]
 

@@ -44,9 +44,10 @@ import importlib.util
 import sentencepiece as spm
 import tokenizers
 import transformers
-from tokenizers import Regex, Tokenizer, normalizers, pre_tokenizers, trainers
-from tokenizers.models import BPE
 from transformers import CLIPTokenizer, T5Tokenizer
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from clip_bpe import bytes_to_unicode, train_clip_bpe  # noqa: E402
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", ".."))
 OUT = os.path.join(ROOT, "Tests", "Fixtures", "tokenizers")
@@ -148,65 +149,8 @@ def write_unigram(workdir):
 # CLIP BPE
 # --------------------------------------------------------------------------------------------
 
-def bytes_to_unicode():
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + \
-        list(range(ord("®"), ord("ÿ") + 1))
-    cs = bs[:]
-    n = 0
-    for b in range(256):
-        if b not in bs:
-            bs.append(b)
-            cs.append(256 + n)
-            n += 1
-    return [chr(c) for c in cs]
-
-
-CLIP_PATTERN = r"""<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+"""
-
-
-def write_clip(workdir):
-    tok = Tokenizer(BPE(end_of_word_suffix="</w>", continuing_subword_prefix="", fuse_unk=False))
-    tok.normalizer = normalizers.Sequence(
-        [normalizers.NFC(), normalizers.Replace(Regex(r"\s+"), " "), normalizers.Lowercase()])
-    tok.pre_tokenizer = pre_tokenizers.Sequence([
-        pre_tokenizers.Split(Regex(CLIP_PATTERN), behavior="removed", invert=True),
-        pre_tokenizers.ByteLevel(add_prefix_space=False),
-    ])
-    trainer = trainers.BpeTrainer(vocab_size=1100, min_frequency=2, show_progress=False,
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-                                  end_of_word_suffix="</w>", special_tokens=[])
-    tok.train_from_iterator(training_sentences(), trainer=trainer)
-    model = json.loads(tok.to_str())["model"]
-    merges = [m if isinstance(m, str) else " ".join(m) for m in model["merges"]]
-    base = bytes_to_unicode()
-    vocab_list = base + [b + "</w>" for b in base]
-    seen = set(vocab_list)
-    for m in merges:
-        a, b = m.split(" ")
-        if a + b not in seen:
-            seen.add(a + b)
-            vocab_list.append(a + b)
-    vocab_list += ["<|startoftext|>", "<|endoftext|>"]
-    vocab = {t: i for i, t in enumerate(vocab_list)}
-    d = os.path.join(OUT, "clip")
-    os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, "vocab.json"), "w", encoding="utf-8") as f:
-        json.dump(vocab, f, ensure_ascii=False)
-    with open(os.path.join(d, "merges.txt"), "w", encoding="utf-8") as f:
-        f.write("#version: 0.2\n" + "\n".join(merges) + "\n")
-    special = {"bos_token": "<|startoftext|>", "eos_token": "<|endoftext|>",
-               "unk_token": "<|endoftext|>", "pad_token": "!"}
-    with open(os.path.join(d, "special_tokens_map.json"), "w", encoding="utf-8") as f:
-        json.dump(special, f, indent=2)
-    legacy = os.path.join(workdir, "clip_legacy")
-    os.makedirs(legacy, exist_ok=True)
-    for name in ["vocab.json", "merges.txt", "special_tokens_map.json"]:
-        shutil.copy(os.path.join(d, name), os.path.join(legacy, name))
-    clip = CLIPTokenizer.from_pretrained(legacy)
-    assert clip.pad_token == "!", clip.pad_token
-    clip.save_pretrained(os.path.join(workdir, "clip_saved"))
-    for name in ["tokenizer.json", "tokenizer_config.json"]:
-        shutil.copy(os.path.join(workdir, "clip_saved", name), os.path.join(d, name))
+def write_clip(workdir):  # noqa: ARG001 (kept for the call below)
+    train_clip_bpe(training_sentences(), vocab_size=1100, out_dir=os.path.join(OUT, "clip"), pad_token="!")
 
 
 # --------------------------------------------------------------------------------------------

@@ -192,22 +192,16 @@ def log_row(name: str, row: dict) -> None:
 
 
 # ----------------------------------------------------------------------------- tokenizer
-def stage_tokenizer(args) -> None:
-    out = path("tokenizer", "spiece.model")
-    if os.path.exists(out):
-        print("tokenizer: done")
-        return
-    if os.path.exists(kept_path("spiece.model")):
-        import shutil
-        shutil.copy(kept_path("spiece.model"), out)
-        print("tokenizer: copied the kept", kept_path("spiece.model"))
-        return
-    import sentencepiece as spm
+def tokenizer_corpus(two_objects: bool) -> set[str]:
+    """The text a tokenizer is trained on: the world's captions in every training phrasing (and
+    two-object ones), the canonical caption of every combination, some general sentences and
+    every printable ASCII character, so prompts outside the world still tokenise into real
+    pieces. Never the held-out phrasings (shapes_world.HELD_OUT_*)."""
     rng = random.Random(7)
     lines = set()
     for _ in range(30000):
         lines.add(world.caption(world.sample_spec(rng), rng))
-    if RECIPE["two_object_share"]:
+    if two_objects:
         for _ in range(20000):
             lines.add(world.scene_caption(world.sample_scene(rng), rng))
     for spec in [world.Spec(c, s, m, b) for c, s, m, b in world.all_combos()]:
@@ -225,6 +219,21 @@ def stage_tokenizer(args) -> None:
     for g in general:
         lines.add(g)
     lines.add("".join(chr(c) for c in range(33, 127)))
+    return lines
+
+
+def stage_tokenizer(args) -> None:
+    out = path("tokenizer", "spiece.model")
+    if os.path.exists(out):
+        print("tokenizer: done")
+        return
+    if os.path.exists(kept_path("spiece.model")):
+        import shutil
+        shutil.copy(kept_path("spiece.model"), out)
+        print("tokenizer: copied the kept", kept_path("spiece.model"))
+        return
+    import sentencepiece as spm
+    lines = tokenizer_corpus(two_objects=bool(RECIPE["two_object_share"]))
     corpus = path("tokenizer", "corpus.txt")
     with open(corpus, "w") as f:
         f.write("\n".join(sorted(lines)) + "\n")
