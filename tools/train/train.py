@@ -122,30 +122,42 @@ def stage_keep(args) -> None:  # noqa: ARG001
     its step and data rng, and the text encoder's and DiT's weights (fp16) with theirs; no
     optimiser moments."""
     import shutil
-    from safetensors.torch import save_file
     os.makedirs(os.path.join(KEPT, RECIPE_NAME), exist_ok=True)
     kept = []
     if os.path.exists(path("tokenizer", "spiece.model")):
         shutil.copy(path("tokenizer", "spiece.model"), kept_path("spiece.model"))
         kept.append("tokenizer")
-    if os.path.exists(path("vae.pt")):
-        state = torch.load(path("vae.pt"), weights_only=False)
-        save_file({k: v.float().contiguous() for k, v in state["model"].items()}, kept_path("vae.safetensors"),
-                  metadata=dict(step=str(state["step"]), rng=json.dumps(state["rng"].getstate()),
-                                config=json.dumps(VAE_CONFIG)))
-        kept.append(f"VAE step {state['step']}")
-    if os.path.exists(path("dit.pt")):
-        state = torch.load(path("dit.pt"), weights_only=False)
-        tensors = {f"te.{k}": v for k, v in state["te"].items()} | {f"dit.{k}": v for k, v in state["dit"].items()}
-        # fp16 halves what each kept step adds to git (6 MB, not 12). Its rounding, at most 2^-11
-        # (4.9e-4) relative, is about one Adam step at the peak learning rate 4e-4, taken once.
-        save_file({k: v.half().contiguous() for k, v in tensors.items()}, kept_path("dit.safetensors"),
-                  metadata=dict(step=str(state["step"]), rng=json.dumps(state["rng"].getstate()),
-                                dit_config=json.dumps(DIT_CONFIG), text_config=json.dumps(TEXT_CONFIG)))
-        kept.append(f"DiT step {state['step']}")
+    step = keep_checkpoint("vae", ["model"], half=False, configs=dict(config=VAE_CONFIG))
+    if step is not None:
+        kept.append(f"VAE step {step}")
+    # fp16 halves what each kept step adds to git (6 MB, not 12). Its rounding, at most 2^-11
+    # (4.9e-4) relative, is about one Adam step at the peak learning rate 4e-4, taken once.
+    step = keep_checkpoint("dit", ["te", "dit"], half=True, configs=dict(dit_config=DIT_CONFIG, text_config=TEXT_CONFIG))
+    if step is not None:
+        kept.append(f"DiT step {step}")
     if not kept:
         raise SystemExit(f"keep: {RUNS} holds nothing to keep (no tokenizer, vae.pt or dit.pt)")
     print(f"keep: {os.path.join(KEPT, RECIPE_NAME)} ({', '.join(kept)})")
+
+
+def keep_checkpoint(name: str, entries: list[str], half: bool, configs: dict) -> int | None:
+    """Writes the networks of runs/<recipe>/<name>.pt to tools/train/checkpoints/<recipe>/<name>.safetensors
+    (fp16 if `half`, else fp32), with the step, the data rng and `configs` (each as JSON) as metadata,
+    and no optimiser moments. `entries` name the state's networks: "model" keeps its keys bare
+    (a VAE), any other entry prefixes them "<entry>." (te., dit., unet.). Returns the step, or None
+    when there is no such checkpoint."""
+    from safetensors.torch import save_file
+    if not os.path.exists(path(f"{name}.pt")):
+        return None
+    state = torch.load(path(f"{name}.pt"), weights_only=False)
+    tensors = {}
+    for entry in entries:
+        tensors |= {(k if entry == "model" else f"{entry}.{k}"): v for k, v in state[entry].items()}
+    save_file({k: (v.half() if half else v.float()).contiguous() for k, v in tensors.items()},
+              kept_path(f"{name}.safetensors"),
+              metadata=dict(step=str(state["step"]), rng=json.dumps(state["rng"].getstate()),
+                            **{k: json.dumps(v) for k, v in configs.items()}))
+    return state["step"]
 
 
 def load_kept(name: str) -> tuple[dict, dict]:

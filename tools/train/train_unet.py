@@ -337,25 +337,18 @@ def stage_keep(args) -> None:  # noqa: ARG001
     """Copies the tokenizer, the VAE (fp32) and the UNet and text encoder (fp16) with their steps
     and data rngs into tools/train/checkpoints/unet/, for git; no optimiser moments."""
     import shutil
-    from safetensors.torch import save_file
     os.makedirs(os.path.join(T.KEPT, T.RECIPE_NAME), exist_ok=True)
     kept = []
     if os.path.exists(path("tokenizer", "vocab.json")):
         shutil.copytree(path("tokenizer"), kept_path("tokenizer"), dirs_exist_ok=True)
         kept.append("tokenizer")
-    if os.path.exists(path("vae.pt")):
-        state = torch.load(path("vae.pt"), weights_only=False)
-        save_file({k: v.float().contiguous() for k, v in state["model"].items()}, kept_path("vae.safetensors"),
-                  metadata=dict(step=str(state["step"]), rng=json.dumps(state["rng"].getstate()),
-                                config=json.dumps(VAE_CONFIG)))
-        kept.append(f"VAE step {state['step']}")
-    if os.path.exists(path("unet.pt")):
-        state = torch.load(path("unet.pt"), weights_only=False)
-        tensors = {f"te.{k}": v for k, v in state["te"].items()} | {f"unet.{k}": v for k, v in state["unet"].items()}
-        save_file({k: v.half().contiguous() for k, v in tensors.items()}, kept_path("unet.safetensors"),
-                  metadata=dict(step=str(state["step"]), rng=json.dumps(state["rng"].getstate()),
-                                unet_config=json.dumps(UNET_CONFIG), text_config=json.dumps(TEXT_CONFIG)))
-        kept.append(f"UNet step {state['step']}")
+    step = T.keep_checkpoint("vae", ["model"], half=False, configs=dict(config=VAE_CONFIG))
+    if step is not None:
+        kept.append(f"VAE step {step}")
+    step = T.keep_checkpoint("unet", ["te", "unet"], half=True,
+                             configs=dict(unet_config=UNET_CONFIG, text_config=TEXT_CONFIG))
+    if step is not None:
+        kept.append(f"UNet step {step}")
     if not kept:
         raise SystemExit(f"keep: {T.RUNS} holds nothing to keep")
     print(f"keep: {os.path.join(T.KEPT, T.RECIPE_NAME)} ({', '.join(kept)})")
