@@ -330,6 +330,47 @@ def vae_batch(rng: random.Random, n: int, exclude) -> tuple[torch.Tensor, torch.
 
 
 # ----------------------------------------------------------------------------- vae
+def log_step(name: str, step: int, loss: torch.Tensor, t0: float, print_every: int, save_every: int, save) -> None:
+    """After a training step: appends its loss and time to runs/<recipe>/<name>_log.csv, prints them
+    every `print_every` steps and calls `save` every `save_every`."""
+    log_row(name, dict(step=step, loss=round(loss.item(), 5), sec=round(time.time() - t0, 3)))
+    if step % print_every == 0:
+        print(f"{name} step {step} loss {loss.item():.4f} ({time.time() - t0:.2f}s/step)", flush=True)
+    if step % save_every == 0:
+        save()
+
+
+def optimiser_step(opt, params, loss: torch.Tensor, peak_lr: float, step: int, total_steps: int, warmup: int,
+                   warm_from: int = 0) -> None:
+    """Backpropagates `loss` and takes one AdamW step at the learning rate of `step`: a linear warm-up
+    over `warmup` steps from `warm_from`, then a cosine decay from `peak_lr` to 10% of it at
+    `total_steps`; gradients clipped to norm 1."""
+    lr = peak_lr * min(1.0, (step + 1 - warm_from) / warmup) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / total_steps)))
+    for g in opt.param_groups:
+        g["lr"] = lr
+    opt.zero_grad(); loss.backward()
+    torch.nn.utils.clip_grad_norm_(params, 1.0)
+    opt.step()
+
+
+def vae_step(vae, opt, x: torch.Tensor, obj: torch.Tensor, object_gain: float, step: int, total_steps: int,
+             warm_from: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One optimiser step of a VAE (AutoencoderKLWan or AutoencoderKL) on `x` with object mask `obj`
+    (same shape but one channel): L1 + L2 reconstruction of a posterior sample, weighted 1 +
+    `object_gain` on the objects (a few percent of the pixels, and their shape is what the plain
+    loss blurs), plus 1e-4 KL; AdamW at 1e-3 with a 100-step warm-up from `warm_from` and a cosine
+    decay to 10% over `total_steps`. Returns (loss, reconstruction, KL)."""
+    post = vae.encode(x).latent_dist
+    y = vae.decode(post.sample()).sample
+    w = 1 + object_gain * obj
+    err = (y - x).abs() + (y - x) ** 2
+    rec = (w * err).mean() / w.mean()
+    kl = 0.5 * (post.mean.pow(2) + post.var - 1 - post.logvar).mean()
+    loss = rec + 1e-4 * kl
+    optimiser_step(opt, vae.parameters(), loss, 1e-3, step, total_steps, warmup=100, warm_from=warm_from)
+    return loss, rec, kl
+
+
 def stage_vae(args) -> None:
     from diffusers import AutoencoderKLWan
     torch.manual_seed(0)
@@ -361,21 +402,8 @@ def stage_vae(args) -> None:
         # receptive field spans several latent frames, and latent frames never seen in training
         # decode wrong (measured: 5-frame crops broke latent frames 2-4, 9-frame crops 3-4).
         x, obj = vae_batch(rng, 6, held)
-        post = vae.encode(x).latent_dist
-        z = post.sample()
-        y = vae.decode(z).sample
-        # objects are a few percent of the pixels, and their shape is what the plain loss blurs
-        w = 1 + RECIPE["vae_object_gain"] * obj
-        err = (y - x).abs() + (y - x) ** 2
-        rec = (w * err).mean() / w.mean()
-        kl = 0.5 * (post.mean.pow(2) + post.var - 1 - post.logvar).mean()
-        loss = rec + 1e-4 * kl
-        lr = 1e-3 * min(1.0, (step - warm_from + 1) / 100) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / args.vae_steps)))
-        for g in opt.param_groups:
-            g["lr"] = lr
-        opt.zero_grad(); loss.backward()
-        torch.nn.utils.clip_grad_norm_(vae.parameters(), 1.0)
-        opt.step(); step += 1
+        loss, rec, kl = vae_step(vae, opt, x, obj, RECIPE["vae_object_gain"], step, args.vae_steps, warm_from)
+        step += 1
         log_row("vae", dict(step=step, loss=round(loss.item(), 5), rec=round(rec.item(), 5),
                             kl=round(kl.item(), 4), sec=round(time.time() - t0, 3)))
         if step % 50 == 0:
@@ -457,17 +485,9 @@ def stage_decoder(args) -> None:
             z = vae.encode(x).latent_dist.mean  # what the latent pool holds and the DiT learns
         y = vae.decode(z).sample
         loss = (y - x).abs().mean() + F.mse_loss(y, x)
-        lr = 3e-4 * min(1.0, (step + 1) / 50) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / args.decoder_steps)))
-        for g in opt.param_groups:
-            g["lr"] = lr
-        opt.zero_grad(); loss.backward()
-        torch.nn.utils.clip_grad_norm_(trainable, 1.0)
-        opt.step(); step += 1
-        log_row("decoder", dict(step=step, loss=round(loss.item(), 5), sec=round(time.time() - t0, 3)))
-        if step % 25 == 0:
-            print(f"decoder step {step} loss {loss.item():.4f} ({time.time() - t0:.2f}s/step)", flush=True)
-        if step % 100 == 0:
-            save()
+        optimiser_step(opt, trainable, loss, 3e-4, step, args.decoder_steps, warmup=50)
+        step += 1
+        log_step("decoder", step, loss, t0, print_every=25, save_every=100, save=save)
     save()
     print(f"decoder: stopped at step {step}")
 
@@ -665,12 +685,7 @@ def flow_matching_step(tok, te, dit, processor, opt, params, x0: torch.Tensor, c
         loss = F.mse_loss(pred, noise - x0)
     else:
         loss = (weight * (pred - (noise - x0)) ** 2).mean() / weight.mean()
-    lr = 4e-4 * min(1.0, (step + 1 - warm_from) / 200) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / total_steps)))
-    for g in opt.param_groups:
-        g["lr"] = lr
-    opt.zero_grad(); loss.backward()
-    torch.nn.utils.clip_grad_norm_(params, 1.0)
-    opt.step()
+    optimiser_step(opt, params, loss, 4e-4, step, total_steps, warmup=200, warm_from=warm_from)
     return loss
 
 

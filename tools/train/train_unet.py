@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import random
 import sys
@@ -141,20 +140,9 @@ def stage_vae(args) -> None:
     while step < args.vae_steps and not T.stop_requested and time.time() < t_end:
         t0 = time.time()
         x, obj = frame_batch(rng, 8, 3, held)  # 24 frames
-        post = vae.encode(x).latent_dist
-        y = vae.decode(post.sample()).sample
-        # the same loss as the Wan VAE of tiny-shapes (train.py stage_vae): L1 + L2, objects x5
-        w = 1 + 4.0 * obj
-        err = (y - x).abs() + (y - x) ** 2
-        rec = (w * err).mean() / w.mean()
-        kl = 0.5 * (post.mean.pow(2) + post.var - 1 - post.logvar).mean()
-        loss = rec + 1e-4 * kl
-        lr = 1e-3 * min(1.0, (step - warm_from + 1) / 100) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / args.vae_steps)))
-        for g in opt.param_groups:
-            g["lr"] = lr
-        opt.zero_grad(); loss.backward()
-        torch.nn.utils.clip_grad_norm_(vae.parameters(), 1.0)
-        opt.step(); step += 1
+        # the loss and schedule of tiny-shapes' Wan VAE, objects x5 as in its v2 recipe
+        loss, rec, kl = T.vae_step(vae, opt, x, obj, 4.0, step, args.vae_steps, warm_from)
+        step += 1
         log_row("vae", dict(step=step, loss=round(loss.item(), 5), rec=round(rec.item(), 5),
                             kl=round(kl.item(), 4), sec=round(time.time() - t0, 3)))
         if step % 50 == 0:
@@ -271,17 +259,9 @@ def stage_unet(args) -> None:
         target = a.sqrt() * noise - (1 - a).sqrt() * x0  # v
         pred = unet(xt, t, encode_text(tok, te, caps)).sample
         loss = (w * (pred - target) ** 2).mean() / w.mean()
-        lr = args.lr * min(1.0, (step + 1 - warm_from) / 200) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / args.unet_steps)))
-        for g in opt.param_groups:
-            g["lr"] = lr
-        opt.zero_grad(); loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step(); step += 1
-        log_row("unet", dict(step=step, loss=round(loss.item(), 5), sec=round(time.time() - t0, 3)))
-        if step % 50 == 0:
-            print(f"unet step {step} loss {loss.item():.4f} ({time.time() - t0:.2f}s/step)", flush=True)
-        if step % 200 == 0:
-            save()
+        T.optimiser_step(opt, params, loss, args.lr, step, args.unet_steps, warmup=200, warm_from=warm_from)
+        step += 1
+        T.log_step("unet", step, loss, t0, print_every=50, save_every=200, save=save)
     save()
     print(f"unet: stopped at step {step}")
 
