@@ -153,10 +153,17 @@ def keep_checkpoint(name: str, entries: list[str], half: bool, configs: dict) ->
     tensors = {}
     for entry in entries:
         tensors |= {(k if entry == "model" else f"{entry}.{k}"): v for k, v in state[entry].items()}
-    save_file({k: (v.half() if half else v.float()).contiguous() for k, v in tensors.items()},
-              kept_path(f"{name}.safetensors"),
-              metadata=dict(step=str(state["step"]), rng=json.dumps(state["rng"].getstate()),
-                            **{k: json.dumps(v) for k, v in configs.items()}))
+    tensors = {k: (v.half() if half else v.float()).contiguous() for k, v in tensors.items()}
+    metadata = dict(step=str(state["step"]), rng=json.dumps(state["rng"].getstate()),
+                    **{k: json.dumps(v) for k, v in configs.items()})
+    # safetensors writes the metadata in hash order, which changes from process to process: an
+    # unchanged network (a VAE kept again with a newer DiT) would be a new multi-MB blob in git.
+    if os.path.exists(kept_path(f"{name}.safetensors")):
+        kept, kept_meta = load_kept(f"{name}.safetensors")
+        if kept_meta == metadata and kept.keys() == tensors.keys() and all(
+                kept[k].dtype == v.dtype and torch.equal(kept[k], v) for k, v in tensors.items()):
+            return state["step"]
+    save_file(tensors, kept_path(f"{name}.safetensors"), metadata=metadata)
     return state["step"]
 
 
