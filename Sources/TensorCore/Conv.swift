@@ -13,6 +13,10 @@ let defaultColumnBudget = 1 << 22
 /// wide enough to run near full speed.
 let minimumChunkPositions = 512
 
+/// Images of at most this many pixels go through `conv2d` as the frames of one clip
+/// (one GEMM over all of them) rather than one by one.
+let conv2dImagesAsFramesMaximumPositions = 1024
+
 /// 2-D convolution (torch `F.conv2d`, groups = 1) with per-side zero padding.
 ///
 /// - `x: [B, C, H, W]`
@@ -26,9 +30,22 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil,
                    dilation: (Int, Int) = (1, 1)) -> Tensor {
     precondition(x.rank == 4, "conv2d: input must be [B, C, H, W], got \(x.shape)")
     precondition(weight.rank == 4, "conv2d: weight must be [O, C, kH, kW], got \(weight.shape)")
-    // x: [B, C, H, W] -> [B, C, 1, H, W]; weight -> [O, C, 1, kH, kW]
-    let x5 = x.reshaped([x.shape[0], x.shape[1], 1, x.shape[2], x.shape[3]])
     let w5 = weight.reshaped([weight.shape[0], weight.shape[1], 1, weight.shape[2], weight.shape[3]])
+    let B = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
+    if B > 1 && H * W <= conv2dImagesAsFramesMaximumPositions {
+        // Many small images (a pseudo-3D UNet's B·F frames at 8×8): conv3d's GEMMs run per
+        // batch entry, here with only Ho·Wo columns each, too few for sgemm to amortise
+        // packing its operands. As the frames of one clip, [B, C, H, W] → [1, C, B, H, W]
+        // (kT = 1), every GEMM spans all the images; two transposes pay for it.
+        let clip = x.transposed(0, 1).reshaped([1, C, B, H, W])
+        let y = conv3d(clip, weight: w5, bias: bias, stride: (1, stride.0, stride.1),
+                       temporalPadding: .none, spatialPadding: padding,
+                       dilation: (1, dilation.0, dilation.1))
+        // y: [1, O, B, Ho, Wo] -> [B, O, Ho, Wo]
+        return y.reshaped([y.shape[1], B, y.shape[3], y.shape[4]]).transposed(0, 1)
+    }
+    // x: [B, C, H, W] -> [B, C, 1, H, W]; weight -> [O, C, 1, kH, kW]
+    let x5 = x.reshaped([B, C, 1, H, W])
     let y = conv3d(x5, weight: w5, bias: bias, stride: (1, stride.0, stride.1),
                    temporalPadding: .none, spatialPadding: padding,
                    dilation: (1, dilation.0, dilation.1))

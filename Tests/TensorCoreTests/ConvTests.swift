@@ -53,6 +53,25 @@ final class ConvTests: XCTestCase {
         XCTAssertEqual(y.shape, [1, 4, 6, 6])
     }
 
+    /// Small images in a batch go through conv3d as the frames of one clip (`conv2d`'s
+    /// `conv2dImagesAsFramesMaximumPositions`): im2col, and Winograd from 16 channels, each
+    /// against the direct reference, image by image.
+    func testConv2dManySmallImagesAsOneClip() {
+        for (channels, label) in [(3, "im2col"), (16, "Winograd")] {
+            let x = GemmTestData.uniform([5, channels, 8, 6], seed: 41)
+            let w = GemmTestData.uniform([24, channels, 3, 3], seed: 42)
+            let b = GemmTestData.uniform([24], seed: 43)
+            let y = conv2d(x, weight: w, bias: b, padding: Padding2D(1, 1))
+            let expected = Reference.conv3d(
+                x.data, shape: [5, channels, 1, 8, 6], weight: w.data, weightShape: [24, channels, 1, 3, 3],
+                bias: b.data, stride: [1, 1, 1], dilation: [1, 1, 1], top: 1, bottom: 1, left: 1, right: 1)
+            XCTAssertEqual(y.shape, [5, 24, 8, 6], label)
+            // Winograd's transforms add rounding of their own (winogradToleranceScale's derivation).
+            GemmTestData.assertClose(y.data, expected.data,
+                                     tolerance: (channels == 16 ? winogradToleranceScale : 1) * GemmTestData.dotTolerance(channels * 9), label)
+        }
+    }
+
     func testConv2dPointwise() {
         checkConv3d(input: [2, 6, 1, 5, 7], weight: [3, 6, 1, 1, 1], "1×1 conv2d as conv3d (direct GEMM)")
     }
