@@ -6,7 +6,7 @@ small `CLIPTextModel`, exported as a `TextToVideoSDPipeline` folder.
 
 Stages (each checkpoints and resumes; run them in order, or `all`):
   tokenizer  a CLIP-style byte-level BPE on the world's captions (vocab.json + merges.txt)
-  vae        AutoencoderKL: 64x64 frames -> 16x16x4 latents, trained on single frames
+  vae        AutoencoderKL: 64x64 frames -> 8x8x8 latents, trained on single frames
   latents    encode a pool of clips, with their object masks at latent resolution; the VAE's
              scaling_factor becomes 1 / std of the pool
   unet       UNet3DConditionModel + CLIPTextModel jointly: v-prediction on the scaled-linear
@@ -47,16 +47,24 @@ path, kept_path, log_row, save_atomic = T.path, T.kept_path, T.log_row, T.save_a
 FRAMES, SIZE = T.FRAMES, T.SIZE
 MAX_TEXT = 77  # CLIP's context; TextToVideoSDPipeline pads every prompt to tokenizer.model_max_length
 
-# 64x64 frames -> 16x16x4 latents (two downsamplings); GroupNorm groups divide every width.
-VAE_CONFIG = dict(in_channels=3, out_channels=3, down_block_types=["DownEncoderBlock2D"] * 3,
-                  up_block_types=["UpDecoderBlock2D"] * 3, block_out_channels=[32, 64, 64], layers_per_block=1,
-                  latent_channels=4, norm_num_groups=16, sample_size=SIZE)
+# 64x64 frames -> 8x8x8 latents (three downsamplings; 24x fewer numbers than the frame); GroupNorm
+# groups divide every width.
+VAE_CONFIG = dict(in_channels=3, out_channels=3, down_block_types=["DownEncoderBlock2D"] * 4,
+                  up_block_types=["UpDecoderBlock2D"] * 4, block_out_channels=[32, 64, 64, 64], layers_per_block=1,
+                  latent_channels=8, norm_num_groups=16, sample_size=SIZE)
+LATENT_SCALE = 2 ** (len(VAE_CONFIG["block_out_channels"]) - 1)  # 8: pixels per latent pixel
 # Per the naming trap of UNet3DConditionModel, attention_head_dim is the head *width*: 16, so 4
-# heads at 64 channels and 6 at 96; transformer_in has 8 heads of 16. Attention at 16x16 and 8x8
-# (and in the mid block at 4x4). 6.19 M parameters, 12.4 MB in fp16: with the VAE (0.95 M, fp32)
-# and the text encoder (0.20 M, fp16) the folder stays under issue #21's 20 MB (widths 64/128/128
-# would be 9.64 M, 19.3 MB for the UNet alone).
-UNET_CONFIG = dict(sample_size=SIZE // 4, in_channels=4, out_channels=4,
+# heads at 64 channels and 6 at 96; transformer_in has 8 heads of 16. Attention at 8x8 and 4x4
+# (and in the mid block at 2x2). 6.20 M parameters, 12.4 MB in fp16.
+# Why 8x8 latents and not 16x16 (the first design): timed in PyTorch on this 2-core machine, a
+# batch-16 training step of 17 frames and one CFG inference step (batch 2) took
+#   16x16x4 latents, widths 64/96/96, attention at 16x16 and 8x8:   25-51 s,  0.87-1.28 s
+#   16x16x4, attention only from 8x8 (DownBlock3D first):            13-14 s,  0.62-0.71 s
+#   16x16x4, attention from 8x8, widths 32/96/96:                     13-18 s,  0.62-0.72 s
+#   8x8x8, widths 64/96/96, attention at 8x8 and 4x4 (this one):      4.5-5.9 s, 0.20-0.23 s
+# The 16x16 designs buy fewer than 2,300 steps in 8 CPU-hours and cannot denoise 20 steps inside
+# issue #21's 5 s; this one buys ~5,500 steps and its 20 steps take ~4 s in PyTorch.
+UNET_CONFIG = dict(sample_size=SIZE // LATENT_SCALE, in_channels=8, out_channels=8,
                    down_block_types=["CrossAttnDownBlock3D", "CrossAttnDownBlock3D", "DownBlock3D"],
                    up_block_types=["UpBlock3D", "CrossAttnUpBlock3D", "CrossAttnUpBlock3D"],
                    block_out_channels=[64, 96, 96], layers_per_block=1, norm_num_groups=16,
@@ -166,9 +174,9 @@ def load_vae(scaling_factor: float | None = None):
 
 # ----------------------------------------------------------------------------- latents
 def stage_latents(args) -> None:
-    """Latents [4, F, 16, 16] (the posterior mean, fp16) of `--pool` clips, with their object
-    masks at latent resolution [1, F, 16, 16] (a 4x4 pixel block holding any object pixel,
-    widened by one latent pixel), and the pool's std."""
+    """Latents [8, F, 8, 8] (the posterior mean, fp16) of `--pool` clips, with their object
+    masks at latent resolution [1, F, 8, 8] (an 8x8 pixel block holding any object pixel; not
+    widened, as an 8x8 block is already wider than the edge it holds), and the pool's std."""
     out = path("latents.pt")
     state = torch.load(out, weights_only=False) if os.path.exists(out) else dict(z=[], obj=[], specs=[],
                                                                                   rng=random.Random(123))
@@ -178,10 +186,9 @@ def stage_latents(args) -> None:
         while len(state["z"]) < args.pool and not T.stop_requested:
             x, items = T.batch_clips(state["rng"], 16, FRAMES, SIZE, held)  # [16, 3, F, 64, 64]
             frames = x.permute(0, 2, 1, 3, 4).reshape(-1, 3, SIZE, SIZE)
-            z = vae.encode(frames).latent_dist.mean  # [16·F, 4, 16, 16]
-            z = z.view(len(items), FRAMES, *z.shape[1:]).permute(0, 2, 1, 3, 4)  # [16, 4, F, 16, 16]
-            obj = F.max_pool3d(T.object_pixels(x, items), (1, 4, 4))  # [16, 1, F, 16, 16]
-            obj = F.max_pool3d(obj, (1, 3, 3), 1, (0, 1, 1)) > 0
+            z = vae.encode(frames).latent_dist.mean  # [16·F, 8, 8, 8]
+            z = z.view(len(items), FRAMES, *z.shape[1:]).permute(0, 2, 1, 3, 4)  # [16, 8, F, 8, 8]
+            obj = F.max_pool3d(T.object_pixels(x, items), (1, LATENT_SCALE, LATENT_SCALE)) > 0  # [16, 1, F, 8, 8]
             state["z"].extend(list(z.half())); state["obj"].extend(list(obj)); state["specs"].extend(items)
             if len(state["z"]) % 256 == 0:
                 save_atomic(state, out); print("latents:", len(state["z"]), flush=True)
@@ -212,8 +219,8 @@ def stage_unet(args) -> None:
     tok = load_tokenizer()
     lat = torch.load(path("latents.pt"), weights_only=False)
     scale = lat["scaling_factor"]
-    zs = torch.stack([z.float() for z in lat["z"]]) * scale  # [N, 4, F, 16, 16], as the pipeline sees them
-    obj = torch.stack(lat["obj"]).float()  # [N, 1, F, 16, 16]
+    zs = torch.stack([z.float() for z in lat["z"]]) * scale  # [N, 8, F, 8, 8], as the pipeline sees them
+    obj = torch.stack(lat["obj"]).float()  # [N, 1, F, 8, 8]
     specs = lat["specs"]
     weights = 1 + args.object_gain * obj
     print(f"unet: {len(zs)} pool clips; object share of latent positions {obj.mean():.3f}, gain {args.object_gain}")
@@ -300,8 +307,8 @@ def write_latent_preview(vae, out: str, clips: int = 32) -> None:
     rng = random.Random(97)
     x, _ = T.batch_clips(rng, clips, FRAMES, SIZE, None)
     frames = x.permute(0, 2, 1, 3, 4).reshape(-1, 3, SIZE, SIZE)
-    z = vae.encode(frames).latent_dist.mean * vae.config.scaling_factor  # [N, 4, 16, 16]
-    target = F.avg_pool2d(frames, 4)  # [N, 3, 16, 16]
+    z = vae.encode(frames).latent_dist.mean * vae.config.scaling_factor  # [N, 8, 8, 8]
+    target = F.avg_pool2d(frames, LATENT_SCALE)  # [N, 3, 8, 8]
     X = z.permute(0, 2, 3, 1).reshape(-1, z.shape[1])
     X = torch.cat([X, torch.ones(len(X), 1)], dim=1).double()
     Y = target.permute(0, 2, 3, 1).reshape(-1, 3).double()

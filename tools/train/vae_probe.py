@@ -4,6 +4,7 @@ and scores the reconstructions with tools/eval/score.py as if the DiT had drawn 
 can do no better than this on colour, shape and motion.
 
   .venv/bin/python tools/train/vae_probe.py [--vae runs/vae.pt] [--clips 16]
+  .venv/bin/python tools/train/vae_probe.py --twin      # tiny-shapes-unet's 2-D AutoencoderKL
 """
 from __future__ import annotations
 
@@ -24,12 +25,24 @@ import shapes_world as world  # noqa: E402
 import train as T  # noqa: E402
 
 
+def reconstruct(vae, x: torch.Tensor, frame_by_frame: bool) -> torch.Tensor:
+    """decode(encode(x).mean) of clips x [N, 3, F, H, W]; a 2-D VAE sees each frame alone."""
+    if not frame_by_frame:
+        return vae.decode(vae.encode(x).latent_dist.mean).sample
+    n, c, f, h, w = x.shape
+    frames = x.permute(0, 2, 1, 3, 4).reshape(n * f, c, h, w)
+    y = vae.decode(vae.encode(frames).latent_dist.mean).sample  # [N·F, 3, H, W]
+    return y.view(n, f, c, h, w).permute(0, 2, 1, 3, 4)
+
+
 @torch.no_grad()
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--vae", default=None, help="a runs/ checkpoint (default: the recipe's vae.pt), or a diffusers model folder")
     ap.add_argument("--recipe", choices=sorted(T.RECIPES), default="v2", help="the recipe a runs/ checkpoint was trained with")
     ap.add_argument("--clips", type=int, default=16, help="clips per motion")
+    ap.add_argument("--twin", action="store_true",
+                    help="probe tiny-shapes-unet's AutoencoderKL (train_unet.py's runs/unet/vae.pt, else the kept one), frame by frame")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--sheet", help="write a PNG of the misread clips here: per clip, frames 0, 4, 8, 12, 16 "
                                     "rendered (top) and reconstructed (bottom)")
@@ -37,7 +50,10 @@ def main() -> None:
     T.use_recipe(args.recipe)
     args.vae = args.vae or T.path("vae.pt")
     torch.set_num_threads(args.threads)
-    if os.path.isdir(args.vae):
+    if args.twin:
+        import train_unet
+        vae = train_unet.load_vae()
+    elif os.path.isdir(args.vae):
         from diffusers import AutoencoderKLWan
         vae = AutoencoderKLWan.from_pretrained(os.path.join(args.vae, "vae"), torch_dtype=torch.float32).eval()
     else:
@@ -54,7 +70,7 @@ def main() -> None:
                 specs.append(spec)
         clips = np.stack([world.render(s, rng, frames=T.FRAMES, size=T.SIZE) for s in specs])  # [N, F, H, W, 3]
         x = torch.from_numpy(clips).permute(0, 4, 1, 2, 3) * 2 - 1
-        y = vae.decode(vae.encode(x).latent_dist.mean).sample.clamp(-1, 1)
+        y = reconstruct(vae, x, frame_by_frame=args.twin).clamp(-1, 1)
         rec = ((y + 1) / 2).permute(0, 2, 3, 4, 1).numpy()
         right: Counter = Counter()
         for spec, clip, original in zip(specs, rec, clips):
