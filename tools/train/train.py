@@ -120,7 +120,7 @@ def stage_keep(args) -> None:  # noqa: ARG001
     """Copies what runs/<recipe>/ has trained into tools/train/checkpoints/<recipe>/, for git:
     the tokenizer (the DiT's embeddings are indexed by its pieces), the VAE's weights (fp32) with
     its step and data rng, and the text encoder's and DiT's weights (fp16) with theirs; no
-    optimiser moments."""
+    optimiser moments. The loss logs go to tools/train/history/<recipe>/ (`keep_history`)."""
     import shutil
     os.makedirs(os.path.join(KEPT, RECIPE_NAME), exist_ok=True)
     kept = []
@@ -135,9 +135,45 @@ def stage_keep(args) -> None:  # noqa: ARG001
     step = keep_checkpoint("dit", ["te", "dit"], half=True, configs=dict(dit_config=DIT_CONFIG, text_config=TEXT_CONFIG))
     if step is not None:
         kept.append(f"DiT step {step}")
+    for stage in ["vae", "dit"]:
+        if keep_history(stage):
+            kept.append(f"{stage} loss history")
     if not kept:
         raise SystemExit(f"keep: {RUNS} holds nothing to keep (no tokenizer, vae.pt or dit.pt)")
     print(f"keep: {os.path.join(KEPT, RECIPE_NAME)} ({', '.join(kept)})")
+
+
+HISTORY_EVERY = 50  # a history row is the mean loss over this many steps
+
+
+def keep_history(name: str) -> int:
+    """Merges runs/<recipe>/<name>_log.csv into tools/train/history/<recipe>/<name>.csv (in git, so
+    the loss curves outlive the machine that trained), one row per HISTORY_EVERY steps: the last
+    step, the mean loss, the summed seconds and how many steps the row stands for. A resumed stage
+    logs the steps after its checkpoint again; the later row of a step wins, and this machine's
+    rows replace the history's from where they start. Returns the number of rows written."""
+    def rows(p: str) -> list[dict]:
+        if not os.path.exists(p):
+            return []
+        with open(p) as f:
+            return list(csv.DictReader(f))
+    by_step = {int(r["step"]): r for r in rows(path(f"{name}_log.csv"))}
+    groups: dict[int, list[dict]] = {}
+    for k in sorted(by_step):
+        groups.setdefault((k - 1) // HISTORY_EVERY, []).append(by_step[k])
+    fresh = [{"step": int(g[-1]["step"]), "loss": round(sum(float(r["loss"]) for r in g) / len(g), 5),
+              "sec": round(sum(float(r["sec"]) for r in g), 2), "steps": len(g)} for _, g in sorted(groups.items())]
+    out = os.path.join(HERE, "history", RECIPE_NAME, f"{name}.csv")
+    first_fresh = min((r["step"] - r["steps"] for r in fresh), default=None)
+    kept = [{k: r[k] for k in ("step", "loss", "sec", "steps")} for r in rows(out)
+            if first_fresh is None or int(r["step"]) <= first_fresh]
+    merged = kept + fresh
+    if fresh:
+        os.makedirs(os.path.dirname(out), exist_ok=True)
+        with open(out, "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=["step", "loss", "sec", "steps"])
+            w.writeheader(); w.writerows(merged)
+    return len(merged)
 
 
 def keep_checkpoint(name: str, entries: list[str], half: bool, configs: dict) -> int | None:
@@ -306,6 +342,18 @@ def item_tensor(rng: random.Random, item, frames: int, size: int) -> torch.Tenso
         clip = world.render_scene(item, rng, frames=frames, size=size)
         return torch.from_numpy(clip).permute(3, 0, 1, 2) * 2 - 1
     return clip_tensor(rng, item, frames, size)
+
+
+def clips_to_frames(x: torch.Tensor) -> torch.Tensor:
+    """Clips [N, C, F, H, W] -> their frames [N·F, C, H, W], clip by clip, for a 2-D network."""
+    n, c, f, h, w = x.shape
+    return x.permute(0, 2, 1, 3, 4).reshape(n * f, c, h, w)
+
+
+def frames_to_clips(y: torch.Tensor, frames: int) -> torch.Tensor:
+    """The inverse of clips_to_frames: [N·F, C, H, W] -> [N, C, F, H, W]."""
+    nf, c, h, w = y.shape
+    return y.view(nf // frames, frames, c, h, w).permute(0, 2, 1, 3, 4)
 
 
 def object_pixels(x: torch.Tensor, items: list) -> torch.Tensor:

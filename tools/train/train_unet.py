@@ -140,6 +140,8 @@ def stage_vae(args) -> None:
         print("vae: done"); return
     print(f"vae: {sum(p.numel() for p in vae.parameters()) / 1e6:.2f} M parameters")
     held = world.held_out_combos()
+    object_gain = T.RECIPE["vae_object_gain"] if args.vae_object_gain is None else args.vae_object_gain
+    print(f"vae: object pixels weighted 1 + {object_gain}")
     t_end = time.time() + args.minutes * 60
     vae.train()
 
@@ -148,8 +150,8 @@ def stage_vae(args) -> None:
     while step < args.vae_steps and not T.stop_requested and time.time() < t_end:
         t0 = time.time()
         x, obj = frame_batch(rng, 8, 3, held)  # 24 frames
-        # the loss and schedule of tiny-shapes' Wan VAE, objects x5 as in its v2 recipe
-        loss, rec, kl = T.vae_step(vae, opt, x, obj, 4.0, step, args.vae_steps, warm_from)
+        # the loss and schedule of tiny-shapes' Wan VAE; the object gain of its v2 recipe unless overridden
+        loss, rec, kl = T.vae_step(vae, opt, x, obj, object_gain, step, args.vae_steps, warm_from)
         step += 1
         log_row("vae", dict(step=step, loss=round(loss.item(), 5), rec=round(rec.item(), 5),
                             kl=round(kl.item(), 4), sec=round(time.time() - t0, 3)))
@@ -185,9 +187,8 @@ def stage_latents(args) -> None:
     with torch.no_grad():
         while len(state["z"]) < args.pool and not T.stop_requested:
             x, items = T.batch_clips(state["rng"], 16, FRAMES, SIZE, held)  # [16, 3, F, 64, 64]
-            frames = x.permute(0, 2, 1, 3, 4).reshape(-1, 3, SIZE, SIZE)
-            z = vae.encode(frames).latent_dist.mean  # [16·F, 8, 8, 8]
-            z = z.view(len(items), FRAMES, *z.shape[1:]).permute(0, 2, 1, 3, 4)  # [16, 8, F, 8, 8]
+            z = vae.encode(T.clips_to_frames(x)).latent_dist.mean  # [16·F, 8, 8, 8]
+            z = T.frames_to_clips(z, FRAMES)  # [16, 8, F, 8, 8]
             obj = F.max_pool3d(T.object_pixels(x, items), (1, LATENT_SCALE, LATENT_SCALE)) > 0  # [16, 1, F, 8, 8]
             state["z"].extend(list(z.half())); state["obj"].extend(list(obj)); state["specs"].extend(items)
             if len(state["z"]) % 256 == 0:
@@ -306,7 +307,7 @@ def write_latent_preview(vae, out: str, clips: int = 32) -> None:
     map with bias, fitted by least squares against the frames pooled to latent resolution."""
     rng = random.Random(97)
     x, _ = T.batch_clips(rng, clips, FRAMES, SIZE, None)
-    frames = x.permute(0, 2, 1, 3, 4).reshape(-1, 3, SIZE, SIZE)
+    frames = T.clips_to_frames(x)  # [N·F, 3, 64, 64]
     z = vae.encode(frames).latent_dist.mean * vae.config.scaling_factor  # [N, 8, 8, 8]
     target = F.avg_pool2d(frames, LATENT_SCALE)  # [N, 3, 8, 8]
     X = z.permute(0, 2, 3, 1).reshape(-1, z.shape[1])
@@ -322,7 +323,8 @@ def write_latent_preview(vae, out: str, clips: int = 32) -> None:
 
 def stage_keep(args) -> None:  # noqa: ARG001
     """Copies the tokenizer, the VAE (fp32) and the UNet and text encoder (fp16) with their steps
-    and data rngs into tools/train/checkpoints/unet/, for git; no optimiser moments."""
+    and data rngs into tools/train/checkpoints/unet/, and the loss logs into
+    tools/train/history/unet/, for git; no optimiser moments."""
     import shutil
     os.makedirs(os.path.join(T.KEPT, T.RECIPE_NAME), exist_ok=True)
     kept = []
@@ -336,6 +338,9 @@ def stage_keep(args) -> None:  # noqa: ARG001
                              configs=dict(unet_config=UNET_CONFIG, text_config=TEXT_CONFIG))
     if step is not None:
         kept.append(f"UNet step {step}")
+    for stage in ["vae", "unet"]:
+        if T.keep_history(stage):
+            kept.append(f"{stage} loss history")
     if not kept:
         raise SystemExit(f"keep: {T.RUNS} holds nothing to keep")
     print(f"keep: {os.path.join(T.KEPT, T.RECIPE_NAME)} ({', '.join(kept)})")
@@ -346,8 +351,13 @@ def main() -> None:
     ap.add_argument("stage", choices=["tokenizer", "vae", "latents", "unet", "export", "keep", "all"])
     ap.add_argument("--minutes", type=float, default=1e9, help="stop this stage after this long (resumable)")
     ap.add_argument("--vae-steps", type=int, default=3000)
+    ap.add_argument("--vae-object-gain", type=float, default=None,
+                    help="vae: extra loss weight on object pixels (default: v2's recipe, 4)")
     ap.add_argument("--pool", type=int, default=8192, help="clips encoded to latents for the UNet")
-    ap.add_argument("--unet-steps", type=int, default=6000)
+    # 4,000 steps fit issue #21's 8 CPU-hours with the VAE (~1 h 45 min, 14 min of it lost with a
+    # machine) and the latents: ~6 h at 4.5-5.9 s a step. The cosine schedule ends at this step, so
+    # every chunk of one run must pass the same value.
+    ap.add_argument("--unet-steps", type=int, default=4000)
     ap.add_argument("--batch", type=int, default=16, help="unet: clips per step")
     ap.add_argument("--lr", type=float, default=3e-4, help="unet: peak learning rate (AdamW, cosine to 10%%)")
     ap.add_argument("--object-gain", type=float, default=9.0, help="unet: extra loss weight on object positions")

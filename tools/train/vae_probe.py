@@ -29,10 +29,8 @@ def reconstruct(vae, x: torch.Tensor, frame_by_frame: bool) -> torch.Tensor:
     """decode(encode(x).mean) of clips x [N, 3, F, H, W]; a 2-D VAE sees each frame alone."""
     if not frame_by_frame:
         return vae.decode(vae.encode(x).latent_dist.mean).sample
-    n, c, f, h, w = x.shape
-    frames = x.permute(0, 2, 1, 3, 4).reshape(n * f, c, h, w)
-    y = vae.decode(vae.encode(frames).latent_dist.mean).sample  # [N·F, 3, H, W]
-    return y.view(n, f, c, h, w).permute(0, 2, 1, 3, 4)
+    y = vae.decode(vae.encode(T.clips_to_frames(x)).latent_dist.mean).sample  # [N·F, 3, H, W]
+    return T.frames_to_clips(y, x.shape[2])
 
 
 @torch.no_grad()
