@@ -113,6 +113,10 @@ do {
         ("conv3d [1,64,4,128,128] 3×3×3 → 64 causal", [1, 64, 4, 128, 128], [64, 64, 3, 3, 3], .causal(2), .uniform(1)),
         ("conv3d [1,96,5,64,64] 3×3×3 → 96 causal", [1, 96, 5, 64, 64], [96, 96, 3, 3, 3], .causal(2), .uniform(1)),
         ("conv3d [1,384,3,30,52] 3×3×3 → 384 causal", [1, 384, 3, 30, 52], [384, 384, 3, 3, 3], .causal(2), .uniform(1)),
+        // Small frames, where a row is only a few blocks of 8 Winograd tiles: a small VAE's
+        // 32×32 level, and tiny-shapes-unet's 3×3 convs (34 frames of 8×8, as conv2d runs them).
+        ("conv3d [1,64,5,32,32] 3×3×3 → 64 causal", [1, 64, 5, 32, 32], [64, 64, 3, 3, 3], .causal(2), .uniform(1)),
+        ("conv3d [1,96,34,8,8] 1×3×3 → 96", [1, 96, 34, 8, 8], [96, 96, 1, 3, 3], .none, .uniform(1)),
         ("conv3d [1,192,5,64,64] 1×1×1 → 96", [1, 192, 5, 64, 64], [96, 192, 1, 1, 1], .none, .zero),
         ("conv3d [1,384,5,30,52] (3,1,1) → 768 causal", [1, 384, 5, 30, 52], [768, 384, 3, 1, 1], .causal(2), .zero),
     ]

@@ -66,7 +66,9 @@ extension ConvGeometry {
         let maxTiles = rowsPerChunk * tilesW
         let transformed = UnsafeMutablePointer<Float>.allocate(capacity: 16 * K * maxTiles)
         defer { transformed.deallocate() }
-        let products = UnsafeMutablePointer<Float>.allocate(capacity: 16 * O * maxTiles)
+        // 8 spare floats: the output transform's last block may load past the last row's tiles.
+        let products = UnsafeMutablePointer<Float>.allocate(capacity: 16 * O * maxTiles + 8)
+        (products + 16 * O * maxTiles).initialize(repeating: 0, count: 8)
         defer { products.deallocate() }
         let cancellation = CancellationFlag.current
         for b in 0..<batch {
@@ -94,6 +96,12 @@ extension ConvGeometry {
     /// V[ξ][kt·C + c][t] = (Bᵀ d B)[ξ] for the 4×4 input patch d of tile t in tile rows
     /// `tileRowStart..<tileRowEnd`, channel c, time tap kt. Bᵀ = [[1, 0, −1, 0], [0, 1, 1, 0],
     /// [0, −1, 1, 0], [0, 1, 0, −1]]. Parallel over the K = kT·C rows.
+    ///
+    /// Each tile row's four input rows are first copied into zero-padded rows long enough for
+    /// whole blocks of 8 tiles, so every tile — the padded edges and a last block of fewer than 8
+    /// included — goes through the 8-wide path. (Edge tiles taken one at a time cost a bounds
+    /// check per element and 16 scalar stores each; at 64 pixels a quarter of the tiles are edge
+    /// tiles, at 8 pixels all of them.)
     private func winogradInputTransform(x: UnsafePointer<Float>, cache: UnsafePointer<Float>?, b: Int,
                                         tileRowStart: Int, tileRowEnd: Int,
                                         transformed: UnsafeMutablePointer<Float>) {
@@ -102,9 +110,16 @@ extension ConvGeometry {
         let n = (tileRowEnd - tileRowStart) * tilesW
         let H = height, W = width
         let top = padding.top, left = padding.left
+        // Padded row j holds input column j − left (zero outside 0 ..< W). The block of 8 tiles
+        // starting at tile tx reads columns 2tx ..< 2tx + 18, so 8·blocks tiles need 16·blocks + 2.
+        let blocks = (tilesW + 7) / 8
+        let span = 16 * blocks + 2
+        let copyStart = min(left, span), copyEnd = min(span, left + W)
         let geometry = self
         geometry.frameSources.withUnsafeBufferPointer { sources in
             Parallel.forEach(K, grain: max(1, 8_192 / max(1, n))) { range in
+                let padded = UnsafeMutablePointer<Float>.allocate(capacity: 4 * span)
+                defer { padded.deallocate() }
                 for k in range {
                     let kt = k / C, c = k - (k / C) * C
                     var t = 0
@@ -117,69 +132,58 @@ extension ConvGeometry {
                             continue
                         }
                         let plane = geometry.plane(x: x, cache: cache, b: b, channel: c, source: source)
-                        // The patch's 4 input rows; nil where a row is padding.
+                        // The patch's 4 input rows, padded; zero rows where a row is padding.
                         let h0 = 2 * ty - top
-                        func row(_ i: Int) -> UnsafePointer<Float>? {
-                            h0 + i >= 0 && h0 + i < H ? plane + (h0 + i) * W : nil
+                        for i in 0..<4 {
+                            let row = padded + i * span
+                            guard h0 + i >= 0 && h0 + i < H else {
+                                row.update(repeating: 0, count: span)
+                                continue
+                            }
+                            row.update(repeating: 0, count: copyStart)
+                            if copyEnd > copyStart {
+                                (row + copyStart).update(from: plane + (h0 + i) * W, count: copyEnd - copyStart)
+                            }
+                            (row + copyEnd).update(repeating: 0, count: span - copyEnd)
                         }
-                        let rows = (row(0), row(1), row(2), row(3))
                         let planeStride = K * n
                         var tx = 0
                         while tx < tilesW {
-                            let w0 = 2 * tx - left
-                            if tx + 8 <= tilesW && w0 >= 0 && w0 + 17 < W {
-                                // 8 tiles at once: their patches' columns j are the even (j = 0, 2)
-                                // and odd (j = 1, 3) entries of columns w0 ..< w0 + 16 and
-                                // w0 + 2 ..< w0 + 18.
-                                func columns(_ row: UnsafePointer<Float>?) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
-                                    guard let row else { return (SIMD8(), SIMD8(), SIMD8(), SIMD8()) }
-                                    let a = UnsafeRawPointer(row + w0).loadUnaligned(as: SIMD16<Float>.self)
-                                    let b = UnsafeRawPointer(row + w0 + 2).loadUnaligned(as: SIMD16<Float>.self)
-                                    return (a.evenHalf, a.oddHalf, b.evenHalf, b.oddHalf)
+                            let count = min(8, tilesW - tx)
+                            // 8 tiles at once: their patches' columns j are the even (j = 0, 2)
+                            // and odd (j = 1, 3) entries of columns 2tx ..< 2tx + 16 and
+                            // 2tx + 2 ..< 2tx + 18.
+                            func columns(_ i: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+                                let row = UnsafeRawPointer(padded + i * span + 2 * tx)
+                                let a = row.loadUnaligned(as: SIMD16<Float>.self)
+                                let b = row.loadUnaligned(fromByteOffset: 2 * MemoryLayout<Float>.stride,
+                                                          as: SIMD16<Float>.self)
+                                return (a.evenHalf, a.oddHalf, b.evenHalf, b.oddHalf)
+                            }
+                            let d0 = columns(0), d1 = columns(1), d2 = columns(2), d3 = columns(3)
+                            // V[ξ] of the block's tiles: all 8 lanes, or the first `count`.
+                            func put(_ xi: Int, _ v: SIMD8<Float>) {
+                                let p = transformed + k * n + t + xi * planeStride
+                                if count == 8 {
+                                    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
+                                } else {
+                                    for lane in 0..<count { p[lane] = v[lane] }
                                 }
-                                let d0 = columns(rows.0), d1 = columns(rows.1), d2 = columns(rows.2), d3 = columns(rows.3)
-                                // Row i of Bᵀ d (its 4 columns), times B, to V[4i ..< 4i + 4].
-                                func store(_ i: Int, _ r0: SIMD8<Float>, _ r1: SIMD8<Float>, _ r2: SIMD8<Float>,
-                                           _ r3: SIMD8<Float>) {
-                                    let p = UnsafeMutableRawPointer(transformed + (4 * i * K + k) * n + t)
-                                    let stride = planeStride * MemoryLayout<Float>.stride
-                                    p.storeBytes(of: r0 - r2, as: SIMD8<Float>.self)
-                                    p.storeBytes(of: r1 + r2, toByteOffset: stride, as: SIMD8<Float>.self)
-                                    p.storeBytes(of: r2 - r1, toByteOffset: 2 * stride, as: SIMD8<Float>.self)
-                                    p.storeBytes(of: r1 - r3, toByteOffset: 3 * stride, as: SIMD8<Float>.self)
-                                }
-                                store(0, d0.0 - d2.0, d0.1 - d2.1, d0.2 - d2.2, d0.3 - d2.3)
-                                store(1, d1.0 + d2.0, d1.1 + d2.1, d1.2 + d2.2, d1.3 + d2.3)
-                                store(2, d2.0 - d1.0, d2.1 - d1.1, d2.2 - d1.2, d2.3 - d1.3)
-                                store(3, d1.0 - d3.0, d1.1 - d3.1, d1.2 - d3.2, d1.3 - d3.3)
-                                tx += 8
-                                t += 8
-                                continue
                             }
-                            // One tile at the edges, where some columns are padding.
-                            let inside = w0 >= 0 && w0 + 3 < W
-                            func load(_ row: UnsafePointer<Float>?) -> SIMD4<Float> {
-                                guard let row else { return SIMD4() }
-                                if inside { return UnsafeRawPointer(row + w0).loadUnaligned(as: SIMD4<Float>.self) }
-                                var v = SIMD4<Float>()
-                                for j in 0..<4 where w0 + j >= 0 && w0 + j < W { v[j] = row[w0 + j] }
-                                return v
+                            // Row i of Bᵀ d (its 4 columns), times B, to V[4i ..< 4i + 4].
+                            func store(_ i: Int, _ r0: SIMD8<Float>, _ r1: SIMD8<Float>, _ r2: SIMD8<Float>,
+                                       _ r3: SIMD8<Float>) {
+                                put(4 * i, r0 - r2)
+                                put(4 * i + 1, r1 + r2)
+                                put(4 * i + 2, r2 - r1)
+                                put(4 * i + 3, r1 - r3)
                             }
-                            let d0 = load(rows.0), d1 = load(rows.1), d2 = load(rows.2), d3 = load(rows.3)
-                            // Row i of Bᵀ d, times B, to V[4i ..< 4i + 4].
-                            func store(_ i: Int, _ r: SIMD4<Float>) {
-                                let p = transformed + (4 * i * K + k) * n + t
-                                p[0] = r.x - r.z
-                                p[planeStride] = r.y + r.z
-                                p[2 * planeStride] = r.z - r.y
-                                p[3 * planeStride] = r.y - r.w
-                            }
-                            store(0, d0 - d2)
-                            store(1, d1 + d2)
-                            store(2, d2 - d1)
-                            store(3, d1 - d3)
-                            tx += 1
-                            t += 1
+                            store(0, d0.0 - d2.0, d0.1 - d2.1, d0.2 - d2.2, d0.3 - d2.3)
+                            store(1, d1.0 + d2.0, d1.1 + d2.1, d1.2 + d2.2, d1.3 + d2.3)
+                            store(2, d2.0 - d1.0, d2.1 - d1.1, d2.2 - d1.2, d2.3 - d1.3)
+                            store(3, d1.0 - d3.0, d1.1 - d3.1, d1.2 - d3.2, d1.3 - d3.3)
+                            tx += 8
+                            t += count
                         }
                     }
                 }
@@ -206,49 +210,41 @@ extension ConvGeometry {
                     while tx < tilesW {
                         let wo = 2 * tx
                         let top = frame + ho * Wo + wo
-                        if tx + 8 <= tilesW && wo + 16 <= Wo {
-                            // 8 tiles at once: M[ξ] of 8 consecutive tiles is contiguous.
-                            func m(_ i: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
-                                let base = UnsafeRawPointer(products + (i * 4 * O + o) * n + t)
-                                let stride = O * n * MemoryLayout<Float>.stride
-                                return (base.loadUnaligned(as: SIMD8<Float>.self),
-                                        base.loadUnaligned(fromByteOffset: stride, as: SIMD8<Float>.self),
-                                        base.loadUnaligned(fromByteOffset: 2 * stride, as: SIMD8<Float>.self),
-                                        base.loadUnaligned(fromByteOffset: 3 * stride, as: SIMD8<Float>.self))
-                            }
-                            let (m0, m1, m2, m3) = (m(0), m(1), m(2), m(3))
-                            let t0 = (m0.0 + m1.0 + m2.0, m0.1 + m1.1 + m2.1, m0.2 + m1.2 + m2.2, m0.3 + m1.3 + m2.3)
-                            let t1 = (m1.0 - m2.0 - m3.0, m1.1 - m2.1 - m3.1, m1.2 - m2.2 - m3.2, m1.3 - m2.3 - m3.3)
-                            // Output columns 2tx + 2m (even) and 2tx + 2m + 1 (odd) of 8 tiles m.
-                            func add(_ row: UnsafeMutablePointer<Float>, _ even: SIMD8<Float>, _ odd: SIMD8<Float>) {
+                        let count = min(8, tilesW - tx)
+                        // 8 tiles at once: M[ξ] of 8 consecutive tiles is contiguous. In a last
+                        // block of fewer than 8 the loads run past the row's tiles, into the next
+                        // row or the buffer's 8 spare floats; those lanes are dropped below.
+                        func m(_ i: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+                            let base = UnsafeRawPointer(products + (i * 4 * O + o) * n + t)
+                            let stride = O * n * MemoryLayout<Float>.stride
+                            return (base.loadUnaligned(as: SIMD8<Float>.self),
+                                    base.loadUnaligned(fromByteOffset: stride, as: SIMD8<Float>.self),
+                                    base.loadUnaligned(fromByteOffset: 2 * stride, as: SIMD8<Float>.self),
+                                    base.loadUnaligned(fromByteOffset: 3 * stride, as: SIMD8<Float>.self))
+                        }
+                        let (m0, m1, m2, m3) = (m(0), m(1), m(2), m(3))
+                        let t0 = (m0.0 + m1.0 + m2.0, m0.1 + m1.1 + m2.1, m0.2 + m1.2 + m2.2, m0.3 + m1.3 + m2.3)
+                        let t1 = (m1.0 - m2.0 - m3.0, m1.1 - m2.1 - m3.1, m1.2 - m2.2 - m3.2, m1.3 - m2.3 - m3.3)
+                        // Output columns 2tx + 2m (even) and 2tx + 2m + 1 (odd) of the block's tiles m.
+                        func add(_ row: UnsafeMutablePointer<Float>, _ even: SIMD8<Float>, _ odd: SIMD8<Float>) {
+                            if count == 8 && wo + 16 <= Wo {
                                 var v = UnsafeRawPointer(row).loadUnaligned(as: SIMD16<Float>.self)
                                 var pair = SIMD16<Float>()
                                 pair.evenHalf = even
                                 pair.oddHalf = odd
                                 v += pair
                                 UnsafeMutableRawPointer(row).storeBytes(of: v, as: SIMD16<Float>.self)
+                                return
                             }
-                            add(top, t0.0 + t0.1 + t0.2, t0.1 - t0.2 - t0.3)
-                            if ho + 1 < Ho { add(top + Wo, t1.0 + t1.1 + t1.2, t1.1 - t1.2 - t1.3) }
-                            tx += 8
-                            t += 8
-                            continue
+                            for lane in 0..<count {
+                                row[2 * lane] += even[lane]
+                                if wo + 2 * lane + 1 < Wo { row[2 * lane + 1] += odd[lane] }
+                            }
                         }
-                        func m(_ i: Int) -> SIMD4<Float> {
-                            let base = products + (i * 4 * O + o) * n + t
-                            return SIMD4(base[0], base[O * n], base[2 * O * n], base[3 * O * n])
-                        }
-                        let (m0, m1, m2, m3) = (m(0), m(1), m(2), m(3))
-                        let t0 = m0 + m1 + m2, t1 = m1 - m2 - m3
-                        top[0] += t0.x + t0.y + t0.z
-                        if wo + 1 < Wo { top[1] += t0.y - t0.z - t0.w }
-                        if ho + 1 < Ho {
-                            let bottom = top + Wo
-                            bottom[0] += t1.x + t1.y + t1.z
-                            if wo + 1 < Wo { bottom[1] += t1.y - t1.z - t1.w }
-                        }
-                        tx += 1
-                        t += 1
+                        add(top, t0.0 + t0.1 + t0.2, t0.1 - t0.2 - t0.3)
+                        if ho + 1 < Ho { add(top + Wo, t1.0 + t1.1 + t1.2, t1.1 - t1.2 - t1.3) }
+                        tx += 8
+                        t += count
                     }
                 }
             }

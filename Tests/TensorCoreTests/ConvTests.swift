@@ -183,6 +183,11 @@ final class ConvTests: XCTestCase {
             ([1, 2, 2, 4, 40], [3, 2, 1, 3, 3], (1, 1, 1), .none, .zero, "wide rows, no padding"),
             ([1, 2, 1, 3, 44], [3, 2, 1, 3, 3], (1, 1, 1), .none, Padding2D(top: 1, bottom: 1, left: 2, right: 0),
              "wide rows, left padding 2"),
+            // Every tile an edge tile: padding wider than the row on both sides.
+            ([1, 2, 1, 3, 2], [2, 2, 1, 3, 3], (1, 1, 1), .none, Padding2D(top: 1, bottom: 2, left: 5, right: 4),
+             "padding wider than the row"),
+            // Two whole blocks of 8 tiles and one of 1 (Wo = 34: 17 tiles).
+            ([1, 2, 2, 4, 34], [3, 2, 1, 3, 3], (1, 1, 1), .none, .uniform(1), "17 tiles a row"),
         ]
         for c in cases {
             for budget in [defaultColumnBudget, 1] {
