@@ -73,6 +73,14 @@ public struct UniPCMultistepScheduler: SigmaScheduler {
             sigmas = try stretchToTerminal(sigmas, terminal: terminal)
         }
         if abs(sigmas[0] - 1) < 1e-6 { sigmas[0] -= 1e-6 }
+        // A shift, terminal or mu far enough out makes σ infinite, NaN or too large for an Int64
+        // timestep.
+        if let bad = sigmas.first(where: { !(abs($0 * train) < Double(Int64.max)) }) {
+            throw SchedulerConfigError.invalidValue(
+                file: "", key: config.useDynamicShifting ? "mu" : "flow_shift",
+                value: config.useDynamicShifting ? "\(mu ?? .nan)" : "\(config.flowShift)",
+                expected: "a value whose flow sigmas are finite timesteps (this one gives σ = \(bad))")
+        }
         let integers = sigmas.map { Int64($0 * train) }  // truncation toward zero
         let last: Double = config.finalSigmasType == .zero ? 0 : sigmas[sigmas.count - 1]
         return (integers, sigmas + [last])

@@ -43,7 +43,9 @@ seed() {  # seed TARGET: fills the corpus folder from committed fixtures
             done ;;
         config)
             find "$fixtures" -name 'config.json' -size -16k -o -name 'scheduler_config.json' -size -16k |
-                while read -r f; do cp "$f" "$corpus/seed-$(echo "$f" | tr '/' '_')"; done ;;
+                while read -r f; do cp "$f" "$corpus/seed-$(echo "$f" | tr '/' '_')"; done
+            # Inputs that once crashed it (Tests/Fuzz/seeds/config), so every run tries them again.
+            for f in Tests/Fuzz/seeds/config/*; do cp "$f" "$corpus/seed-$(basename "$f")"; done ;;
         tokenizer)
             # The first byte picks the loader: 0 BPE tokenizer.json, 1 Unigram tokenizer.json, 2
             # spiece.model. The seeds are the fixtures cut down (Tests/Fuzz/seeds/tokenizer: 150-piece
