@@ -121,12 +121,6 @@ public struct DPMSolverMultistepSchedulerConfig: Decodable, Sendable, Equatable 
                 file: "", key: "use_flow_sigmas", value: "false",
                 supported: "true when prediction_type is \"flow_prediction\"")
         }
-        // shift·σ / (1 + (shift − 1)·σ) is 0/0 at σ = 1 for shift 0, and not a schedule for
-        // shift < 0 (fuzzing found the NaN timestep this made).
-        if useFlowSigmas && !(flowShift.isFinite && flowShift > 0) {
-            throw SchedulerConfigError.invalidValue(file: "", key: "flow_shift", value: "\(flowShift)",
-                                                    expected: "a positive number (Wan uses 3.0 to 5.0)")
-        }
     }
 }
 

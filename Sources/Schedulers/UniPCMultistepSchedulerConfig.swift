@@ -146,12 +146,6 @@ public struct UniPCMultistepSchedulerConfig: Decodable, Sendable, Equatable {
         shiftTerminal = try c.decodeIfPresent(Double.self, forKey: .shiftTerminal)
 
         if useFlowSigmas {
-            // shift·σ / (1 + (shift − 1)·σ) is 0/0 at σ = 1 for shift 0, and not a schedule for
-            // shift < 0 (fuzzing found the NaN timestep this made).
-            if !useDynamicShifting && !(flowShift.isFinite && flowShift > 0) {
-                throw SchedulerConfigError.invalidValue(file: "", key: "flow_shift", value: "\(flowShift)",
-                                                        expected: "a positive number (Wan uses 3.0 to 5.0)")
-            }
             if predictionType != .flowPrediction {
                 throw SchedulerConfigError.unsupportedSetting(
                     file: "", key: "prediction_type", value: "\"\(predictionType.rawValue)\"",

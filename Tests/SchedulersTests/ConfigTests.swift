@@ -92,14 +92,20 @@ final class ConfigTests: XCTestCase {
                                         value: "true", supported: "false"))
     }
 
-    func testNonPositiveFlowShiftIsRejected() {
-        // flow_shift 0 made σ = 0/0 at the first step and a NaN timestep (found by the config fuzzer).
-        let expected = "a positive number (Wan uses 3.0 to 5.0)"
-        for shift in ["0.0", "-0.0", "-2.0"] {
-            assertError(Self.wanConfig.replacingOccurrences(of: "\"flow_shift\": 3.0", with: "\"flow_shift\": \(shift)"),
-                        .invalidValue(file: "test/scheduler_config.json", key: "flow_shift", value: shift, expected: expected))
-            assertError(#"{"_class_name": "DPMSolverMultistepScheduler", "prediction_type": "flow_prediction", "use_flow_sigmas": true, "flow_shift": \#(shift)}"#,
-                        .invalidValue(file: "test/scheduler_config.json", key: "flow_shift", value: shift, expected: expected))
+    func testFlowShiftWithoutATimestepIsAnErrorNotACrash() throws {
+        // UniPC's flow_shift 0 made σ = 0/0 at the first step, and converting that NaN to an
+        // integer timestep trapped (found by the config fuzzer). Making the scheduler now throws,
+        // naming the key; a pipeline rejects such a shift before this (GenerateCommandTests).
+        for shift in ["0.0", "-0.0"] {
+            let unipc = try decode(Self.wanConfig.replacingOccurrences(of: "\"flow_shift\": 3.0",
+                                                                       with: "\"flow_shift\": \(shift)"))
+            XCTAssertThrowsError(try makeScheduler(config: unipc, stepCount: 10)) {
+                guard case .invalidValue(_, let key, let value, _)? = $0 as? SchedulerConfigError else {
+                    return XCTFail("\($0)")
+                }
+                XCTAssertEqual(key, "flow_shift")
+                XCTAssertEqual(value, shift)
+            }
         }
     }
 
