@@ -6,12 +6,13 @@ training history (tools/train/history, merged with runs/ logs), the exported fol
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import math
 import os
 
 from PIL import Image, ImageDraw
+
+import loss_history
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 # train.py's runs of the v1 recipe (the shipped model; this card's narrative is v1's)
@@ -20,42 +21,14 @@ RUNS = os.path.join(os.environ.get("ZOETROPE_TRAIN_RUNS", os.path.join(
 
 
 HISTORY = os.path.join(HERE, "history")  # in git: the logs outlive the machine that trained
-EVERY = 50  # history rows are means over this many steps
-
-
-def compact(rows: list[dict]) -> list[dict]:
-    """Per-step log rows -> one row per EVERY steps: the last step, the mean loss, the summed step
-    time and how many steps the row stands for."""
-    groups: dict[int, list[dict]] = {}
-    for r in rows:
-        groups.setdefault((int(r["step"]) - 1) // EVERY, []).append(r)
-    return [{"step": int(g[-1]["step"]), "loss": round(sum(float(r["loss"]) for r in g) / len(g), 5),
-             "sec": round(sum(float(r["sec"]) for r in g), 2), "steps": len(g)}
-            for _, g in sorted(groups.items())]
+EVERY = loss_history.EVERY  # history rows are means over this many steps
 
 
 def read_log(name: str) -> list[dict]:
     """The stage's history: tools/train/history/<name>.csv (in git) merged with the compacted
     rows of runs/<name>_log.csv (this machine's), which win where both cover a step and are
-    written back to the history. A resumed stage restarts from its last checkpoint and logs the
-    steps after it again; the later row of a step wins (it is the one the weights carry)."""
-    def rows(p: str) -> list[dict]:
-        if not os.path.exists(p):
-            return []
-        with open(p) as f:
-            return list(csv.DictReader(f))
-    by_step = {int(r["step"]): r for r in rows(os.path.join(RUNS, f"{name}_log.csv"))}
-    fresh = compact([by_step[k] for k in sorted(by_step)])
-    first_fresh = min((int(r["step"]) - int(r["steps"]) for r in fresh), default=None)
-    kept = [r for r in rows(os.path.join(HISTORY, f"{name}.csv"))
-            if first_fresh is None or int(r["step"]) <= first_fresh]
-    merged = [{k: r[k] for k in ("step", "loss", "sec", "steps")} for r in kept] + fresh
-    if fresh:
-        os.makedirs(HISTORY, exist_ok=True)
-        with open(os.path.join(HISTORY, f"{name}.csv"), "w", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=["step", "loss", "sec", "steps"])
-            w.writeheader(); w.writerows(merged)
-    return merged
+    written back to the history (`loss_history.merge`)."""
+    return loss_history.merge(os.path.join(RUNS, f"{name}_log.csv"), os.path.join(HISTORY, f"{name}.csv"))
 
 
 # What the logs of the first machine recorded; those logs were lost with it (runs/ is not in git),

@@ -41,6 +41,7 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import shapes_world as world  # noqa: E402
+import loss_history  # noqa: E402
 
 # Checkpoints live outside the work tree: a machine is handed back with its home folder but its
 # work tree laid anew, and runs/ inside the tree was lost that way twice.
@@ -143,37 +144,11 @@ def stage_keep(args) -> None:  # noqa: ARG001
     print(f"keep: {os.path.join(KEPT, RECIPE_NAME)} ({', '.join(kept)})")
 
 
-HISTORY_EVERY = 50  # a history row is the mean loss over this many steps
-
-
 def keep_history(name: str) -> int:
     """Merges runs/<recipe>/<name>_log.csv into tools/train/history/<recipe>/<name>.csv (in git, so
-    the loss curves outlive the machine that trained), one row per HISTORY_EVERY steps: the last
-    step, the mean loss, the summed seconds and how many steps the row stands for. A resumed stage
-    logs the steps after its checkpoint again; the later row of a step wins, and this machine's
-    rows replace the history's from where they start. Returns the number of rows written."""
-    def rows(p: str) -> list[dict]:
-        if not os.path.exists(p):
-            return []
-        with open(p) as f:
-            return list(csv.DictReader(f))
-    by_step = {int(r["step"]): r for r in rows(path(f"{name}_log.csv"))}
-    groups: dict[int, list[dict]] = {}
-    for k in sorted(by_step):
-        groups.setdefault((k - 1) // HISTORY_EVERY, []).append(by_step[k])
-    fresh = [{"step": int(g[-1]["step"]), "loss": round(sum(float(r["loss"]) for r in g) / len(g), 5),
-              "sec": round(sum(float(r["sec"]) for r in g), 2), "steps": len(g)} for _, g in sorted(groups.items())]
-    out = os.path.join(HERE, "history", RECIPE_NAME, f"{name}.csv")
-    first_fresh = min((r["step"] - r["steps"] for r in fresh), default=None)
-    kept = [{k: r[k] for k in ("step", "loss", "sec", "steps")} for r in rows(out)
-            if first_fresh is None or int(r["step"]) <= first_fresh]
-    merged = kept + fresh
-    if fresh:
-        os.makedirs(os.path.dirname(out), exist_ok=True)
-        with open(out, "w", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=["step", "loss", "sec", "steps"])
-            w.writeheader(); w.writerows(merged)
-    return len(merged)
+    the loss curves outlive the machine that trained; `loss_history.merge`). Returns the number of
+    rows the history holds."""
+    return len(loss_history.merge(path(f"{name}_log.csv"), os.path.join(HERE, "history", RECIPE_NAME, f"{name}.csv")))
 
 
 def keep_checkpoint(name: str, entries: list[str], half: bool, configs: dict) -> int | None:
