@@ -128,6 +128,15 @@ public struct FlowMatchEulerDiscreteScheduler: SigmaScheduler {
             }
             return config.shift * sigma / (1 + (config.shift - 1) * sigma)
         }
+        // diffusers computes these without a check: a shift of 0 gives σ = 0/0 at the first step, a
+        // negative one a pole inside (0, 1], and a large mu overflows e^μ; each makes NaN or
+        // infinite sigmas that would run to a NaN clip. Name the value instead.
+        if let bad = (trainSigmas.map(Double.init) + shifted).first(where: { !$0.isFinite }) {
+            throw SchedulerConfigError.invalidValue(
+                file: "", key: config.useDynamicShifting ? "mu" : "shift",
+                value: config.useDynamicShifting ? "\(mu ?? .nan)" : "\(config.shift)",
+                expected: "a value whose shifted sigmas are finite (this one gives σ = \(bad))")
+        }
         if let terminal = config.shiftTerminal, terminal != 0 {
             shifted = try stretchToTerminal(shifted, terminal: terminal)
         }

@@ -109,6 +109,34 @@ final class ConfigTests: XCTestCase {
         }
     }
 
+    func testFlowMatchShiftWithNaNSigmasIsAnError() throws {
+        // FlowMatchEuler's shift 0 gives σ = 0/0 from the first training sigma on, and a mu past
+        // Double's exponent range makes e^μ infinite: diffusers runs either to a NaN clip. Making
+        // the scheduler throws instead, naming the key and its value.
+        for shift in ["0.0", "-0.0"] {
+            let config = try decode(#"{"_class_name": "FlowMatchEulerDiscreteScheduler", "shift": \#(shift)}"#)
+            XCTAssertThrowsError(try makeScheduler(config: config, stepCount: 10)) {
+                guard case .invalidValue(let file, let key, let value, _)? = $0 as? SchedulerConfigError else {
+                    return XCTFail("\($0)")
+                }
+                XCTAssertEqual(file, "test/scheduler_config.json")
+                XCTAssertEqual(key, "shift")
+                XCTAssertEqual(value, shift)
+            }
+        }
+        let dynamic = try decode(#"{"_class_name": "FlowMatchEulerDiscreteScheduler", "use_dynamic_shifting": true}"#)
+        XCTAssertThrowsError(try makeScheduler(config: dynamic, stepCount: 10, mu: 1000)) {
+            guard case .invalidValue(_, let key, let value, _)? = $0 as? SchedulerConfigError else {
+                return XCTFail("\($0)")
+            }
+            XCTAssertEqual(key, "mu")
+            XCTAssertEqual(value, "1000.0")
+        }
+        // A shift that is merely unusual still makes a schedule, as in diffusers.
+        let half = try decode(#"{"_class_name": "FlowMatchEulerDiscreteScheduler", "shift": 0.5}"#)
+        XCTAssertNoThrow(try makeScheduler(config: half, stepCount: 10))
+    }
+
     func testMalformedJSON() {
         XCTAssertThrowsError(try decode("{not json")) {
             guard case .malformed(let file, _)? = $0 as? SchedulerConfigError else { return XCTFail("\($0)") }
