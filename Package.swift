@@ -2,7 +2,7 @@
 // Zoetrope — text-to-video generation in the terminal.
 //
 // Targets depend one way only:
-//   C libraries (CBLAS, CNCursesW, CPNG + shims, CVectorKernels, COneDNN); RegularFiles (safe whole-file reads)
+//   C libraries (CBLAS, CNCursesW, CPNG + shims, CVectorKernels, COneDNN, CHeap); RegularFiles (safe whole-file reads)
 //     → TensorCore → WeightsIO → (Tokenizers, Models, Schedulers) → Pipelines → Engine
 //     → (HistoryStore) → RunArchive → (Studio, HistoryCLI, GenerateCLI) → zoetrope (CLI)
 //   Media (PNG / GIF / APNG) stands beside TensorCore and is used from Pipelines upward.
@@ -37,10 +37,12 @@ let package = Package(
         // bf16 GEMMs through oneDNN (Debian: libdnnl-dev), opened at run time with dlopen so
         // that fp32 runs need nothing beyond OpenBLAS (`--precision bf16`, issue #18).
         .target(name: "COneDNN", linkerSettings: [.linkedLibrary("dl")]),
+        // glibc's malloc thresholds, so tensors' large buffers are reused, not mapped anew (HeapPolicy).
+        .target(name: "CHeap"),
 
         // MARK: Core
         .target(name: "RegularFiles"),
-        .target(name: "TensorCore", dependencies: ["CBLAS", "CVectorKernels", "COneDNN"]),
+        .target(name: "TensorCore", dependencies: ["CBLAS", "CVectorKernels", "COneDNN", "CHeap"]),
         .target(name: "WeightsIO", dependencies: ["TensorCore", "RegularFiles", "CVectorKernels"]),
         .target(name: "Media", dependencies: ["CPNGShim", "RegularFiles"]),
 

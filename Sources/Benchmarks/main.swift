@@ -63,6 +63,7 @@ print("")
 
 // MARK: Raw sgemm
 
+HeapPolicy.keepFreedBlocksForReuse()  // as the engine runs models
 let only = CommandLine.arguments.dropFirst().first
 print("raw cblas_sgemm (C = A·B, square)")
 var rawRates: [Int: Double] = [:]

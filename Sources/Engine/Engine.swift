@@ -37,6 +37,7 @@ public actor Engine {
                 seedSource: @escaping @Sendable () -> UInt64 = { UInt64.random(in: 0..<(1 << 32)) }) {
         self.loader = loader
         self.seedSource = seedSource
+        HeapPolicy.keepFreedBlocksForReuse()
     }
 
     // MARK: Submitting and steering
@@ -170,7 +171,9 @@ public actor Engine {
             let cache = loaded
             let loader = self.loader
             let (event, model) = await worker.run {
-                Engine.execute(channel, seed: seed, cached: cache, loader: loader)
+                let outcome = Engine.execute(channel, seed: seed, cached: cache, loader: loader)
+                HeapPolicy.releaseFreeMemory()  // the job's activations, kept for reuse while it ran
+                return outcome
             }
             loaded = model
             running = nil
